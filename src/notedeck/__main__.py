@@ -1,0 +1,5 @@
+"""`python -m notedeck` runs the command line."""
+
+from notedeck.cli import main
+
+main()

@@ -1,0 +1,175 @@
+"""Derive cards from a note: one fact per card, short answers, questions that stand alone."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+from notedeck.identity import card_key, item_slug
+from notedeck.model import Card, CardKind, Line, Moment, Note, Point, Section
+from notedeck.questions import QuestionPattern, overview_question, phrase_question
+
+
+@dataclass(frozen=True, slots=True)
+class Style:
+    """What shapes the cards, taken from the configuration and card_templates/."""
+
+    patterns: tuple[QuestionPattern, ...]
+    fillers: tuple[str, ...] = ()  # openings that carry no fact ("It is crucial to note that")
+    kinds: frozenset[CardKind] = frozenset(CardKind)
+    answer_words: int = 40
+    cloze_per_section: int = 3
+    extra_tags: tuple[str, ...] = ()
+
+
+def derive_cards(note: Note, moments: Sequence[Moment | None], style: Style) -> tuple[Card, ...]:
+    """All cards of one note, in reading order."""
+    cards: list[Card] = []
+    clozed: set[str] = set()
+    base_tags = _base_tags(note, style)
+
+    def make(kind: CardKind, path: tuple[str, ...], trail: str, item: str, line: int,
+             question: str, answer: tuple[Line, ...], pattern: str) -> None:
+        if kind not in style.kinds:
+            return
+        cited = tuple(dict.fromkeys(m for ln in answer for m in ln.moments))
+        tags = base_tags + ((f"notedeck::{pattern}",) if pattern else ())
+        cards.append(Card(
+            key=card_key(note.key, path, kind.value, item), kind=kind, note_key=note.key,
+            note_path=note.path, note_title=note.title, section=trail, line=line,
+            question=question, answer=answer, deck=note.deck, tags=tags,
+            video_id=note.video_id, moments=cited, pattern=pattern,
+        ))
+
+    def lines_of(points: Sequence[Point]) -> list[Line]:
+        return [Line(_condense(p.html, style.fillers), _moments(p, moments)) for p in points]
+
+    if any(not p.label for p in note.overview):
+        prose = [p for p in note.overview if not p.label]
+        q = overview_question(note.subject)
+        for n, (chunk, total) in enumerate(_chunks(lines_of(prose), style.answer_words)):
+            make(CardKind.OVERVIEW, ("_overview",), "", _part(n), prose[0].line,
+                 _numbered(q, n, total), chunk, "overview")
+        _clozes(note, (), "", note.overview, moments, style, clozed, make)
+
+    for path, trail, section in _walk(note.sections, (), ()):
+        question = phrase_question(section.heading, note.subject, style.patterns, note.vocabulary)
+        prose = [p for p in section.points if not p.label]
+        labelled = [p for p in section.points if p.label]
+        lines = lines_of(prose)
+        if labelled:
+            names = ", ".join(html.escape(p.label or "") for p in labelled)
+            lines.append(Line(names, ()))
+        for n, (chunk, total) in enumerate(_chunks(lines, style.answer_words)):
+            make(CardKind.QA, path, trail, _part(n), section.line,
+                 _numbered(question.text, n, total), chunk, question.pattern)
+        for p in labelled:
+            label = p.label or ""
+            shown = label if label.isupper() or label.lower() not in note.vocabulary else label.lower()
+            subject = note.subject[:1].upper() + note.subject[1:]
+            q = f"{subject}, {question.topic}: {shown}?"
+            body = p.html if p.text else html.escape(label)
+            make(CardKind.LABEL, path, trail, item_slug(label), p.line, q,
+                 (Line(_condense(body, style.fillers), _moments(p, moments)),), question.pattern)
+        _clozes(note, path, trail, section.points, moments, style, clozed, make)
+    return tuple(cards)
+
+
+def _walk(sections: Sequence[Section], path: tuple[str, ...], trail: tuple[str, ...]
+          ) -> Iterator[tuple[tuple[str, ...], str, Section]]:
+    for s in sections:
+        p, t = (*path, s.slug), (*trail, s.heading)
+        if s.points:
+            yield p, " › ".join(t), s
+        yield from _walk(s.children, p, t)
+
+
+def _chunks(lines: list[Line], words: int) -> list[tuple[tuple[Line, ...], int]]:
+    """Split an answer into parts of about `words` words; each part tagged with the count."""
+    parts: list[list[Line]] = []
+    count = 0
+    for line in lines:
+        n = len(_TAG.sub("", line.html).split())
+        if parts and count + n <= words:
+            parts[-1].append(line)
+            count += n
+        else:
+            parts.append([line])
+            count = n
+    return [(tuple(p), len(parts)) for p in parts]
+
+
+def _numbered(question: str, n: int, total: int) -> str:
+    return question if total == 1 else f"{question} ({n + 1}/{total})"
+
+
+def _part(n: int) -> str:
+    # The first part keeps the plain key, so a section that grows a second part keeps
+    # its card (and its reviews).
+    return "" if n == 0 else f"part{n + 1}"
+
+
+_TAG = re.compile(r"<[^>]*>")
+_MAX_CLOZE_WORDS = 45
+
+
+def _clozes(note: Note, path: tuple[str, ...], trail: str, points: Sequence[Point],
+            moments: Sequence[Moment | None], style: Style, clozed: set[str], make: _Make) -> None:
+    made = 0
+    for p in points:
+        if made >= style.cloze_per_section:
+            return
+        words = len(p.text.split())
+        if words > _MAX_CLOZE_WORDS or words < 5:
+            continue
+        for term in p.terms:
+            k = term.text.casefold()
+            if k in clozed or len(term.text.split()) * 2 > words:
+                continue
+            text = _cloze(p.html, term.html)
+            if text is None:
+                continue
+            clozed.add(k)
+            made += 1
+            make(CardKind.CLOZE, path or ("_overview",), trail, item_slug(term.text), p.line,
+                 _condense(text, style.fillers), (Line("", _moments(p, moments)),), "cloze")
+            break
+
+
+class _Make:  # the signature of derive_cards' inner `make`, for the type checker
+    def __call__(self, kind: CardKind, path: tuple[str, ...], trail: str, item: str, line: int,
+                 question: str, answer: tuple[Line, ...], pattern: str) -> None: ...
+
+
+def _cloze(sentence: str, term_html: str) -> str | None:
+    for wrapped in (f'<span class="wikilink">{term_html}</span>', f"<strong>{term_html}</strong>"):
+        at = sentence.find(wrapped)
+        if at >= 0:
+            hidden = "{{c1::" + term_html.replace("}}", "} }") + "}}"
+            return sentence[:at] + hidden + sentence[at + len(wrapped):]
+    return None
+
+
+def _moments(point: Point, moments: Sequence[Moment | None]) -> tuple[Moment, ...]:
+    found = (moments[i] for i in point.clocks if i < len(moments))
+    return tuple(dict.fromkeys(m for m in found if m is not None))
+
+
+def _condense(fragment: str, fillers: Sequence[str]) -> str:
+    """Drop an opening that carries no fact, so the answer starts with the fact."""
+    low = fragment.lower()
+    for filler in fillers:
+        if low.startswith(filler) and len(fragment) > len(filler) + 3:
+            rest = fragment[len(filler):].lstrip(" ,")
+            if rest[:1].isalpha():
+                return rest[:1].upper() + rest[1:]
+    return fragment
+
+
+def _base_tags(note: Note, style: Style) -> tuple[str, ...]:
+    tags = [*note.tags, *style.extra_tags]
+    if note.deck:
+        tags.append(re.sub(r"\s+", "_", "::".join(note.deck)))
+    return tuple(dict.fromkeys(tags))

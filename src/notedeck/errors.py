@@ -1,0 +1,32 @@
+"""The errors notedeck's library raises; only the CLI turns them into exit codes."""
+
+from __future__ import annotations
+
+
+class NotedeckError(Exception):
+    """Base of every error notedeck raises on purpose."""
+
+
+class ConfigError(NotedeckError):
+    """The configuration is invalid; the message names the file, line and key."""
+
+    def __init__(self, path: str, line: int, message: str) -> None:
+        super().__init__(f"{path}:{line}: {message}")
+        self.path = path
+        self.line = line
+        self.message = message
+
+
+class NoteError(NotedeckError):
+    """One note cannot be read at all; the rest of the vault still builds."""
+
+    def __init__(self, path: str, line: int, code: str, message: str) -> None:
+        super().__init__(f"{path}:{line}: {message}")
+        self.path = path
+        self.line = line
+        self.code = code
+        self.message = message
+
+
+class TemplateError(NotedeckError):
+    """A card template or question pattern file is broken."""

@@ -1,0 +1,46 @@
+"""Every identity notedeck gives Anki: card keys, GUIDs, deck ids and notetype ids."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+# Notetype ids are fixed forever: Anki matches notetypes by id, and a new id would make
+# every existing note "conflicting" on the next import.
+QA_MODEL_ID = 1_733_090_401
+CLOZE_MODEL_ID = 1_733_090_402
+
+_BASE91 = (
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&()*+,-./:;<=>?@[]^_`{|}~"
+)
+
+
+def item_slug(text: str) -> str:
+    """The part of a card key that names an item (a label or a cloze term)."""
+    slug = re.sub(r"[^\w]+", "-", text.casefold()).strip("-")
+    return slug[:60] or "item"
+
+
+def card_key(note_key: str, section_path: tuple[str, ...], kind: str, item: str = "") -> str:
+    """The identity of a card: note, section trail, kind and item; never its text."""
+    parts = [note_key, "/".join(section_path) or "_", kind]
+    if item:
+        parts.append(item)
+    return "#".join(parts)
+
+
+def guid_for(key: str) -> str:
+    """A GUID from a card key, in Anki's own base-91 alphabet (10 characters, 64 bits)."""
+    number = int.from_bytes(hashlib.sha256(("notedeck:" + key).encode()).digest()[:8], "big")
+    out = []
+    while number:
+        number, rem = divmod(number, len(_BASE91))
+        out.append(_BASE91[rem])
+    return "".join(reversed(out)) or _BASE91[0]
+
+
+def deck_id(name: str) -> int:
+    """A deck id from the deck's full name (Anki matches decks by name; the id just has to
+    be stable and unique)."""
+    digest = hashlib.sha256(("notedeck-deck:" + name).encode()).digest()
+    return (int.from_bytes(digest[:8], "big") >> 12) | (1 << 40)

@@ -1,0 +1,244 @@
+"""Inline text: timestamps and wikilinks out of the source, sentences out of rendered HTML."""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+
+from notedeck.model import Clock, Point, Term
+from notedeck.timestamps import parse_clock
+
+# Placeholders stand in for timestamps and wikilinks while Markdown is parsed, so that
+# neither the Markdown parser nor a table's `|` can misread them. They are private-use
+# characters: no real note contains them, and markdown-it treats them as plain text.
+CLOCK_OPEN, CLOCK_CLOSE = "\ue000", "\ue001"
+LINK_OPEN, LINK_CLOSE = "\ue002", "\ue003"
+
+# Every shape of timestamp anchor seen in real notes: well formed, with brackets or a
+# Markdown link around it, with an unclosed quote, a stray `>` instead of `</a>`, empty.
+_ANCHOR = re.compile(
+    r"(?P<pre>\[\s*\d{1,3}(?::\d{1,2}){0,3}\s*\]\(|\[|\()?"
+    r"<a\s+class=[\"']?yt-timestamp[\"']?\s+data-t=[\"']?(?P<value>[^\"'<>\n]*)[\"']?\s*>?"
+    r"(?:(?P<shown>[^<>\n]{0,40})(?:</a>|>)|(?=[\s.,;:)\]]|$))"
+    r"(?P<post>[\])])?",
+    re.IGNORECASE,
+)
+_BRACKET_TIMES = re.compile(
+    r"\[\s*(\d{1,2}:\d{2}(?::\d{2}){0,2}(?:\s*[,;]\s*\d{1,2}:\d{2}(?::\d{2}){0,2})*)\s*\](?!\()"
+)
+_WIKILINK = re.compile(r"(!?)\[\[([^\[\]\n]{1,400}?)\]\]")
+_FROM_LINE = re.compile(r"^\s*From:\s*\[\[[^\]\n]*\]\].*$", re.MULTILINE)
+# Zero-width and bidirectional controls: invisible, and able to make names look alike.
+INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A note body with timestamps and wikilinks replaced by placeholders."""
+
+    text: str
+    clocks: tuple[Clock, ...]
+    links: tuple[tuple[str, str], ...]  # (target, shown text) per wikilink placeholder
+
+
+def prepare(body: str, first_line: int) -> Prepared:
+    """Replace timestamps and wikilinks by placeholders, keeping every line where it was."""
+    clocks: list[Clock] = []
+    links: list[tuple[str, str]] = []
+    body = _FROM_LINE.sub("", body, count=1)
+    line_starts = _line_starts(body)
+
+    def line_of(pos: int) -> int:
+        return first_line + _bisect(line_starts, pos)
+
+    def clock(raw: str, pos: int) -> str:
+        clocks.append(parse_clock(raw, line_of(pos)))
+        return f"{CLOCK_OPEN}{len(clocks) - 1}{CLOCK_CLOSE}"
+
+    def anchor(m: re.Match[str]) -> str:
+        pre, post = m.group("pre") or "", m.group("post") or ""
+        placeholder = clock(m.group("value"), m.start())
+        # A bracket or parenthesis belongs to the timestamp only when it is closed around it.
+        if pre in ("[", "(") and post != {"[": "]", "(": ")"}[pre]:
+            return pre + placeholder + post
+        if pre.startswith("[") and pre.endswith("(") and post != ")":
+            return placeholder + post
+        if not pre and post:
+            return placeholder + post
+        return placeholder
+
+    def brackets(m: re.Match[str]) -> str:
+        parts = re.split(r"\s*[,;]\s*", m.group(1))
+        return ", ".join(clock(p, m.start()) for p in parts)
+
+    text = _ANCHOR.sub(anchor, body)
+    text = _BRACKET_TIMES.sub(brackets, text)
+
+    def wikilink(m: re.Match[str]) -> str:
+        if m.group(1):  # an embed is not text
+            return ""
+        inner = m.group(2)
+        target, _, shown = inner.partition("|")
+        target, shown = target.strip(), shown.strip()
+        if not shown:
+            shown = target.split("#", 1)[-1] if target.startswith("#") else target.split("#")[0]
+        links.append((target, shown))
+        return f"{LINK_OPEN}{len(links) - 1}{LINK_CLOSE}"
+
+    text = _WIKILINK.sub(wikilink, text)
+    return Prepared(text=text, clocks=tuple(clocks), links=tuple(links))
+
+
+def _line_starts(text: str) -> list[int]:
+    starts = [0]
+    starts.extend(m.end() for m in re.finditer("\n", text))
+    return starts
+
+
+def _bisect(starts: list[int], pos: int) -> int:
+    lo, hi = 0, len(starts)
+    while lo + 1 < hi:
+        mid = (lo + hi) // 2
+        if starts[mid] <= pos:
+            lo = mid
+        else:
+            hi = mid
+    return lo
+
+
+_CLOCK_REF = re.compile(f"{CLOCK_OPEN}(\\d+){CLOCK_CLOSE}")
+_LINK_REF = re.compile(f"{LINK_OPEN}(\\d+){LINK_CLOSE}")
+# A run of timestamps with the punctuation that joins them: it leaves the text whole.
+_CLOCK_RUN = re.compile(
+    f"[\\s(\\[]*{CLOCK_OPEN}\\d+{CLOCK_CLOSE}(?:[\\s,;]*{CLOCK_OPEN}\\d+{CLOCK_CLOSE})*[\\s)\\]]*"
+)
+_STRONG = re.compile(r"<strong>(.*?)</strong>", re.DOTALL)
+_TAG = re.compile(r"<[^>]*>")
+_LABEL = re.compile(r"^\s*<strong>([^<]{1,80}?)\s*:\s*</strong>\s*:?\s*|^\s*<strong>([^<]{1,80}?)</strong>\s*:\s*")
+_ABBREVIATIONS = frozenset(
+    "e.g i.e vs etc dr mr mrs ms st prof jr sr inc ltd no fig approx al u.s u.k".split()
+)
+_SENTENCE_END = re.compile(
+    f"[.!?][\"'”’)]*(?:\\s*{CLOCK_OPEN}\\d+{CLOCK_CLOSE}(?:[\\s,;]*{CLOCK_OPEN}\\d+{CLOCK_CLOSE})*)?"
+    f"(?=\\s+[A-Z0-9\"“‘(\\[{LINK_OPEN}{CLOCK_OPEN}<\\\\]|\\s*$)"
+)
+
+
+def split_sentences(fragment: str) -> list[str]:
+    """Split rendered inline HTML into sentences, never inside a tag or an abbreviation."""
+    out: list[str] = []
+    start = 0
+    for m in _SENTENCE_END.finditer(fragment):
+        end = m.end()
+        piece = fragment[start:end]
+        words = fragment[start : m.start()].rsplit(None, 1)
+        last = words[-1].lower().lstrip("(") if words else ""
+        if last in _ABBREVIATIONS or (len(last) == 1 and last.isalpha()):
+            continue
+        if piece.count("<") - piece.count("</") * 2 > 0 and _unbalanced(piece):
+            continue
+        out.append(piece)
+        start = end
+    if fragment[start:].strip():
+        out.append(fragment[start:])
+    return [s.strip() for s in out if s.strip()]
+
+
+def _unbalanced(piece: str) -> bool:
+    opened = re.findall(r"<(strong|em|code|a|span|sub|sup|s|del|mark)\b", piece)
+    closed = re.findall(r"</(strong|em|code|a|span|sub|sup|s|del|mark)>", piece)
+    return len(opened) != len(closed)
+
+
+def make_point(
+    fragment: str,
+    prepared: Prepared,
+    line: int,
+    *,
+    item: bool = False,
+    depth: int = 0,
+    find_label: bool = False,
+) -> Point | None:
+    """Turn one sentence or list item of rendered HTML into a Point, or None if empty."""
+    clocks = tuple(int(i) for i in _CLOCK_REF.findall(fragment))
+    label = None
+    if find_label:
+        m = _LABEL.match(fragment)
+        if m:
+            label = html.unescape(_TAG.sub("", m.group(1) or m.group(2))).strip() or None
+            if label is not None:
+                fragment = fragment[m.end() :]
+    body = _CLOCK_RUN.sub(" ", fragment.replace("&quot;", '"'))
+    terms: list[Term] = []
+
+    def link(m: re.Match[str]) -> str:
+        _target, shown = prepared.links[int(m.group(1))]
+        shown_html = html.escape(_CLOCK_REF.sub("", shown).strip(), quote=False)
+        if shown_html:
+            terms.append(Term(text=html.unescape(shown_html), html=shown_html))
+        return f'<span class="wikilink">{shown_html}</span>' if shown_html else ""
+
+    body = _LINK_REF.sub(link, body)
+    for m in _STRONG.finditer(body):
+        inner = m.group(1).strip()
+        if inner and "<" not in inner:
+            terms.append(Term(text=html.unescape(inner), html=inner))
+    body = tidy(body)
+    text = plain(body)
+    if not text or not any(ch.isalnum() for ch in text):
+        if not label:
+            return None
+    if clocks:
+        line = prepared.clocks[clocks[0]].line
+    return Point(
+        html=body,
+        text=text,
+        line=line,
+        clocks=clocks,
+        terms=_unique_terms(terms),
+        label=label,
+        item=item,
+        depth=depth,
+    )
+
+
+def _unique_terms(terms: list[Term]) -> tuple[Term, ...]:
+    seen: set[str] = set()
+    out = []
+    for t in terms:
+        k = t.text.casefold()
+        if k not in seen and t.text.strip():
+            seen.add(k)
+            out.append(t)
+    return tuple(out)
+
+
+def tidy(fragment: str) -> str:
+    """Fold white space and the gaps that removed timestamps leave before punctuation."""
+    fragment = re.sub(r"\s+", " ", fragment)
+    fragment = re.sub(r"\s+([.,;:!?)\]])", r"\1", fragment)
+    fragment = re.sub(r"([(\[])\s+", r"\1", fragment)
+    fragment = re.sub(r"\(\s*\)|\[\s*\]", "", fragment)
+    fragment = re.sub(r"([,:])(?=[.!?])", "", fragment)
+    fragment = re.sub(r"^[\s,;:.]+", "", fragment)
+    return fragment.strip()
+
+
+def plain(fragment: str) -> str:
+    """The visible text of an inline HTML fragment."""
+    text = _TAG.sub("", fragment)
+    text = _CLOCK_REF.sub("", text)
+    text = _LINK_REF.sub("", text)
+    return re.sub(r"\s+", " ", html.unescape(text)).strip()
+
+
+def heading_text(inline_html: str, prepared: Prepared) -> tuple[str, tuple[int, ...]]:
+    """A heading's plain text, and the timestamps written in it."""
+    clocks = tuple(int(i) for i in _CLOCK_REF.findall(inline_html))
+
+    def link(m: re.Match[str]) -> str:
+        return html.escape(prepared.links[int(m.group(1))][1])
+
+    without = _LINK_REF.sub(link, _CLOCK_RUN.sub(" ", inline_html))
+    return INVISIBLE.sub("", plain(tidy(without))), clocks

@@ -1,0 +1,110 @@
+"""Write rendered cards as an .apkg: same cards and mod times, same bytes; written atomically."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import sqlite3
+import zipfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import genanki
+
+from notedeck.identity import CLOZE_MODEL_ID, QA_MODEL_ID, deck_id
+from notedeck.render import CLOZE_FIELDS, QA_FIELDS, RenderedCard, Templates
+
+_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+
+
+def qa_model(templates: Templates) -> genanki.Model:
+    return genanki.Model(
+        QA_MODEL_ID,
+        "notedeck Q&A",
+        fields=[{"name": f} for f in QA_FIELDS],
+        templates=[{"name": "Card 1", "qfmt": templates.qa_front, "afmt": templates.qa_back}],
+        css=templates.css,
+        sort_field_index=0,
+    )
+
+
+def cloze_model(templates: Templates) -> genanki.Model:
+    return genanki.Model(
+        CLOZE_MODEL_ID,
+        "notedeck Cloze",
+        fields=[{"name": f} for f in CLOZE_FIELDS],
+        templates=[{"name": "Cloze", "qfmt": templates.cloze_front, "afmt": templates.cloze_back}],
+        css=templates.css,
+        model_type=genanki.Model.CLOZE,
+        sort_field_index=0,
+    )
+
+
+def package_bytes(
+    cards: Sequence[RenderedCard],
+    templates: Templates,
+    note_mods: Mapping[str, int],
+    model_mod: int,
+) -> bytes:
+    """The .apkg bytes for `cards`; `note_mods` gives each card's mod time by GUID."""
+    models = {False: qa_model(templates), True: cloze_model(templates)}
+    decks: dict[str, genanki.Deck] = {}
+    for card in sorted(cards, key=lambda c: (c.deck, c.key)):
+        deck = decks.get(card.deck)
+        if deck is None:
+            deck = decks[card.deck] = genanki.Deck(deck_id(card.deck), card.deck)
+        note = genanki.Note(model=models[card.cloze], fields=list(card.fields),
+                            tags=list(card.tags), guid=card.guid)
+        deck.add_note(note)
+    package = genanki.Package([decks[name] for name in sorted(decks)])
+    newest = max([model_mod, *note_mods.values()])
+    conn = sqlite3.connect(":memory:")
+    try:
+        cursor = conn.cursor()
+        # Ids only need to be unique within the package; tying them to the newest mod keeps
+        # them stable from one build to the next while nothing changes.
+        package.write_to_db(cursor, model_mod, itertools.count(newest * 1000))
+        cursor.executemany(
+            "UPDATE notes SET mod = ? WHERE guid = ?",
+            [(note_mods.get(card.guid, model_mod), card.guid) for card in cards],
+        )
+        cursor.execute("UPDATE cards SET mod = (SELECT mod FROM notes WHERE notes.id = cards.nid)")
+        (models_json,) = cursor.execute("SELECT models FROM col").fetchone()
+        stored = json.loads(models_json)
+        for model in stored.values():
+            model["mod"] = model_mod
+        cursor.execute("UPDATE col SET models = ?, mod = ?", (json.dumps(stored, sort_keys=True), newest))
+        conn.commit()
+        database = conn.serialize()
+    finally:
+        conn.close()
+    return _zip({"collection.anki2": database, "media": b"{}"})
+
+
+def _zip(entries: Mapping[str, bytes]) -> bytes:
+    import io
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as archive:
+        for name in entries:
+            info = zipfile.ZipInfo(name, date_time=_ZIP_TIME)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.create_system = 3
+            info.external_attr = 0o644 << 16
+            archive.writestr(info, entries[name])
+    return buffer.getvalue()
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write `data` to `path` so that a reader sees the old file or the new one, never half."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(temp, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, path)
+    finally:
+        temp.unlink(missing_ok=True)

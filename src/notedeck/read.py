@@ -1,0 +1,370 @@
+"""Read one note: frontmatter, overview and nested sections, with line numbers."""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import frontmatter
+import yaml
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+from mdit_py_plugins.dollarmath import dollarmath_plugin
+
+from notedeck.errors import NoteError
+from notedeck.inline import INVISIBLE, Prepared, heading_text, make_point, prepare, split_sentences
+from notedeck.model import Diagnostic, Level, Note, Point, Section
+from notedeck.questions import subject_of
+
+_FRONTMATTER = re.compile(r"\A(?:\ufeff)?---[ \t]*\r?\n(.*?\r?\n)?---[ \t]*(?:\r?\n|\Z)", re.DOTALL)
+_EXPLICIT_ID = re.compile(r"\s*(?:\{#([A-Za-z0-9_-]+)\}|\^([A-Za-z0-9_-]+))\s*$")
+_VIDEO_ID = re.compile(r"[A-Za-z0-9_-]{11}")
+_WORD = re.compile(r"\b[a-z][a-z'-]{1,}\b")
+_CALLOUT = re.compile(r"^\s*\[!([A-Za-z-]+)\][+-]?\s*")
+# Anything past this many characters of one note is not read: a note that long is a
+# generation loop or padding, never study material, and it must not stall the build.
+MAX_NOTE_CHARS = 400_000
+
+
+def _markdown() -> MarkdownIt:
+    md = MarkdownIt("commonmark", {"html": True}).enable("table")
+    md.use(dollarmath_plugin, allow_space=True, double_inline=True)
+    md.add_render_rule("math_inline", lambda self, t, i, o, e: _math(t[i].content, False))
+    md.add_render_rule("math_inline_double", lambda self, t, i, o, e: _math(t[i].content, True))
+    return md
+
+
+def _math(content: str, display: bool) -> str:
+    # Anki's MathJax reads \( \) and \[ \]; the content is escaped so it stays text.
+    body = html.escape(content.strip(), quote=False)
+    return f"\\[{body}\\]" if display else f"\\({body}\\)"
+
+
+_MD = _markdown()
+
+
+@dataclass
+class _Open:
+    """A section while its heading's content is still being read."""
+
+    heading: str
+    level: int
+    line: int
+    slug: str
+    explicit: bool
+    points: list[Point] = field(default_factory=list)
+    children: list[Section] = field(default_factory=list)
+    used: dict[str, int] = field(default_factory=dict)
+
+    def freeze(self) -> Section:
+        return Section(
+            heading=self.heading,
+            level=self.level,
+            line=self.line,
+            slug=self.slug,
+            points=tuple(self.points),
+            children=tuple(self.children),
+            explicit_id=self.explicit,
+        )
+
+
+def read_note(path: Path, root: Path) -> Note:
+    """Read the note at `path` (inside `root`); raise NoteError if it cannot be read."""
+    rel = path.relative_to(root).as_posix()
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise NoteError(rel, 1, "note.unreadable", f"cannot read the file ({exc.strerror}).") from exc
+    if b"\x00" in data[:8192]:
+        raise NoteError(rel, 1, "note.binary", "this is a binary file, not a Markdown note; move it out of the notes folder.")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise NoteError(rel, line, "note.encoding", "the file is not UTF-8; save it as UTF-8.") from exc
+    return parse_note(text, rel)
+
+
+def parse_note(text: str, rel: str, key: str | None = None) -> Note:
+    """Parse the text of a note whose path under the notes folder is `rel`."""
+    diagnostics: list[Diagnostic] = []
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    meta, body, body_line = _split_frontmatter(text, rel)
+    if len(body) > MAX_NOTE_CHARS:
+        cut = body.rfind("\n", 0, MAX_NOTE_CHARS)
+        body = body[: cut if cut > 0 else MAX_NOTE_CHARS]
+        diagnostics.append(
+            Diagnostic(Level.WARNING, "note.too-long", rel, body_line + body.count("\n"),
+                       f"only the first {MAX_NOTE_CHARS:,} characters were read; split the note.")
+        )
+    body, body_line = _unwrap_fence(body, body_line)
+    prepared = prepare(body, body_line)
+    tokens = _MD.parse(prepared.text)
+
+    title = _text(meta.get("title"))
+    stem = rel.rsplit("/", 1)[-1].removesuffix(".md")
+    overview: list[Point] = []
+    stack: list[_Open] = []
+    top: list[Section] = []
+    top_used: dict[str, int] = {}
+    first_h1_title = False
+
+    def close_to(level: int) -> None:
+        while stack and stack[-1].level >= level:
+            done = stack.pop().freeze()
+            (stack[-1].children if stack else top).append(done)
+
+    def sink() -> list[Point]:
+        return stack[-1].points if stack else overview
+
+    i = 0
+    while i < len(tokens):
+        tok = tokens[i]
+        line = body_line + (tok.map[0] if tok.map else 0) + 1
+        if tok.type == "heading_open":
+            inline = tokens[i + 1]
+            heading, _clocks = heading_text(_MD.renderer.renderInline(inline.children or [], _MD.options, {}), prepared)
+            level = int(tok.tag[1])
+            if level == 1 and not stack and not top and not first_h1_title and (not title or _same(heading, title)):
+                title = title or heading
+                first_h1_title = True
+                i += 3
+                continue
+            m = _EXPLICIT_ID.search(heading)
+            explicit = bool(m)
+            if m:
+                heading = heading[: m.start()].strip()
+                slug = m.group(1) or m.group(2)
+            else:
+                slug = slugify(heading) or f"section-{line}"
+            close_to(level)
+            used = stack[-1].used if stack else top_used
+            n = used.get(slug, 0) + 1
+            used[slug] = n
+            if n > 1 and not explicit:
+                slug = f"{slug}-{n}"
+            elif n > 1:
+                diagnostics.append(Diagnostic(Level.WARNING, "section.duplicate-id", rel, line,
+                                              f"the id '{slug}' is used twice; give each section its own id."))
+                slug = f"{slug}-{n}"
+            stack.append(_Open(heading=heading or "Untitled", level=level, line=line, slug=slug, explicit=explicit))
+            i += 3
+            continue
+        if tok.type == "paragraph_open" and tok.level == 0:
+            inline = tokens[i + 1]
+            rendered = _MD.renderer.renderInline(inline.children or [], _MD.options, {})
+            _add_prose(sink(), rendered, prepared, line)
+            i += 3
+            continue
+        if tok.type in ("bullet_list_open", "ordered_list_open"):
+            i = _read_list(tokens, i, prepared, body_line, sink())
+            continue
+        if tok.type == "blockquote_open":
+            i = _read_quote(tokens, i, prepared, body_line, sink())
+            continue
+        if tok.type == "table_open":
+            i = _read_table(tokens, i, prepared, body_line, sink())
+            continue
+        if tok.type == "math_block":
+            point = make_point(_math(tok.content, True), prepared, line)
+            if point:
+                sink().append(point)
+        i += 1
+    close_to(0)
+
+    if not title:
+        title = stem.replace("_", " ").replace("-", " ").strip().capitalize() or "Untitled"
+    title = INVISIBLE.sub("", title).strip()
+    vocabulary = frozenset(_WORD.findall(body))
+    video_id = _text(meta.get("videoId") or meta.get("video_id")).strip() or None
+    if video_id and not _VIDEO_ID.fullmatch(video_id):
+        diagnostics.append(Diagnostic(Level.WARNING, "frontmatter.video-id", rel, 2,
+                                      f"videoId '{video_id[:40]}' is not an 11-character YouTube id; cards get no video links."))
+        video_id = None
+    subject = _text(meta.get("subject")).strip() or subject_of(title, vocabulary)
+    folder = rel.rsplit("/", 1)[0] if "/" in rel else ""
+    deck_meta = _text(meta.get("deck")).strip()
+    deck = tuple(p.strip() for p in deck_meta.split("::") if p.strip()) if deck_meta else tuple(
+        INVISIBLE.sub("", p) for p in folder.split("/") if p
+    )
+    note_key = key or _text(meta.get("id")).strip() or rel.removesuffix(".md")
+    return Note(
+        path=rel,
+        key=note_key,
+        title=title,
+        subject=subject,
+        video_id=video_id,
+        deck=deck,
+        tags=_tags(meta.get("tags")),
+        aliases=tuple(_text(a) for a in _list(meta.get("aliases"))),
+        duration=_duration(meta.get("duration")),
+        overview=tuple(overview),
+        sections=tuple(top),
+        clocks=prepared.clocks,
+        diagnostics=tuple(diagnostics),
+        vocabulary=vocabulary,
+    )
+
+
+def _split_frontmatter(text: str, rel: str) -> tuple[dict[str, Any], str, int]:
+    m = _FRONTMATTER.match(text)
+    if not m:
+        return {}, text, 0
+    try:
+        post = frontmatter.loads(m.group(0) + "\n")
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = (mark.line + 2) if mark is not None else 1
+        problem = getattr(exc, "problem", None) or "invalid YAML"
+        raise NoteError(rel, line, "frontmatter.invalid", f"the frontmatter is not valid YAML ({problem}); fix it or remove it.") from exc
+    except Exception as exc:  # python-frontmatter wraps other parse problems
+        raise NoteError(rel, 1, "frontmatter.invalid", f"the frontmatter cannot be read ({exc}); fix it or remove it.") from exc
+    meta = post.metadata if isinstance(post.metadata, dict) else {}
+    return meta, text[m.end() :], m.group(0).count("\n")
+
+
+def _unwrap_fence(body: str, body_line: int) -> tuple[str, int]:
+    """Generated notes sometimes wrap the whole body in a ```markdown fence: read inside it."""
+    m = re.match(r"\A((?:\s*From:[^\n]*\n)?\s*)```(?:markdown|md)?[ \t]*\n", body, re.IGNORECASE)
+    if not m:
+        return body, body_line
+    rest = body[m.end() :]
+    end = rest.rfind("\n```")
+    inner = rest[:end] if end >= 0 and not rest[end + 4 :].strip() else rest
+    if "\n#" not in inner and "\n## " not in inner and len(inner) < 0.8 * len(body):
+        return body, body_line
+    return m.group(1) + inner, body_line + body[: m.end()].count("\n") - m.group(1).count("\n")
+
+
+def _add_prose(points: list[Point], rendered: str, prepared: Prepared, line: int) -> None:
+    for sentence in split_sentences(rendered):
+        point = make_point(sentence, prepared, line)
+        if point:
+            points.append(point)
+
+
+def _read_list(tokens: list[Token], i: int, prepared: Prepared, body_line: int, points: list[Point]) -> int:
+    depth = 0
+    while i < len(tokens):
+        tok = tokens[i]
+        if tok.type in ("bullet_list_open", "ordered_list_open"):
+            depth += 1
+        elif tok.type in ("bullet_list_close", "ordered_list_close"):
+            depth -= 1
+            if depth == 0:
+                return i + 1
+        elif tok.type == "inline" and tokens[i - 1].type == "paragraph_open":
+            line = body_line + (tok.map[0] if tok.map else 0) + 1
+            rendered = _MD.renderer.renderInline(tok.children or [], _MD.options, {})
+            point = make_point(rendered, prepared, line, item=True, depth=depth - 1, find_label=True)
+            if point:
+                points.append(point)
+        i += 1
+    return i
+
+
+def _read_quote(tokens: list[Token], i: int, prepared: Prepared, body_line: int, points: list[Point]) -> int:
+    depth = 0
+    while i < len(tokens):
+        tok = tokens[i]
+        if tok.type == "blockquote_open":
+            depth += 1
+        elif tok.type == "blockquote_close":
+            depth -= 1
+            if depth == 0:
+                return i + 1
+        elif tok.type == "inline":
+            line = body_line + (tok.map[0] if tok.map else 0) + 1
+            rendered = _MD.renderer.renderInline(tok.children or [], _MD.options, {})
+            m = _CALLOUT.match(rendered)
+            if m:
+                # The callout's title line is a heading for its body, not a sentence.
+                title, _, rest = rendered[m.end() :].partition("\n")
+                rendered = rest if rest.strip() else title
+            _add_prose(points, rendered, prepared, line)
+        i += 1
+    return i
+
+
+def _read_table(tokens: list[Token], i: int, prepared: Prepared, body_line: int, points: list[Point]) -> int:
+    header: list[str] = []
+    row: list[str] = []
+    in_head = False
+    line = body_line + 1
+    while i < len(tokens):
+        tok = tokens[i]
+        if tok.type == "table_close":
+            return i + 1
+        if tok.type == "thead_open":
+            in_head = True
+        elif tok.type == "thead_close":
+            in_head = False
+        elif tok.type == "tr_open":
+            row = []
+            line = body_line + (tok.map[0] if tok.map else 0) + 1
+        elif tok.type == "inline":
+            row.append(_MD.renderer.renderInline(tok.children or [], _MD.options, {}))
+        elif tok.type == "tr_close":
+            if in_head:
+                header = row
+            elif row:
+                cells = [f"<strong>{header[k]}</strong>: {c}" if k < len(header) and header[k].strip() else c
+                         for k, c in enumerate(row) if c.strip()]
+                point = make_point("; ".join(cells), prepared, line, item=True, find_label=False)
+                if point:
+                    points.append(point)
+        i += 1
+    return i
+
+
+def slugify(text: str) -> str:
+    """A heading's identity within its note: lower case words joined by hyphens."""
+    text = INVISIBLE.sub("", text).casefold()
+    text = re.sub(r"[^\w\s-]", "", text)
+    return re.sub(r"[\s_-]+", "-", text).strip("-")[:80]
+
+
+def _same(a: str, b: str) -> bool:
+    return slugify(a) == slugify(b)
+
+
+def _text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    return str(value) if isinstance(value, (str, int, float)) else ""
+
+
+def _list(value: object) -> list[object]:
+    if isinstance(value, list):
+        return value
+    if isinstance(value, str):
+        return [v for v in re.split(r"[,\s]+", value) if v]
+    return []
+
+
+def _tags(value: object) -> tuple[str, ...]:
+    tags = []
+    for raw in _list(value):
+        tag = re.sub(r"\s+", "_", INVISIBLE.sub("", _text(raw)).strip().lstrip("#"))
+        if tag:
+            tags.append(tag)
+    return tuple(dict.fromkeys(tags))
+
+
+def _duration(value: object) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int) and value > 0:
+        return value
+    if isinstance(value, str) and re.fullmatch(r"\d{1,2}(:\d{1,2}){1,2}", value.strip()):
+        total = 0
+        for part in value.strip().split(":"):
+            total = total * 60 + int(part)
+        return total or None
+    return None

@@ -1,0 +1,145 @@
+"""Render cards into Anki note fields with the Jinja2 templates of card_templates/."""
+
+from __future__ import annotations
+
+import hashlib
+import html
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from urllib.parse import quote
+
+import jinja2
+import nh3
+
+from notedeck.errors import TemplateError
+from notedeck.identity import guid_for
+from notedeck.model import Card, CardKind, Moment
+
+# The frozen field lists. Anki splits a notetype whose fields change, so these never
+# change; the spare fields are there for what later versions add.
+QA_FIELDS = ("Question", "Answer", "Context", "Source", "Key", "Spare 1", "Spare 2", "Spare 3")
+CLOZE_FIELDS = ("Text", "Context", "Source", "Key", "Spare 1", "Spare 2", "Spare 3")
+
+_TAGS = {
+    "a", "b", "strong", "i", "em", "u", "s", "del", "mark", "code", "pre", "sub", "sup", "br",
+    "span", "div", "p", "ul", "ol", "li", "hr", "blockquote", "table", "thead", "tbody", "tr",
+    "th", "td", "img",
+}
+_ATTRIBUTES = {"a": {"href", "class"}, "span": {"class"}, "div": {"class"}, "ul": {"class"},
+               "li": {"class"}, "img": {"src", "alt"}, "td": {"align"}, "th": {"align"}}
+_SCHEMES = {"http", "https", "obsidian"}
+
+
+def sanitise(fragment: str) -> str:
+    """Keep only the HTML a card needs: no scripts, handlers, frames or foreign URLs."""
+    return str(nh3.clean(fragment, tags=_TAGS, attributes=_ATTRIBUTES, url_schemes=_SCHEMES,
+                         link_rel=None, strip_comments=True))
+
+
+@dataclass(frozen=True, slots=True)
+class Templates:
+    """The card templates: Jinja2 for fields, HTML and CSS for Anki's notetypes."""
+
+    env: jinja2.Environment
+    qa_front: str
+    qa_back: str
+    cloze_front: str
+    cloze_back: str
+    css: str
+    fillers: tuple[str, ...]
+    questions: Path
+    digest: str  # changes whenever any template changes
+
+
+def default_templates_dir() -> Path:
+    """The templates shipped with notedeck (the repository's card_templates/ folder)."""
+    source_tree = Path(__file__).resolve().parents[2] / "card_templates"
+    if source_tree.is_dir():
+        return source_tree
+    return Path(str(resources.files("notedeck.card_templates")))
+
+
+_FILES = ("answer.html.j2", "context.html.j2", "source.html.j2", "qa_front.html",
+          "qa_back.html", "cloze_front.html", "cloze_back.html", "style.css", "fillers.txt",
+          "questions.toml")
+
+
+def load_templates(folder: Path | None) -> Templates:
+    """Load the templates from `folder`, falling back file by file to the shipped ones."""
+    defaults = default_templates_dir()
+    chosen: dict[str, Path] = {}
+    for name in _FILES:
+        own = folder / name if folder else None
+        chosen[name] = own if own is not None and own.is_file() else defaults / name
+    texts = {}
+    for name, path in chosen.items():
+        try:
+            texts[name] = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise TemplateError(f"{path}:1: cannot read this template ({exc}).") from exc
+    env = jinja2.Environment(
+        loader=jinja2.DictLoader({k: v for k, v in texts.items() if k.endswith(".j2")}),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=False,
+    )
+    digest = hashlib.sha256("\0".join(texts[n] for n in _FILES).encode()).hexdigest()
+    fillers = tuple(
+        line.strip().lower() for line in texts["fillers.txt"].splitlines()
+        if line.strip() and not line.lstrip().startswith("#")
+    )
+    return Templates(env, texts["qa_front.html"], texts["qa_back.html"],
+                     texts["cloze_front.html"], texts["cloze_back.html"], texts["style.css"],
+                     tuple(sorted(fillers, key=len, reverse=True)), chosen["questions.toml"],
+                     digest)
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedCard:
+    """A card as Anki will store it: its GUID, notetype, fields, tags and deck."""
+
+    key: str
+    guid: str
+    cloze: bool
+    fields: tuple[str, ...]
+    tags: tuple[str, ...]
+    deck: str
+    content_hash: str  # changes exactly when what Anki stores changes
+
+
+def video_url(video_id: str, moment: Moment) -> str:
+    return f"https://www.youtube.com/watch?v={quote(video_id)}&t={moment.seconds}s"
+
+
+def note_url(vault: str, note_path: str) -> str:
+    return f"obsidian://open?vault={quote(vault, safe='')}&file={quote(note_path.removesuffix('.md'), safe='')}"
+
+
+def render_card(card: Card, deck: str, templates: Templates, vault: str) -> RenderedCard:
+    """Fill a card's fields; every field is sanitised whatever the templates say."""
+    env = templates.env
+    try:
+        context = {
+            "card": card,
+            "video": card.video_id,
+            "video_url": lambda m: video_url(card.video_id or "", m),
+            "note_url": note_url(vault, card.note_path),
+        }
+        ctx_html = env.get_template("context.html.j2").render(context)
+        source_html = env.get_template("source.html.j2").render(context)
+        answer_html = env.get_template("answer.html.j2").render(context, lines=card.answer)
+    except jinja2.TemplateError as exc:
+        line = getattr(exc, "lineno", None) or 1
+        name = getattr(exc, "name", None) or "card template"
+        raise TemplateError(f"{name}:{line}: {exc}") from exc
+    key = html.escape(card.key)
+    if card.kind is CardKind.CLOZE:
+        fields = (sanitise(card.question), sanitise(ctx_html), sanitise(source_html), key, "", "", "")
+    else:
+        fields = (html.escape(card.question), sanitise(answer_html), sanitise(ctx_html),
+                  sanitise(source_html), key, "", "", "")
+    tags = tuple(sorted({t.replace(" ", "_") for t in card.tags if t}))
+    digest = hashlib.sha256("\x1f".join((*fields, " ".join(tags), deck)).encode()).hexdigest()
+    return RenderedCard(card.key, guid_for(card.key), card.kind is CardKind.CLOZE, fields,
+                        tags, deck, digest[:16])

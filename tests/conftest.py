@@ -1,0 +1,81 @@
+"""Shared fixtures: real notes, real builds, and the real Anki backend to import them."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from notedeck.build import BuildReport, build
+from notedeck.config import Config
+
+REPO = Path(__file__).resolve().parents[1]
+CORPUS = REPO.parent.parent / "shared" / "corpus" / "tubegraph" / "content"
+if not CORPUS.is_dir():  # CI clones main beside a copy of shared/
+    CORPUS = REPO.parent / "shared" / "corpus" / "tubegraph" / "content"
+SEED = "healthygamergg/ketamine_as_a_treatment_for_depression.md"
+SIBLING = "healthygamergg/default_mode_network_in_the_brain.md"
+
+
+def corpus_dir() -> Path:
+    for candidate in (REPO.parent / "shared", REPO.parent.parent / "shared", Path("/work/shared")):
+        folder = candidate / "corpus" / "tubegraph" / "content"
+        if folder.is_dir():
+            return folder
+    pytest.skip("the shared corpus is not beside this checkout")
+
+
+@pytest.fixture
+def vault(tmp_path: Path) -> Path:
+    """A notes folder holding the project's seed notes."""
+    notes = tmp_path / "notes"
+    shutil.copytree(REPO / "notes", notes)
+    return notes
+
+
+def run_build(notes: Path, out: Path | None = None, **settings: object) -> BuildReport:
+    config = Config(notes_dir=notes, out_dir=out or notes.parent / "decks", **settings)  # type: ignore[arg-type]
+    return build(config)
+
+
+class Anki:
+    """A fresh collection of the real Anki backend, to import packages as a user would."""
+
+    def __init__(self, folder: Path) -> None:
+        from anki.collection import Collection
+
+        self.path = folder / "collection.anki2"
+        self.col = Collection(str(self.path))
+
+    def import_package(self, apkg: Path) -> object:
+        from anki import import_export_pb2 as ie
+        from anki.collection import ImportAnkiPackageOptions, ImportAnkiPackageRequest
+
+        options = ImportAnkiPackageOptions(
+            merge_notetypes=False,
+            update_notes=ie.IMPORT_ANKI_PACKAGE_UPDATE_CONDITION_IF_NEWER,
+            update_notetypes=ie.IMPORT_ANKI_PACKAGE_UPDATE_CONDITION_IF_NEWER,
+        )
+        return self.col.import_anki_package(
+            ImportAnkiPackageRequest(package_path=str(apkg), options=options)
+        ).log
+
+    def reopen(self) -> None:
+        from anki.collection import Collection
+
+        self.col.close()
+        self.col = Collection(str(self.path))
+
+    def close(self) -> None:
+        self.col.close()
+
+
+@pytest.fixture
+def anki(tmp_path: Path) -> Iterator[Anki]:
+    folder = tmp_path / "anki"
+    folder.mkdir()
+    collection = Anki(folder)
+    yield collection
+    collection.close()
