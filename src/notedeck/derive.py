@@ -60,14 +60,13 @@ def derive_cards(note: Note, moments: Sequence[Moment | None], style: Style) -> 
         labelled = [p for p in section.points if p.label]
         lines = lines_of(prose)
         if labelled:
-            names = ", ".join(html.escape(p.label or "") for p in labelled)
-            lines.append(Line(names, ()))
+            lines = _with_labels(lines, prose, [_lower(p.label or "", note) for p in labelled])
         for n, (chunk, total) in enumerate(_chunks(lines, style.answer_words)):
             make(CardKind.QA, path, trail, _part(n), section.line,
                  _numbered(question.text, n, total), chunk, question.pattern)
         for p in labelled:
             label = p.label or ""
-            shown = label if label.isupper() or label.lower() not in note.vocabulary else label.lower()
+            shown = _lower(label, note)
             subject = note.subject[:1].upper() + note.subject[1:]
             q = f"{subject}, {question.topic}: {shown}?"
             body = p.html if p.text else html.escape(label)
@@ -75,6 +74,29 @@ def derive_cards(note: Note, moments: Sequence[Moment | None], style: Style) -> 
                  (Line(_condense(body, style.fillers), _moments(p, moments)),), question.pattern)
         _clozes(note, path, trail, section.points, moments, style, clozed, make)
     return tuple(cards)
+
+
+def _with_labels(lines: list[Line], prose: Sequence[Point], labels: list[str]) -> list[Line]:
+    """Name the labelled items of a section in its answer: after the sentence that
+    introduces them ("... several risks:") when there is one, else as a line of their own."""
+    names = ", ".join(html.escape(label) for label in labels)
+    for i, point in enumerate(prose):
+        if point.text.rstrip().endswith(":"):
+            line = lines[i]
+            lines[i] = Line(f"{line.html.rstrip()} {names}.", line.moments)
+            return lines
+    return [*lines, Line(names[:1].upper() + names[1:] + ".", ())]
+
+
+def _lower(text: str, note: Note) -> str:
+    """Lower-case a Title Case label, keeping acronyms and the names the note capitalises."""
+    out = []
+    for word in text.split():
+        plain = word[:1].isupper() and word[1:].islower()
+        keep = not plain or (word in note.names and word.lower() not in note.vocabulary)
+        out.append(word if keep else word.lower())
+    return " ".join(out)
+
 
 
 def _walk(sections: Sequence[Section], path: tuple[str, ...], trail: tuple[str, ...]

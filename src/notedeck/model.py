@@ -90,6 +90,7 @@ class Note:
     clocks: tuple[Clock, ...]
     diagnostics: tuple[Diagnostic, ...] = ()
     vocabulary: frozenset[str] = field(default_factory=frozenset)  # words seen lower-case
+    names: frozenset[str] = field(default_factory=frozenset)  # words capitalised mid-sentence
 
 
 @dataclass(frozen=True, slots=True)

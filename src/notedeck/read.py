@@ -24,6 +24,7 @@ _FRONTMATTER = re.compile(r"\A(?:\ufeff)?---[ \t]*\r?\n(.*?\r?\n)?---[ \t]*(?:\r
 _EXPLICIT_ID = re.compile(r"\s*(?:\{#([A-Za-z0-9_-]+)\}|\^([A-Za-z0-9_-]+))\s*$")
 _VIDEO_ID = re.compile(r"[A-Za-z0-9_-]{11}")
 _WORD = re.compile(r"\b[a-z][a-z'-]{1,}\b")
+_NAME = re.compile(r"(?<=[a-z,] )[A-Z][\w'-]+")
 _CALLOUT = re.compile(r"^\s*\[!([A-Za-z-]+)\][+-]?\s*")
 # Anything past this many characters of one note is not read: a note that long is a
 # generation loop or padding, never study material, and it must not stall the build.
@@ -207,6 +208,7 @@ def parse_note(text: str, rel: str, key: str | None = None) -> Note:
         clocks=prepared.clocks,
         diagnostics=tuple(diagnostics),
         vocabulary=vocabulary,
+        names=frozenset(_NAME.findall(body)),
     )
 
 
