@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -28,6 +29,15 @@ _MIXED_FROM = 40 * 60
 _MIXED_GAP = 10 * 60
 
 _Triple = tuple[int, int, int]
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    reading: str
+    reason: str
+    cut: int = 0  # "mixed": where the note switched to real H:M:S
+    marker: int | None = None  # "mixed": the junk third field its M:S clocks share
+
 
 _PLAIN_REASONS = {
     "ms": "Two-field clocks are read as minutes:seconds.",
@@ -84,22 +94,21 @@ def resolve(
             ).moments
             if moment is not None
         )
-        reading, reason, cut = _choose(triples, limit, known, evidence)
+        plan = _choose(triples, limit, known, evidence)
     else:
-        reading, cut = _plain(clocks), 0
-        reason = _PLAIN_REASONS[reading]
+        plan = _Plan(_plain(clocks), _PLAIN_REASONS[_plain(clocks)])
     moments: list[Moment | None] = []
+    dropped = 0
     for clock in clocks:
-        seconds = _seconds(clock.fields, reading, cut, limit)
+        seconds = _seconds(clock.fields, plan, limit)
+        dropped += seconds is not None and seconds > limit
         moments.append(Moment(seconds) if seconds is not None and seconds <= limit else None)
-    dropped = sum(
-        m is None and c.fields is not None and _seconds(c.fields, reading, cut, limit) is not None
-        for c, m in zip(clocks, moments, strict=True)
-    )
+    reason = plan.reason
     if dropped:
         end = "the video's end" if known else Moment(limit).label
-        reason += f"{' ' if reason else ''}{dropped} clock(s) past {end} left without a link."
-    return Resolution(tuple(moments), reading, reading in ("ms-shifted", "mixed"), reason)
+        reason += f" {dropped} clock(s) past {end} left without a link."
+    repaired = plan.reading in ("ms-shifted", "mixed")
+    return Resolution(tuple(moments), plan.reading, repaired, reason)
 
 
 def _triple(fields: tuple[int, ...] | None) -> _Triple | None:
@@ -116,11 +125,13 @@ def _hms(t: _Triple) -> int | None:
 
 def _shifted(t: _Triple) -> int | None:
     # MM:SS:xx, where xx is junk: repeated seconds, "00", "04", centiseconds.
-    m, s, _ = t
+    m, s, x = t
+    if m == 0 and s == 0 and x < 60:
+        return x  # 00:00:SS can only mean SS seconds; shifting would collapse it to 0
     return m * 60 + s if s < 60 else None
 
 
-def _seconds(fields: tuple[int, ...] | None, reading: str, cut: int, limit: int) -> int | None:
+def _seconds(fields: tuple[int, ...] | None, plan: _Plan, limit: int) -> int | None:
     """The second a clock names under a reading; None when its fields make no sense."""
     if not fields or min(fields) < 0 or len(fields) > 4:
         return None
@@ -130,7 +141,11 @@ def _seconds(fields: tuple[int, ...] | None, reading: str, cut: int, limit: int)
         return fields[0] * 60 + fields[1] if fields[1] < 60 else None
     t = fields[0], fields[1], fields[2]
     hms = _hms(t)
-    if reading == "ms-shifted" or (reading == "mixed" and (hms is None or not cut <= hms <= limit)):
+    if plan.reading == "ms-shifted":
+        return _shifted(t)
+    if plan.reading == "mixed" and (
+        hms is None or not plan.cut <= hms <= limit or (t[2] == plan.marker and t[0] < 60)
+    ):
         return _shifted(t)
     return hms
 
@@ -143,8 +158,8 @@ def _plain(clocks: Sequence[Clock]) -> str:
 
 def _choose(
     triples: list[_Triple], limit: int, known_length: bool, evidence: frozenset[int]
-) -> tuple[str, str, int]:
-    """The reading of a note's three-field clocks, why, and where "mixed" switches."""
+) -> _Plan:
+    """The reading of a note's three-field clocks, with the evidence for it."""
     hms = [_hms(t) for t in triples]
     shifted = [_shifted(t) for t in triples]
     hms_bad = sum(v is None or v > limit for v in hms)
@@ -152,62 +167,56 @@ def _choose(
     # shifted reading never has more problems: limits can only argue for it.
     shifted_bad = sum(v is None or v > limit for v in shifted)
     bound = f"the video's length ({Moment(limit).label})" if known_length else Moment(limit).label
+    shift = "so all are read as minutes:seconds written one field too far left."
 
     forced = [
-        s for h, s in zip(hms, shifted, strict=True) if s is not None and (h is None or h > limit)
+        (s, t[2])
+        for t, h, s in zip(triples, hms, shifted, strict=True)
+        if s is not None and (h is None or h > limit)
     ]
-    first_hour = [h for t, h in zip(triples, hms, strict=True) if t[0] == 0 and h is not None]
-    if forced and first_hour:
-        top, start = max(forced), min(first_hour)
-        if top >= _MIXED_FROM and abs(top - start) <= _MIXED_GAP:
-            return (
+    if forced and (top := max(s for s, _ in forced)) >= _MIXED_FROM:
+        later = {h for h in hms if h is not None and top - _MIXED_GAP <= h <= limit}
+        if len(later) >= 2 and (start := min(later)) <= top + _MIXED_GAP:
+            junk, count = Counter(x for _, x in forced).most_common(1)[0]
+            return _Plan(
                 "mixed",
-                f"Clocks that cannot be H:M:S run as M:S up to {Moment(top).label} and "
-                f"00:MM:SS clocks start at {Moment(start).label}, so the note switched "
-                f"forms there: each clock is read as H:M:S from {Moment(start).label} on "
-                "and as M:S below.",
-                start,
+                f"Clocks that cannot be H:M:S run as minutes:seconds up to {Moment(top).label} "
+                f"and valid H:M:S clocks start at {Moment(start).label}, so the note switched "
+                "forms there and each clock is read in the form that fits it.",
+                cut=start,
+                marker=junk if count * 2 >= len(forced) else None,
             )
 
     if known_length and hms_bad > shifted_bad:
-        return (
-            "ms-shifted",
-            f"{hms_bad} clock(s) read as H:M:S are invalid or past {bound}, so all are "
-            "read as minutes:seconds written one field too far left.",
-            0,
-        )
+        return _Plan("ms-shifted", f"{hms_bad} clock(s) read as H:M:S are past {bound}, {shift}")
 
     if evidence:
         hms_hits = len(evidence.intersection(v for v in hms if v is not None))
         shifted_hits = len(evidence.intersection(v for v in shifted if v is not None))
         if shifted_hits > hms_hits and shifted_hits >= 2:
-            return (
+            return _Plan(
                 "ms-shifted",
                 f"{shifted_hits} moments match sibling notes of the same video only when "
                 "read as minutes:seconds, so all clocks are read that way.",
-                0,
             )
         if hms_hits > shifted_hits and hms_hits >= 2:
-            return "hms", f"{hms_hits} moments match sibling notes as H:M:S.", 0
+            return _Plan("hms", f"{hms_hits} moments match sibling notes read as H:M:S.")
         # Siblings may cover only part of the video, so range alone decides only when
         # the whole note would lie past everything they cite.
         last = max(evidence)
         reach = last + max(60, last // 10)
         valid = [v for v in hms if v is not None]
         if valid and min(valid) > reach and all(v is None or v <= reach for v in shifted):
-            return (
+            return _Plan(
                 "ms-shifted",
-                f"Read as H:M:S every clock lies past the last moment sibling notes cite "
+                "Read as H:M:S every clock lies past the last moment sibling notes cite "
                 f"({Moment(last).label}); read as minutes:seconds all fall within it.",
-                0,
             )
 
     if hms_bad > shifted_bad:
-        return (
+        return _Plan(
             "ms-shifted",
-            f"{hms_bad} clock(s) cannot be H:M:S (a field over 59 or past {bound}), so all "
-            "are read as minutes:seconds written one field too far left.",
-            0,
+            f"{hms_bad} clock(s) cannot be H:M:S (a field over 59 or past {bound}), {shift}",
         )
     # A third field that is always 00 or repeats the second is what the shift leaves
     # behind; real seconds are spread out. Hours of at least one rule out short talks.
@@ -217,10 +226,8 @@ def _choose(
         and max(t[0] for t in triples) >= 1
         and echoes * 10 >= len(triples) * 9
     ):
-        return (
+        return _Plan(
             "ms-shifted",
-            "The third field is 00 or repeats the second in nearly every clock, the mark of "
-            "minutes:seconds written one field too far left.",
-            0,
+            f"The third field is 00 or repeats the second in nearly every clock, {shift}",
         )
-    return "hms", "No sign of garbling: clocks are read as hours:minutes:seconds.", 0
+    return _Plan("hms", "No sign of garbling: clocks are read as hours:minutes:seconds.")
