@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 
-class Level(str, Enum):
+class Level(StrEnum):
     ERROR = "error"
     WARNING = "warning"
     INFO = "info"
@@ -106,7 +106,7 @@ class Moment:
         return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
 
 
-class CardKind(str, Enum):
+class CardKind(StrEnum):
     OVERVIEW = "overview"
     QA = "qa"
     LABEL = "label"
