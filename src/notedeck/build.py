@@ -56,9 +56,14 @@ def build(config: Config, *, dry_run: bool = False) -> BuildReport:
     """Build every deck of the notes folder; one bad note never stops the others."""
     templates = load_templates(config.templates_dir)
     patterns = load_patterns(config.questions_file or templates.questions)
-    style = Style(patterns=patterns, fillers=templates.fillers, kinds=config.card_kinds,
-                  answer_words=config.answer_words, cloze_per_section=config.cloze_per_section,
-                  extra_tags=config.extra_tags)
+    style = Style(
+        patterns=patterns,
+        fillers=templates.fillers,
+        kinds=config.card_kinds,
+        answer_words=config.answer_words,
+        cloze_per_section=config.cloze_per_section,
+        extra_tags=config.extra_tags,
+    )
     paths = discover(config.notes_dir)
     notes, diagnostics = read_notes(paths, config.notes_dir)
     moments, time_diagnostics = resolve_moments(notes, config)
@@ -67,13 +72,19 @@ def build(config: Config, *, dry_run: bool = False) -> BuildReport:
     rendered = [render_card(c, deck_name(c, config), templates, config.vault) for c in cards]
     decks = write_decks(rendered, templates, config, dry_run=dry_run)
     kept = tuple(d for d in diagnostics if d.code not in config.silence)
-    return BuildReport(notes=len(notes), cards=tuple(cards), rendered=tuple(rendered),
-                       decks=decks, diagnostics=kept, added=tuple(rendered))
+    return BuildReport(
+        notes=len(notes),
+        cards=tuple(cards),
+        rendered=tuple(rendered),
+        decks=decks,
+        diagnostics=kept,
+        added=tuple(rendered),
+    )
 
 
 def discover(root: Path) -> list[Path]:
     """Every Markdown note under `root`, in a stable order; hidden folders are skipped."""
-    found = []
+    found: list[Path] = []
     for folder, dirs, files in os.walk(root):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         found.extend(Path(folder) / f for f in files if f.endswith(".md") and not f.startswith("."))
@@ -94,8 +105,9 @@ def read_notes(paths: Sequence[Path], root: Path) -> tuple[list[Note], list[Diag
     return notes, diagnostics
 
 
-def resolve_moments(notes: Sequence[Note], config: Config
-                    ) -> tuple[dict[str, tuple[Moment | None, ...]], list[Diagnostic]]:
+def resolve_moments(
+    notes: Sequence[Note], config: Config
+) -> tuple[dict[str, tuple[Moment | None, ...]], list[Diagnostic]]:
     """Read every note's timestamps, using the other notes of the same video as evidence."""
     by_video: dict[str, list[Note]] = defaultdict(list)
     for note in notes:
@@ -106,12 +118,23 @@ def resolve_moments(notes: Sequence[Note], config: Config
     for note in notes:
         siblings = [n.clocks for n in by_video.get(note.video_id or "", []) if n is not note]
         durations = [n.duration for n in by_video.get(note.video_id or "", []) if n.duration]
-        result = resolve(note.clocks, duration=note.duration or (max(durations) if durations else None),
-                         siblings=siblings, max_seconds=config.max_video_seconds)
+        result = resolve(
+            note.clocks,
+            duration=note.duration or (max(durations) if durations else None),
+            siblings=siblings,
+            max_seconds=config.max_video_seconds,
+        )
         out[note.key] = result.moments
         if result.repaired and note.clocks:
-            diagnostics.append(Diagnostic(Level.WARNING, "timestamp.garbled", note.path,
-                                          note.clocks[0].line, result.reason))
+            diagnostics.append(
+                Diagnostic(
+                    Level.WARNING,
+                    "timestamp.garbled",
+                    note.path,
+                    note.clocks[0].line,
+                    result.reason,
+                )
+            )
     return out, diagnostics
 
 
@@ -132,8 +155,9 @@ def build_time() -> int:
     return int(time.time())
 
 
-def write_decks(rendered: Sequence[RenderedCard], templates: Templates, config: Config, *,
-                dry_run: bool) -> tuple[DeckFile, ...]:
+def write_decks(
+    rendered: Sequence[RenderedCard], templates: Templates, config: Config, *, dry_run: bool
+) -> tuple[DeckFile, ...]:
     """One .apkg per top-level deck."""
     by_top: dict[str, list[RenderedCard]] = defaultdict(list)
     for card in rendered:

@@ -32,13 +32,26 @@ def main() -> None:
 
 @main.command("build")
 @click.argument("notes_dir", required=False, type=click.Path(path_type=Path))
-@click.option("--out", "out_dir", type=click.Path(path_type=Path), help="Where the .apkg files go (default: decks/).")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of the summary.")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    help="Where the .apkg files go (default: decks/).",
+)
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print one JSON object instead of the summary."
+)
 @click.option("--strict", is_flag=True, help="Fail (exit 1) on warnings too.")
 @click.option("--dry-run", is_flag=True, help="Show what would change; write nothing.")
 @click.option("--debug", is_flag=True, help="Show a traceback on unexpected errors.")
-def build_command(notes_dir: Path | None, out_dir: Path | None, as_json: bool, strict: bool,
-                  dry_run: bool, debug: bool) -> None:
+def build_command(
+    notes_dir: Path | None,
+    out_dir: Path | None,
+    as_json: bool,
+    strict: bool,
+    dry_run: bool,
+    debug: bool,
+) -> None:
     """Build decks from NOTES_DIR (default: notes/).
 
     \b
@@ -86,7 +99,13 @@ def report_json(report: BuildReport, dry_run: bool = False) -> dict[str, Any]:
         "renamed": [{"guid": c.guid, "key": c.key, "old_key": old} for old, c in report.renamed],
         "removed": [dict(r) for r in report.removed],
         "diagnostics": [
-            {"level": d.level.value, "code": d.code, "path": d.path, "line": d.line, "message": d.message}
+            {
+                "level": d.level.value,
+                "code": d.code,
+                "path": d.path,
+                "line": d.line,
+                "message": d.message,
+            }
             for d in report.diagnostics
         ],
         **report.extra,
@@ -100,7 +119,7 @@ def _print_summary(report: BuildReport, dry_run: bool) -> None:
     by_kind = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))
     click.echo(f"Read {report.notes} notes: {len(report.rendered)} cards ({by_kind or 'none'}).")
     verb = "Would write" if dry_run else "Wrote"
-    for d in report.decks:
-        click.echo(f"{verb} {d.path} ({d.cards} cards, deck '{d.name}').")
+    for deck in report.decks:
+        click.echo(f"{verb} {deck.path} ({deck.cards} cards, deck '{deck.name}').")
     if report.diagnostics:
         click.echo(f"{report.errors} errors, {report.warnings} warnings (listed above).")

@@ -6,6 +6,7 @@ import html
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from notedeck.identity import card_key, item_slug
 from notedeck.model import Card, CardKind, Line, Moment, Note, Point, Section
@@ -30,18 +31,38 @@ def derive_cards(note: Note, moments: Sequence[Moment | None], style: Style) -> 
     clozed: set[str] = set()
     base_tags = _base_tags(note, style)
 
-    def make(kind: CardKind, path: tuple[str, ...], trail: str, item: str, line: int,
-             question: str, answer: tuple[Line, ...], pattern: str) -> None:
+    def make(
+        kind: CardKind,
+        path: tuple[str, ...],
+        trail: str,
+        item: str,
+        line: int,
+        question: str,
+        answer: tuple[Line, ...],
+        pattern: str,
+    ) -> None:
         if kind not in style.kinds:
             return
         cited = tuple(dict.fromkeys(m for ln in answer for m in ln.moments))
         tags = base_tags + ((f"notedeck::{pattern}",) if pattern else ())
-        cards.append(Card(
-            key=card_key(note.key, path, kind.value, item), kind=kind, note_key=note.key,
-            note_path=note.path, note_title=note.title, section=trail, line=line,
-            question=question, answer=answer, deck=note.deck, tags=tags,
-            video_id=note.video_id, moments=cited, pattern=pattern,
-        ))
+        cards.append(
+            Card(
+                key=card_key(note.key, path, kind.value, item),
+                kind=kind,
+                note_key=note.key,
+                note_path=note.path,
+                note_title=note.title,
+                section=trail,
+                line=line,
+                question=question,
+                answer=answer,
+                deck=note.deck,
+                tags=tags,
+                video_id=note.video_id,
+                moments=cited,
+                pattern=pattern,
+            )
+        )
 
     def lines_of(points: Sequence[Point]) -> list[Line]:
         return [Line(_condense(p.html, style.fillers), _moments(p, moments)) for p in points]
@@ -50,8 +71,16 @@ def derive_cards(note: Note, moments: Sequence[Moment | None], style: Style) -> 
         prose = [p for p in note.overview if not p.label]
         q = overview_question(note.subject)
         for n, (chunk, total) in enumerate(_chunks(lines_of(prose), style.answer_words)):
-            make(CardKind.OVERVIEW, ("_overview",), "", _part(n), prose[0].line,
-                 _numbered(q, n, total), chunk, "overview")
+            make(
+                CardKind.OVERVIEW,
+                ("_overview",),
+                "",
+                _part(n),
+                prose[0].line,
+                _numbered(q, n, total),
+                chunk,
+                "overview",
+            )
         _clozes(note, (), "", note.overview, moments, style, clozed, make)
 
     for path, trail, section in _walk(note.sections, (), ()):
@@ -62,16 +91,32 @@ def derive_cards(note: Note, moments: Sequence[Moment | None], style: Style) -> 
         if labelled:
             lines = _with_labels(lines, prose, [_lower(p.label or "", note) for p in labelled])
         for n, (chunk, total) in enumerate(_chunks(lines, style.answer_words)):
-            make(CardKind.QA, path, trail, _part(n), section.line,
-                 _numbered(question.text, n, total), chunk, question.pattern)
+            make(
+                CardKind.QA,
+                path,
+                trail,
+                _part(n),
+                section.line,
+                _numbered(question.text, n, total),
+                chunk,
+                question.pattern,
+            )
         for p in labelled:
             label = p.label or ""
             shown = _lower(label, note)
             subject = note.subject[:1].upper() + note.subject[1:]
             q = f"{subject}, {question.topic}: {shown}?"
             body = p.html if p.text else html.escape(label)
-            make(CardKind.LABEL, path, trail, item_slug(label), p.line, q,
-                 (Line(_condense(body, style.fillers), _moments(p, moments)),), question.pattern)
+            make(
+                CardKind.LABEL,
+                path,
+                trail,
+                item_slug(label),
+                p.line,
+                q,
+                (Line(_condense(body, style.fillers), _moments(p, moments)),),
+                question.pattern,
+            )
         _clozes(note, path, trail, section.points, moments, style, clozed, make)
     return tuple(cards)
 
@@ -98,9 +143,9 @@ def _lower(text: str, note: Note) -> str:
     return " ".join(out)
 
 
-
-def _walk(sections: Sequence[Section], path: tuple[str, ...], trail: tuple[str, ...]
-          ) -> Iterator[tuple[tuple[str, ...], str, Section]]:
+def _walk(
+    sections: Sequence[Section], path: tuple[str, ...], trail: tuple[str, ...]
+) -> Iterator[tuple[tuple[str, ...], str, Section]]:
     for s in sections:
         p, t = (*path, s.slug), (*trail, s.heading)
         if s.points:
@@ -137,8 +182,16 @@ _TAG = re.compile(r"<[^>]*>")
 _MAX_CLOZE_WORDS = 45
 
 
-def _clozes(note: Note, path: tuple[str, ...], trail: str, points: Sequence[Point],
-            moments: Sequence[Moment | None], style: Style, clozed: set[str], make: _Make) -> None:
+def _clozes(
+    note: Note,
+    path: tuple[str, ...],
+    trail: str,
+    points: Sequence[Point],
+    moments: Sequence[Moment | None],
+    style: Style,
+    clozed: set[str],
+    make: _Make,
+) -> None:
     made = 0
     for p in points:
         if made >= style.cloze_per_section:
@@ -155,14 +208,31 @@ def _clozes(note: Note, path: tuple[str, ...], trail: str, points: Sequence[Poin
                 continue
             clozed.add(k)
             made += 1
-            make(CardKind.CLOZE, path or ("_overview",), trail, item_slug(term.text), p.line,
-                 _condense(text, style.fillers), (Line("", _moments(p, moments)),), "cloze")
+            make(
+                CardKind.CLOZE,
+                path or ("_overview",),
+                trail,
+                item_slug(term.text),
+                p.line,
+                _condense(text, style.fillers),
+                (Line("", _moments(p, moments)),),
+                "cloze",
+            )
             break
 
 
-class _Make:  # the signature of derive_cards' inner `make`, for the type checker
-    def __call__(self, kind: CardKind, path: tuple[str, ...], trail: str, item: str, line: int,
-                 question: str, answer: tuple[Line, ...], pattern: str) -> None: ...
+class _Make(Protocol):  # the signature of derive_cards' inner `make`, for the type checker
+    def __call__(
+        self,
+        kind: CardKind,
+        path: tuple[str, ...],
+        trail: str,
+        item: str,
+        line: int,
+        question: str,
+        answer: tuple[Line, ...],
+        pattern: str,
+    ) -> None: ...
 
 
 def _cloze(sentence: str, term_html: str) -> str | None:
@@ -170,7 +240,7 @@ def _cloze(sentence: str, term_html: str) -> str | None:
         at = sentence.find(wrapped)
         if at >= 0:
             hidden = "{{c1::" + term_html.replace("}}", "} }") + "}}"
-            return sentence[:at] + hidden + sentence[at + len(wrapped):]
+            return sentence[:at] + hidden + sentence[at + len(wrapped) :]
     return None
 
 
@@ -184,7 +254,7 @@ def _condense(fragment: str, fillers: Sequence[str]) -> str:
     low = fragment.lower()
     for filler in fillers:
         if low.startswith(filler) and len(fragment) > len(filler) + 3:
-            rest = fragment[len(filler):].lstrip(" ,")
+            rest = fragment[len(filler) :].lstrip(" ,")
             if rest[:1].isalpha():
                 return rest[:1].upper() + rest[1:]
     return fragment

@@ -115,13 +115,15 @@ _CLOCK_RUN = re.compile(
 )
 _STRONG = re.compile(r"<strong>(.*?)</strong>", re.DOTALL)
 _TAG = re.compile(r"<[^>]*>")
-_LABEL = re.compile(r"^\s*<strong>([^<]{1,80}?)\s*:\s*</strong>\s*:?\s*|^\s*<strong>([^<]{1,80}?)</strong>\s*:\s*")
+_LABEL = re.compile(
+    r"^\s*<strong>([^<]{1,80}?)\s*:\s*</strong>\s*:?\s*|^\s*<strong>([^<]{1,80}?)</strong>\s*:\s*"
+)
 _ABBREVIATIONS = frozenset(
     "e.g i.e vs etc dr mr mrs ms st prof jr sr inc ltd no fig approx al u.s u.k".split()
 )
 _SENTENCE_END = re.compile(
     f"[.!?][\"'”’)]*(?:\\s*{CLOCK_OPEN}\\d+{CLOCK_CLOSE}(?:[\\s,;]*{CLOCK_OPEN}\\d+{CLOCK_CLOSE})*)?"
-    f"(?=\\s+[A-Z0-9\"“‘(\\[{LINK_OPEN}{CLOCK_OPEN}<\\\\]|\\s*$)"
+    f'(?=\\s+[A-Z0-9"“‘(\\[{LINK_OPEN}{CLOCK_OPEN}<\\\\]|\\s*$)'
 )
 
 
@@ -166,7 +168,10 @@ def make_point(
     if find_label:
         m = _LABEL.match(fragment)
         if m:
-            label = html.unescape(_TAG.sub("", m.group(1) or m.group(2))).strip() or None
+            raw_label = _LINK_REF.sub(
+                lambda r: prepared.links[int(r.group(1))][1], m.group(1) or m.group(2)
+            )
+            label = INVISIBLE.sub("", plain(raw_label)) or None
             if label is not None:
                 fragment = fragment[m.end() :]
     body = _CLOCK_RUN.sub(" ", fragment.replace("&quot;", '"'))
@@ -186,9 +191,8 @@ def make_point(
             terms.append(Term(text=html.unescape(inner), html=inner))
     body = tidy(body)
     text = plain(body)
-    if not text or not any(ch.isalnum() for ch in text):
-        if not label:
-            return None
+    if not label and not any(ch.isalnum() for ch in text):
+        return None
     if clocks:
         line = prepared.clocks[clocks[0]].line
     return Point(

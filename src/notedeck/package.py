@@ -54,8 +54,9 @@ def package_bytes(
         deck = decks.get(card.deck)
         if deck is None:
             deck = decks[card.deck] = genanki.Deck(deck_id(card.deck), card.deck)
-        note = genanki.Note(model=models[card.cloze], fields=list(card.fields),
-                            tags=list(card.tags), guid=card.guid)
+        note = genanki.Note(
+            model=models[card.cloze], fields=list(card.fields), tags=list(card.tags), guid=card.guid
+        )
         deck.add_note(note)
     package = genanki.Package([decks[name] for name in sorted(decks)])
     newest = max([model_mod, *note_mods.values()])
@@ -74,7 +75,9 @@ def package_bytes(
         stored = json.loads(models_json)
         for model in stored.values():
             model["mod"] = model_mod
-        cursor.execute("UPDATE col SET models = ?, mod = ?", (json.dumps(stored, sort_keys=True), newest))
+        cursor.execute(
+            "UPDATE col SET models = ?, mod = ?", (json.dumps(stored, sort_keys=True), newest)
+        )
         conn.commit()
         database = conn.serialize()
     finally:

@@ -7,11 +7,12 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import frontmatter
 import yaml
 from markdown_it import MarkdownIt
+from markdown_it.renderer import RendererHTML
 from markdown_it.token import Token
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 
@@ -32,7 +33,7 @@ MAX_NOTE_CHARS = 400_000
 
 
 def _markdown() -> MarkdownIt:
-    md = MarkdownIt("commonmark", {"html": True}).enable("table")
+    md = MarkdownIt("commonmark", {"html": True}, renderer_cls=RendererHTML).enable("table")
     md.use(dollarmath_plugin, allow_space=True, double_inline=True)
     md.add_render_rule("math_inline", lambda self, t, i, o, e: _math(t[i].content, False))
     md.add_render_rule("math_inline_double", lambda self, t, i, o, e: _math(t[i].content, True))
@@ -46,6 +47,12 @@ def _math(content: str, display: bool) -> str:
 
 
 _MD = _markdown()
+_RENDERER = cast(RendererHTML, _MD.renderer)
+
+
+def _inline(token: Token) -> str:
+    """The HTML of an inline token's children."""
+    return _RENDERER.renderInline(token.children or [], _MD.options, {})
 
 
 @dataclass
@@ -79,14 +86,23 @@ def read_note(path: Path, root: Path) -> Note:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise NoteError(rel, 1, "note.unreadable", f"cannot read the file ({exc.strerror}).") from exc
+        raise NoteError(
+            rel, 1, "note.unreadable", f"cannot read the file ({exc.strerror})."
+        ) from exc
     if b"\x00" in data[:8192]:
-        raise NoteError(rel, 1, "note.binary", "this is a binary file, not a Markdown note; move it out of the notes folder.")
+        raise NoteError(
+            rel,
+            1,
+            "note.binary",
+            "this is a binary file, not a Markdown note; move it out of the notes folder.",
+        )
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        raise NoteError(rel, line, "note.encoding", "the file is not UTF-8; save it as UTF-8.") from exc
+        raise NoteError(
+            rel, line, "note.encoding", "the file is not UTF-8; save it as UTF-8."
+        ) from exc
     return parse_note(text, rel)
 
 
@@ -99,8 +115,13 @@ def parse_note(text: str, rel: str, key: str | None = None) -> Note:
         cut = body.rfind("\n", 0, MAX_NOTE_CHARS)
         body = body[: cut if cut > 0 else MAX_NOTE_CHARS]
         diagnostics.append(
-            Diagnostic(Level.WARNING, "note.too-long", rel, body_line + body.count("\n"),
-                       f"only the first {MAX_NOTE_CHARS:,} characters were read; split the note.")
+            Diagnostic(
+                Level.WARNING,
+                "note.too-long",
+                rel,
+                body_line + body.count("\n"),
+                f"only the first {MAX_NOTE_CHARS:,} characters were read; split the note.",
+            )
         )
     body, body_line = _unwrap_fence(body, body_line)
     prepared = prepare(body, body_line)
@@ -128,9 +149,15 @@ def parse_note(text: str, rel: str, key: str | None = None) -> Note:
         line = body_line + (tok.map[0] if tok.map else 0) + 1
         if tok.type == "heading_open":
             inline = tokens[i + 1]
-            heading, _clocks = heading_text(_MD.renderer.renderInline(inline.children or [], _MD.options, {}), prepared)
+            heading, _clocks = heading_text(_inline(inline), prepared)
             level = int(tok.tag[1])
-            if level == 1 and not stack and not top and not first_h1_title and (not title or _same(heading, title)):
+            if (
+                level == 1
+                and not stack
+                and not top
+                and not first_h1_title
+                and (not title or _same(heading, title))
+            ):
                 title = title or heading
                 first_h1_title = True
                 i += 3
@@ -149,15 +176,30 @@ def parse_note(text: str, rel: str, key: str | None = None) -> Note:
             if n > 1 and not explicit:
                 slug = f"{slug}-{n}"
             elif n > 1:
-                diagnostics.append(Diagnostic(Level.WARNING, "section.duplicate-id", rel, line,
-                                              f"the id '{slug}' is used twice; give each section its own id."))
+                diagnostics.append(
+                    Diagnostic(
+                        Level.WARNING,
+                        "section.duplicate-id",
+                        rel,
+                        line,
+                        f"the id '{slug}' is used twice; give each section its own id.",
+                    )
+                )
                 slug = f"{slug}-{n}"
-            stack.append(_Open(heading=heading or "Untitled", level=level, line=line, slug=slug, explicit=explicit))
+            stack.append(
+                _Open(
+                    heading=heading or "Untitled",
+                    level=level,
+                    line=line,
+                    slug=slug,
+                    explicit=explicit,
+                )
+            )
             i += 3
             continue
         if tok.type == "paragraph_open" and tok.level == 0:
             inline = tokens[i + 1]
-            rendered = _MD.renderer.renderInline(inline.children or [], _MD.options, {})
+            rendered = _inline(inline)
             _add_prose(sink(), rendered, prepared, line)
             i += 3
             continue
@@ -183,14 +225,24 @@ def parse_note(text: str, rel: str, key: str | None = None) -> Note:
     vocabulary = frozenset(_WORD.findall(body))
     video_id = _text(meta.get("videoId") or meta.get("video_id")).strip() or None
     if video_id and not _VIDEO_ID.fullmatch(video_id):
-        diagnostics.append(Diagnostic(Level.WARNING, "frontmatter.video-id", rel, 2,
-                                      f"videoId '{video_id[:40]}' is not an 11-character YouTube id; cards get no video links."))
+        diagnostics.append(
+            Diagnostic(
+                Level.WARNING,
+                "frontmatter.video-id",
+                rel,
+                2,
+                f"videoId '{video_id[:40]}' is not an 11-character YouTube id; "
+                "cards get no video links.",
+            )
+        )
         video_id = None
     subject = _text(meta.get("subject")).strip() or subject_of(title, vocabulary)
     folder = rel.rsplit("/", 1)[0] if "/" in rel else ""
     deck_meta = _text(meta.get("deck")).strip()
-    deck = tuple(p.strip() for p in deck_meta.split("::") if p.strip()) if deck_meta else tuple(
-        INVISIBLE.sub("", p) for p in folder.split("/") if p
+    deck = (
+        tuple(p.strip() for p in deck_meta.split("::") if p.strip())
+        if deck_meta
+        else tuple(INVISIBLE.sub("", p) for p in folder.split("/") if p)
     )
     note_key = key or _text(meta.get("id")).strip() or rel.removesuffix(".md")
     return Note(
@@ -222,9 +274,19 @@ def _split_frontmatter(text: str, rel: str) -> tuple[dict[str, Any], str, int]:
         mark = getattr(exc, "problem_mark", None)
         line = (mark.line + 2) if mark is not None else 1
         problem = getattr(exc, "problem", None) or "invalid YAML"
-        raise NoteError(rel, line, "frontmatter.invalid", f"the frontmatter is not valid YAML ({problem}); fix it or remove it.") from exc
+        raise NoteError(
+            rel,
+            line,
+            "frontmatter.invalid",
+            f"the frontmatter is not valid YAML ({problem}); fix it or remove it.",
+        ) from exc
     except Exception as exc:  # python-frontmatter wraps other parse problems
-        raise NoteError(rel, 1, "frontmatter.invalid", f"the frontmatter cannot be read ({exc}); fix it or remove it.") from exc
+        raise NoteError(
+            rel,
+            1,
+            "frontmatter.invalid",
+            f"the frontmatter cannot be read ({exc}); fix it or remove it.",
+        ) from exc
     meta = post.metadata if isinstance(post.metadata, dict) else {}
     return meta, text[m.end() :], m.group(0).count("\n")
 
@@ -249,7 +311,9 @@ def _add_prose(points: list[Point], rendered: str, prepared: Prepared, line: int
             points.append(point)
 
 
-def _read_list(tokens: list[Token], i: int, prepared: Prepared, body_line: int, points: list[Point]) -> int:
+def _read_list(
+    tokens: list[Token], i: int, prepared: Prepared, body_line: int, points: list[Point]
+) -> int:
     depth = 0
     while i < len(tokens):
         tok = tokens[i]
@@ -261,15 +325,19 @@ def _read_list(tokens: list[Token], i: int, prepared: Prepared, body_line: int, 
                 return i + 1
         elif tok.type == "inline" and tokens[i - 1].type == "paragraph_open":
             line = body_line + (tok.map[0] if tok.map else 0) + 1
-            rendered = _MD.renderer.renderInline(tok.children or [], _MD.options, {})
-            point = make_point(rendered, prepared, line, item=True, depth=depth - 1, find_label=True)
+            rendered = _inline(tok)
+            point = make_point(
+                rendered, prepared, line, item=True, depth=depth - 1, find_label=True
+            )
             if point:
                 points.append(point)
         i += 1
     return i
 
 
-def _read_quote(tokens: list[Token], i: int, prepared: Prepared, body_line: int, points: list[Point]) -> int:
+def _read_quote(
+    tokens: list[Token], i: int, prepared: Prepared, body_line: int, points: list[Point]
+) -> int:
     depth = 0
     while i < len(tokens):
         tok = tokens[i]
@@ -281,7 +349,7 @@ def _read_quote(tokens: list[Token], i: int, prepared: Prepared, body_line: int,
                 return i + 1
         elif tok.type == "inline":
             line = body_line + (tok.map[0] if tok.map else 0) + 1
-            rendered = _MD.renderer.renderInline(tok.children or [], _MD.options, {})
+            rendered = _inline(tok)
             m = _CALLOUT.match(rendered)
             if m:
                 # The callout's title line is a heading for its body, not a sentence.
@@ -292,7 +360,9 @@ def _read_quote(tokens: list[Token], i: int, prepared: Prepared, body_line: int,
     return i
 
 
-def _read_table(tokens: list[Token], i: int, prepared: Prepared, body_line: int, points: list[Point]) -> int:
+def _read_table(
+    tokens: list[Token], i: int, prepared: Prepared, body_line: int, points: list[Point]
+) -> int:
     header: list[str] = []
     row: list[str] = []
     in_head = False
@@ -309,13 +379,18 @@ def _read_table(tokens: list[Token], i: int, prepared: Prepared, body_line: int,
             row = []
             line = body_line + (tok.map[0] if tok.map else 0) + 1
         elif tok.type == "inline":
-            row.append(_MD.renderer.renderInline(tok.children or [], _MD.options, {}))
+            row.append(_inline(tok))
         elif tok.type == "tr_close":
             if in_head:
                 header = row
             elif row:
-                cells = [f"<strong>{header[k]}</strong>: {c}" if k < len(header) and header[k].strip() else c
-                         for k, c in enumerate(row) if c.strip()]
+                cells = [
+                    f"<strong>{header[k]}</strong>: {c}"
+                    if k < len(header) and header[k].strip()
+                    else c
+                    for k, c in enumerate(row)
+                    if c.strip()
+                ]
                 point = make_point("; ".join(cells), prepared, line, item=True, find_label=False)
                 if point:
                     points.append(point)

@@ -22,19 +22,61 @@ QA_FIELDS = ("Question", "Answer", "Context", "Source", "Key", "Spare 1", "Spare
 CLOZE_FIELDS = ("Text", "Context", "Source", "Key", "Spare 1", "Spare 2", "Spare 3")
 
 _TAGS = {
-    "a", "b", "strong", "i", "em", "u", "s", "del", "mark", "code", "pre", "sub", "sup", "br",
-    "span", "div", "p", "ul", "ol", "li", "hr", "blockquote", "table", "thead", "tbody", "tr",
-    "th", "td", "img",
+    "a",
+    "b",
+    "strong",
+    "i",
+    "em",
+    "u",
+    "s",
+    "del",
+    "mark",
+    "code",
+    "pre",
+    "sub",
+    "sup",
+    "br",
+    "span",
+    "div",
+    "p",
+    "ul",
+    "ol",
+    "li",
+    "hr",
+    "blockquote",
+    "table",
+    "thead",
+    "tbody",
+    "tr",
+    "th",
+    "td",
+    "img",
 }
-_ATTRIBUTES = {"a": {"href", "class"}, "span": {"class"}, "div": {"class"}, "ul": {"class"},
-               "li": {"class"}, "img": {"src", "alt"}, "td": {"align"}, "th": {"align"}}
+_ATTRIBUTES = {
+    "a": {"href", "class"},
+    "span": {"class"},
+    "div": {"class"},
+    "ul": {"class"},
+    "li": {"class"},
+    "img": {"src", "alt"},
+    "td": {"align"},
+    "th": {"align"},
+}
 _SCHEMES = {"http", "https", "obsidian"}
 
 
 def sanitise(fragment: str) -> str:
     """Keep only the HTML a card needs: no scripts, handlers, frames or foreign URLs."""
-    return str(nh3.clean(fragment, tags=_TAGS, attributes=_ATTRIBUTES, url_schemes=_SCHEMES,
-                         link_rel=None, strip_comments=True))
+    return str(
+        nh3.clean(
+            fragment,
+            tags=_TAGS,
+            attributes=_ATTRIBUTES,
+            url_schemes=_SCHEMES,
+            link_rel=None,
+            strip_comments=True,
+        )
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,9 +102,18 @@ def default_templates_dir() -> Path:
     return Path(str(resources.files("notedeck.card_templates")))
 
 
-_FILES = ("answer.html.j2", "context.html.j2", "source.html.j2", "qa_front.html",
-          "qa_back.html", "cloze_front.html", "cloze_back.html", "style.css", "fillers.txt",
-          "questions.toml")
+_FILES = (
+    "answer.html.j2",
+    "context.html.j2",
+    "source.html.j2",
+    "qa_front.html",
+    "qa_back.html",
+    "cloze_front.html",
+    "cloze_back.html",
+    "style.css",
+    "fillers.txt",
+    "questions.toml",
+)
 
 
 def load_templates(folder: Path | None) -> Templates:
@@ -86,13 +137,21 @@ def load_templates(folder: Path | None) -> Templates:
     )
     digest = hashlib.sha256("\0".join(texts[n] for n in _FILES).encode()).hexdigest()
     fillers = tuple(
-        line.strip().lower() for line in texts["fillers.txt"].splitlines()
+        line.strip().lower()
+        for line in texts["fillers.txt"].splitlines()
         if line.strip() and not line.lstrip().startswith("#")
     )
-    return Templates(env, texts["qa_front.html"], texts["qa_back.html"],
-                     texts["cloze_front.html"], texts["cloze_back.html"], texts["style.css"],
-                     tuple(sorted(fillers, key=len, reverse=True)), chosen["questions.toml"],
-                     digest)
+    return Templates(
+        env,
+        texts["qa_front.html"],
+        texts["qa_back.html"],
+        texts["cloze_front.html"],
+        texts["cloze_back.html"],
+        texts["style.css"],
+        tuple(sorted(fillers, key=len, reverse=True)),
+        chosen["questions.toml"],
+        digest,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +172,8 @@ def video_url(video_id: str, moment: Moment) -> str:
 
 
 def note_url(vault: str, note_path: str) -> str:
-    return f"obsidian://open?vault={quote(vault, safe='')}&file={quote(note_path.removesuffix('.md'), safe='')}"
+    file = quote(note_path.removesuffix(".md"), safe="")
+    return f"obsidian://open?vault={quote(vault, safe='')}&file={file}"
 
 
 def render_card(card: Card, deck: str, templates: Templates, vault: str) -> RenderedCard:
@@ -134,12 +194,30 @@ def render_card(card: Card, deck: str, templates: Templates, vault: str) -> Rend
         name = getattr(exc, "name", None) or "card template"
         raise TemplateError(f"{name}:{line}: {exc}") from exc
     key = html.escape(card.key)
+    fields: tuple[str, ...]
     if card.kind is CardKind.CLOZE:
-        fields = (sanitise(card.question), sanitise(ctx_html), sanitise(source_html), key, "", "", "")
+        fields = (
+            sanitise(card.question),
+            sanitise(ctx_html),
+            sanitise(source_html),
+            key,
+            "",
+            "",
+            "",
+        )
     else:
-        fields = (html.escape(card.question), sanitise(answer_html), sanitise(ctx_html),
-                  sanitise(source_html), key, "", "", "")
+        fields = (
+            html.escape(card.question),
+            sanitise(answer_html),
+            sanitise(ctx_html),
+            sanitise(source_html),
+            key,
+            "",
+            "",
+            "",
+        )
     tags = tuple(sorted({t.replace(" ", "_") for t in card.tags if t}))
     digest = hashlib.sha256("\x1f".join((*fields, " ".join(tags), deck)).encode()).hexdigest()
-    return RenderedCard(card.key, guid_for(card.key), card.kind is CardKind.CLOZE, fields,
-                        tags, deck, digest[:16])
+    return RenderedCard(
+        card.key, guid_for(card.key), card.kind is CardKind.CLOZE, fields, tags, deck, digest[:16]
+    )

@@ -1,0 +1,106 @@
+"""Whole builds: the real corpus, the decks they make, and byte-identical rebuilds."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from conftest import Anki, corpus_dir, run_build
+from notedeck.build import discover
+
+_MARKUP = ("[[", "]]", "**", "data-t", "yt-timestamp", "</a>]", "\ue000", "\ue001", "\ue002")
+
+
+@pytest.fixture(scope="module")
+def corpus_build(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    notes = tmp_path_factory.mktemp("corpus") / "notes"
+    shutil.copytree(corpus_dir(), notes)
+    return notes, run_build(notes)
+
+
+def test_whole_corpus_builds_and_every_note_with_prose_gives_cards(corpus_build) -> None:  # type: ignore[no-untyped-def]
+    notes, report = corpus_build
+    assert report.errors == 0
+    assert report.notes == len(discover(notes))
+    with_cards = {c.note_path for c in report.cards}
+    for path in discover(notes):
+        rel = path.relative_to(notes).as_posix()
+        body = path.read_text(encoding="utf-8").split("---", 2)[-1]
+        prose = re.sub(r"From:.*|#.*|<[^>]+>|\[\[[^\]]*\]\]", "", body)
+        if len(re.findall(r"[A-Za-z]{3,}", prose)) >= 12:
+            assert rel in with_cards, f"{rel} has prose but gave no card"
+
+
+def test_no_markup_is_visible_on_any_card(corpus_build) -> None:  # type: ignore[no-untyped-def]
+    _notes, report = corpus_build
+    for card in report.rendered:
+        visible = [re.sub(r"<[^>]+>", "", f) for f in card.fields]
+        for text in visible:
+            for markup in _MARKUP:
+                assert markup not in text, (card.key, markup, text[:200])
+
+
+def test_corpus_packages_import_into_anki(corpus_build, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    _notes, report = corpus_build
+    collection = Anki(tmp_path)
+    try:
+        total = 0
+        for deck in report.decks:
+            log = collection.import_package(deck.path)
+            assert not log.conflicting  # type: ignore[attr-defined]
+            total += len(log.new)  # type: ignore[attr-defined]
+        assert total == len(report.rendered)
+        col = collection.col
+        for cid in col.find_cards(""):
+            card = col.get_card(cid)
+            assert re.sub(r"<[^>]+>|<style>.*?</style>", "", card.question(), flags=re.S).strip()
+            assert re.sub(r"<[^>]+>|<style>.*?</style>", "", card.answer(), flags=re.S).strip()
+    finally:
+        collection.close()
+
+
+def test_two_builds_give_identical_bytes(
+    vault: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    first = run_build(vault, tmp_path / "one")
+    second = run_build(vault, tmp_path / "two")
+    assert [d.path.name for d in first.decks] == [d.path.name for d in second.decks]
+    for a, b in zip(first.decks, second.decks, strict=True):
+        assert a.path.read_bytes() == b.path.read_bytes()
+
+
+def test_one_package_per_top_level_folder_with_subdecks(vault: Path) -> None:
+    sub = vault / "healthygamergg" / "brain"
+    sub.mkdir()
+    shutil.move(vault / "healthygamergg" / "default_mode_network_in_the_brain.md", sub)
+    (vault / "other").mkdir()
+    (vault / "other" / "a.md").write_text(
+        "---\ntitle: Alpha\n---\n\n## What is alpha\n\n"
+        "Alpha is the first letter of the Greek alphabet.\n"
+    )
+    report = run_build(vault)
+    assert sorted(d.name for d in report.decks) == ["healthygamergg", "other"]
+    decks = {c.deck for c in report.rendered}
+    assert decks == {"healthygamergg", "healthygamergg::brain", "other"}
+
+
+def test_build_leaves_nothing_in_the_temp_folder(
+    vault: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    private_tmp = tmp_path / "tmp"
+    private_tmp.mkdir()
+    monkeypatch.setenv("TMPDIR", str(private_tmp))
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(private_tmp))
+    report = run_build(vault, tmp_path / "out")
+    assert report.decks
+    assert os.listdir(private_tmp) == []
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        d.path.name for d in report.decks
+    ]
