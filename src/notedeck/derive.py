@@ -83,13 +83,15 @@ def derive_cards(note: Note, moments: Sequence[Moment | None], style: Style) -> 
             )
         _clozes(note, (), "", note.overview, moments, style, clozed, make)
 
-    for path, trail, section in _walk(note.sections, (), ()):
-        question = phrase_question(section.heading, note.subject, style.patterns, note.vocabulary)
+    for path, trail, section, parent in _walk(note.sections, (), (), None):
+        subject = _section_subject(note, parent, style)
+        question = phrase_question(section.heading, subject, style.patterns, note.vocabulary)
         prose = [p for p in section.points if not p.label]
         labelled = [p for p in section.points if p.label]
         lines = lines_of(prose)
-        if labelled:
-            lines = _with_labels(lines, prose, [_lower(p.label or "", note) for p in labelled])
+        top_labels = [_lower(p.label or "", note) for p in labelled if p.depth == 0]
+        if top_labels:
+            lines = _with_labels(lines, prose, top_labels)
         for n, (chunk, total) in enumerate(_chunks(lines, style.answer_words)):
             make(
                 CardKind.QA,
@@ -101,11 +103,15 @@ def derive_cards(note: Note, moments: Sequence[Moment | None], style: Style) -> 
                 chunk,
                 question.pattern,
             )
+        topic = question.topic
         for p in labelled:
             label = p.label or ""
-            shown = _lower(label, note)
-            subject = note.subject[:1].upper() + note.subject[1:]
-            q = f"{subject}, {question.topic}: {shown}?"
+            if p.depth == 0:
+                topic = question.topic
+            q = f"{_capital(subject)}, {topic}: {_lower(label, note)}?"
+            if p.depth == 0:
+                # Items nested under this one are asked about within it.
+                topic = _lower(label, note)
             body = p.html if p.text else html.escape(label)
             make(
                 CardKind.LABEL,
@@ -144,13 +150,31 @@ def _lower(text: str, note: Note) -> str:
 
 
 def _walk(
-    sections: Sequence[Section], path: tuple[str, ...], trail: tuple[str, ...]
-) -> Iterator[tuple[tuple[str, ...], str, Section]]:
+    sections: Sequence[Section],
+    path: tuple[str, ...],
+    trail: tuple[str, ...],
+    parent: Section | None,
+) -> Iterator[tuple[tuple[str, ...], str, Section, Section | None]]:
     for s in sections:
         p, t = (*path, s.slug), (*trail, s.heading)
         if s.points:
-            yield p, " › ".join(t), s
-        yield from _walk(s.children, p, t)
+            yield p, " › ".join(t), s, parent
+        yield from _walk(s.children, p, t, s)
+
+
+def _section_subject(note: Note, parent: Section | None, style: Style) -> str:
+    """What a section's question is about: the note's subject, or for a subsection under
+    a topic heading ("Z-statistic" > "Formula"), that topic."""
+    if parent is None or len(parent.heading.split()) > 4:
+        return note.subject
+    asked = phrase_question(parent.heading, note.subject, style.patterns, note.vocabulary)
+    if asked.pattern != "fallback":
+        return note.subject
+    return _lower(parent.heading.rstrip(":"), note)
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def _chunks(lines: list[Line], words: int) -> list[tuple[tuple[Line, ...], int]]:
@@ -201,7 +225,7 @@ def _clozes(
             continue
         for term in p.terms:
             k = term.text.casefold()
-            if k in clozed or len(term.text.split()) * 2 > words:
+            if k in clozed or len(term.text.split()) * 2 > words or not _worth_hiding(term.text):
                 continue
             text = _cloze(p.html, term.html)
             if text is None:
@@ -233,6 +257,13 @@ class _Make(Protocol):  # the signature of derive_cards' inner `make`, for the t
         answer: tuple[Line, ...],
         pattern: str,
     ) -> None: ...
+
+
+def _worth_hiding(term: str) -> bool:
+    """A single short everyday word ("growth", "mean") makes a guessing game, not a card."""
+    if len(term.split()) > 1 or not term.islower():
+        return True
+    return len(term) >= 7
 
 
 def _cloze(sentence: str, term_html: str) -> str | None:

@@ -25,7 +25,8 @@ _FRONTMATTER = re.compile(r"\A(?:\ufeff)?---[ \t]*\r?\n(.*?\r?\n)?---[ \t]*(?:\r
 _EXPLICIT_ID = re.compile(r"\s*(?:\{#([A-Za-z0-9_-]+)\}|\^([A-Za-z0-9_-]+))\s*$")
 _VIDEO_ID = re.compile(r"[A-Za-z0-9_-]{11}")
 _WORD = re.compile(r"\b[a-z][a-z'-]{1,}\b")
-_NAME = re.compile(r"(?<=[a-z,] )[A-Z][\w'-]+")
+# A capitalised word between two lower-case ones is a name ("platforms like Reddit and").
+_NAME = re.compile(r"(?<=[a-z,] )[A-Z][\w'-]+(?=[ ,.][ ]?[a-z])")
 _CALLOUT = re.compile(r"^\s*\[!([A-Za-z-]+)\][+-]?\s*")
 # Anything past this many characters of one note is not read: a note that long is a
 # generation loop or padding, never study material, and it must not stall the build.
