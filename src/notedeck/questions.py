@@ -1,9 +1,11 @@
-"""Stand-in until the questions branch lands."""
+"""Phrase a self-contained question for a section from its heading and the note's subject."""
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Sequence
+import tomllib
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,23 +27,261 @@ class Question:
 
 
 class PatternError(Exception):
-    pass
+    """The pattern table cannot be used; the message names path:line and the fix."""
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+_KEYS = ("name", "regex", "question", "topic")
+# Placeholders every template may use besides the regex's own named groups.
+_BUILTINS = frozenset({"subject", "Subject", "heading", "be", "was", "does", "has"})
+_PLACEHOLDER = re.compile(r"\{(\w*)\}")
+_OPTIONAL = re.compile(r"\[([^\[\]]*)\]")
+
+_FUNCTION_WORDS = _words(
+    "a an the and or but nor of in on at to for from by with without into onto over "
+    "under about above below between among across through during before after behind "
+    "beyond within versus vs via as is are was were be been its it their his her our "
+    "your my this that these those what why how when where who which whose other others "
+    "another such some any all each every both more most less least new not no vs. than "
+    "then so up out off against toward towards upon per"
+)
+_PREPOSITIONS = _words(
+    "of in on for to with between behind within across among about from into through "
+    "under over against during without beyond toward towards versus vs via at by"
+)
+_DETERMINERS = _words(
+    "the a an this these those its their his her our your my some any each every no all both"
+)
+_PLURAL_WORDS = _words(
+    "people children criteria phenomena media men women dynamics characteristics metrics "
+    "tactics topics basics specifics mechanics lyrics graphics fundamentals"
+)
+_SINGULAR_S = _words(
+    "news series species analysis basis crisis thesis diagnosis status bias chaos lens "
+    "gas this its is was has does"
+)
+_WORD = re.compile(r"[A-Za-z][\w'\u2019-]*")
+
+# Leftover markup a heading may carry: timestamp anchors, wikilinks, links, emphasis.
+_HTML = re.compile(r"<[^>]*>")
+_STAMP = re.compile(r"\[\s*\d{1,2}(?::\d{2}){1,2}\s*\]|\(\s*\d{1,2}(?::\d{2}){1,2}\s*\)")
+_WIKILINK = re.compile(r"\[\[(?:[^\]|]*\|)?\s*([^\]]*?)\s*\]\]")
+_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
+_NUMBERING = re.compile(
+    r"^(?:(?:step|part|phase|stage|chapter|section|tip|lesson|rule|day|week)\s*#?\d+\b|"
+    r"#?\d+(?:\.\d+)*\b|[ivx]+(?=[.)])|[a-z](?=\))|\(\d+\))\s*[.):\-\u2013\u2014]?\s*",
+    re.IGNORECASE,
+)
+
+
+def _normalise(text: str) -> str:
+    text = re.sub(r"[\u200b-\u200f\u2060\ufeff]", "", text)
+    text = _WIKILINK.sub(r"\1", _LINK.sub(r"\1", _HTML.sub(" ", text)))
+    text = _STAMP.sub(" ", text)
+    text = re.sub(r"[*_`#{}]+|\s+", lambda m: " " if m.group().isspace() else "", text)
+    text = text.strip(" \t:;,.-\u2013\u2014|>")
+    stripped = _NUMBERING.sub("", text, count=1).strip(" :;,.-\u2013\u2014")
+    # A heading that is only a number ("Step 2") keeps its words rather than vanishing.
+    return stripped or text
+
+
+def _cased(text: str, vocabulary: frozenset[str]) -> str:
+    """Lower-case Title Case words the note itself writes in lower case."""
+
+    def fix(m: re.Match[str]) -> str:
+        word = m.group()
+        if not (word[0].isupper() and word[1:] == word[1:].lower()):
+            return word  # acronyms (DMN, SSRIs) and mixed case (iPhone) keep their case
+        lower = word.lower()
+        base = re.sub(r"['\u2019]s$", "", lower)
+        parts = base.split("-")
+        known = base in vocabulary or all(p in vocabulary or p in _FUNCTION_WORDS for p in parts)
+        # Title Case capitalises a heading's first word; a leading gerund is no proper noun.
+        gerund = m.start() == 0 and len(base) > 5 and base.endswith("ing")
+        return lower if known or gerund or base in _FUNCTION_WORDS else word
+
+    return _WORD.sub(fix, text)
+
+
+def _plural(phrase: str) -> bool:
+    head = re.split(r"\s(?:" + "|".join(_PREPOSITIONS) + r")\s", f" {phrase} ", maxsplit=1)[0]
+    if re.search(r"\s(?:and|&)\s|,", head):
+        return True
+    # The head noun stops before a participle: "treatments affecting the DMN".
+    words = re.split(r"\s\w+(?:ing|ed)\b", head, maxsplit=1)[0].split()
+    if not words:
+        return False
+    word = words[-1].strip("'\u2019\"()")
+    lower = word.lower()
+    if lower in _PLURAL_WORDS:
+        return True
+    if lower in _SINGULAR_S or lower.endswith(("ss", "us", "is", "ics", "'s", "\u2019s")):
+        return False
+    return word.endswith("s") and len(word) > 2
+
+
+def _mentions(heading: str, subject: str) -> bool:
+    return re.search(rf"\b{re.escape(subject.lower())}\b", heading.lower()) is not None
+
+
+def _anchored(phrase: str) -> bool:
+    """Whether a phrase already says what it is about ("challenges in scaling")."""
+    return any(w.lower() in _PREPOSITIONS for w in phrase.split())
 
 
 def load_patterns(path: Path) -> tuple[QuestionPattern, ...]:
-    return ()
+    raw = path.read_text(encoding="utf-8")
+    try:
+        data = tomllib.loads(raw)
+    except tomllib.TOMLDecodeError as err:
+        m = re.search(r"line (\d+)", str(err))
+        raise PatternError(f"{path}:{m.group(1) if m else 1}: invalid TOML: {err}") from err
+    tables = data.get("pattern")
+    if not isinstance(tables, list):
+        raise PatternError(f"{path}:1: no [[pattern]] tables; add at least one")
+    # tomllib keeps no positions, so find each [[pattern]] header in the raw text.
+    lines = [i for i, t in enumerate(raw.splitlines(), 1) if t.strip() == "[[pattern]]"]
+    patterns = []
+    for table, line in zip(tables, lines, strict=False):
+        where = f"{path}:{line}"
+        for key in _KEYS:
+            if not isinstance(table.get(key), str) or not table[key]:
+                raise PatternError(f"{where}: pattern needs a non-empty string '{key}'")
+        unknown = sorted(set(table) - set(_KEYS))
+        if unknown:
+            raise PatternError(f"{where}: unknown key(s) {', '.join(unknown)}; use {_KEYS}")
+        try:
+            regex = re.compile(table["regex"], re.IGNORECASE)
+        except re.error as err:
+            raise PatternError(f"{where}: bad regex in '{table['name']}': {err}") from err
+        allowed = _BUILTINS | set(regex.groupindex)
+        for key in ("question", "topic"):
+            for name in _PLACEHOLDER.findall(table[key]):
+                if name not in allowed:
+                    raise PatternError(
+                        f"{where}: unknown placeholder {{{name}}} in {key} of "
+                        f"'{table['name']}'; use one of {sorted(allowed)}"
+                    )
+        patterns.append(
+            QuestionPattern(table["name"], regex, table["question"], table["topic"], line)
+        )
+    return tuple(patterns)
+
+
+_ASPECTS = (
+    r"understanding|introduction to|an introduction to|overview of|details on|"
+    r"(?:(?:the )?(?:concept|basics|fundamentals|history|role|roles|impact|importance|influence|"
+    r"significance|evolution|future|rise|power|nature|science|effects?|benefits|challenges|"
+    r"dynamics|criticism|origins?|development|ethics|applications?|use)"
+    r"(?:(?:,| and| &) (?!of\b)\w+)*) of"
+)
 
 
 def subject_of(title: str, vocabulary: frozenset[str]) -> str:
-    first = re.split(r"\s+(?:as|in|for)\s+|:", title, maxsplit=1)[0].strip()
-    return first.lower() if first.lower() in vocabulary else first
-
-
-def phrase_question(
-    heading: str, subject: str, patterns: Sequence[QuestionPattern], vocabulary: frozenset[str]
-) -> Question:
-    return Question(f"{subject}: {heading}?", "fallback", heading.lower())
+    text = _normalise(title)
+    subject = re.sub(rf"^(?:{_ASPECTS})\s+", "", text, flags=re.IGNORECASE)
+    trimmed = subject != text
+    tail = r"\s+as (?:an?|the)\s+|\s+and (?:its|their|his|her)\s+"
+    subject = re.split(tail, subject, maxsplit=1)[0]
+    # "Impact of X on Y", "Role of X in Y", "DMN in the brain": X is what the note is about.
+    cut = r"\s+(?:on|in|within|for)\s+" if trimmed else r"\s+(?:in|within)\s+(?=the\b)"
+    subject = re.split(cut, subject, maxsplit=1, flags=re.IGNORECASE)[0]
+    subject = _cased(subject.strip(" :;,.-"), vocabulary)
+    return subject or _cased(text, vocabulary) or title.strip() or "this topic"
 
 
 def overview_question(subject: str) -> str:
+    subject = subject.strip() or "this topic"
+    first = subject.split()[0].lower()
+    if first in {"how", "why", "what", "when", "where", "who", "whether"}:
+        return f"Can you explain {subject}, and why it matters?"
+    if first.endswith("ing") and len(first) > 4:
+        return f"What does {subject} involve, and why does it matter?"
+    if _plural(subject):
+        return f"What are {subject}, and why do they matter?"
     return f"What is {subject}, and why does it matter?"
+
+
+def _agreement(phrase: str) -> dict[str, str]:
+    many = _plural(phrase)
+    return {
+        "be": "are" if many else "is",
+        "was": "were" if many else "was",
+        "does": "do" if many else "does",
+        "has": "have" if many else "has",
+    }
+
+
+def _render(template: str, values: Mapping[str, str], drop_optional: bool) -> str:
+    template = _OPTIONAL.sub("" if drop_optional else r"\1", template)
+    text = _PLACEHOLDER.sub(lambda m: values.get(m.group(1), ""), template)
+    text = re.sub(r"\s+", " ", text).strip()
+    # "the the", "of of": a group may repeat the template's own word.
+    text = re.sub(r"\b(\w+)( \1\b)+", r"\1", text, flags=re.IGNORECASE)
+    return re.sub(r"\s+([?,])", r"\1", text)
+
+
+def _finish(text: str) -> str:
+    text = text.rstrip(" .!:;?") + "?"
+    return text[0].upper() + text[1:]
+
+
+def phrase_question(
+    heading: str,
+    subject: str,
+    patterns: Sequence[QuestionPattern],
+    vocabulary: frozenset[str],
+) -> Question:
+    subject = subject.strip() or "this topic"
+    plain = _normalise(heading)
+    cased = _cased(plain, vocabulary)
+    if not plain:
+        return Question(f"What more is there to know about {subject}?", "fallback", "")
+    if plain.endswith("?"):
+        return Question(_finish(cased), "question", cased.lower().rstrip("?"))
+    known = vocabulary | _table_words(tuple(patterns))
+    cased = _cased(plain, known)
+    for pattern in patterns:
+        m = pattern.regex.fullmatch(plain)
+        if m is None:
+            continue
+        found = {k: _cased(v, known) for k, v in m.groupdict().items() if v}
+        # The template's own words ("role of") do not anchor; only what the heading adds.
+        anchored = _mentions(cased, subject) or any(_anchored(v) for v in found.values())
+        groups = {k: found.get(k, subject) for k in m.groupdict()}
+        agree = groups.get("n") or groups.get("x") or cased
+        values = {
+            **_agreement(agree),
+            **groups,
+            "heading": cased,
+            "subject": subject,
+            "Subject": subject[:1].upper() + subject[1:],
+        }
+        text = _render(pattern.question, values, anchored)
+        topic = _render(pattern.topic, values, anchored).lower()
+        return Question(_finish(text), pattern.name, topic)
+    return Question(_fallback(cased, subject), "fallback", cased.lower())
+
+
+@functools.lru_cache(maxsize=8)
+def _table_words(patterns: tuple[QuestionPattern, ...]) -> frozenset[str]:
+    """Words the pattern table spells out are common nouns, so a heading's "Tips" is "tips"."""
+    found = re.findall(r"([a-z]{3,})(s\?)?", " ".join(p.regex.pattern for p in patterns))
+    return frozenset(w for stem, plural in found for w in (stem, stem + "s" if plural else stem))
+
+
+def _fallback(cased: str, subject: str) -> str:
+    # A "Name: what it is" heading asks about the name; the rest is the answer's business.
+    head = cased.split(": ", 1)[0].strip() or cased
+    first = head.split()[0]
+    # A proper noun, a possessive or a determiner already fixes what the heading names.
+    named = not first.islower() or first.endswith(("'s", "\u2019s")) or first[:1].isdigit()
+    article = "" if named or first.lower() in _DETERMINERS else "the "
+    be = "are" if _plural(head) else "is"
+    acronym = any(sum(c.isupper() for c in w) > 1 for w in head.split())
+    known = named or acronym or _mentions(cased, subject) or _anchored(head)
+    context = "" if known else f" of {subject}"
+    return _finish(f"What {be} {article}{head}{context}")
