@@ -26,6 +26,7 @@ _EXPLICIT_ID = re.compile(r"\s*(?:\{#([A-Za-z0-9_-]+)\}|\^([A-Za-z0-9_-]+))\s*$"
 _VIDEO_ID = re.compile(r"[A-Za-z0-9_-]{11}")
 _WORD = re.compile(r"\b[a-z][a-z'-]{1,}\b")
 # A capitalised word between two lower-case ones is a name ("platforms like Reddit and").
+_AFTER_LOWER = re.compile(r"(?<=[a-z,] )[A-Z][\w'-]+")
 _NAME = re.compile(r"(?<=[a-z,] )[A-Z][\w'-]+(?=[ ,.][ ]?[a-z])")
 _CALLOUT = re.compile(r"^\s*\[!([A-Za-z-]+)\][+-]?\s*")
 # Anything past this many characters of one note is not read: a note that long is a
@@ -223,7 +224,7 @@ def parse_note(text: str, rel: str, key: str | None = None) -> Note:
     if not title:
         title = stem.replace("_", " ").replace("-", " ").strip().capitalize() or "Untitled"
     title = INVISIBLE.sub("", title).strip()
-    vocabulary = frozenset(_WORD.findall(body))
+    vocabulary = _vocabulary(body, top)
     video_id = _text(meta.get("videoId") or meta.get("video_id")).strip() or None
     if video_id and not _VIDEO_ID.fullmatch(video_id):
         diagnostics.append(
@@ -263,6 +264,23 @@ def parse_note(text: str, rel: str, key: str | None = None) -> Note:
         vocabulary=vocabulary,
         names=frozenset(_NAME.findall(body)),
     )
+
+
+def _vocabulary(body: str, sections: list[Section]) -> frozenset[str]:
+    """Words the note writes in lower case, so questions can undo a heading's Title Case.
+
+    A capitalised heading word that the body never writes after a lower-case word (where a
+    name would stand) counts as an ordinary word too: "Treatments Affecting the DMN"."""
+    words = set(_WORD.findall(body))
+    named = set(_AFTER_LOWER.findall(body))
+    stack = list(sections)
+    while stack:
+        section = stack.pop()
+        stack.extend(section.children)
+        for word in section.heading.split():
+            if word[:1].isupper() and word[1:].islower() and word not in named:
+                words.add(word.lower())
+    return frozenset(words)
 
 
 def _split_frontmatter(text: str, rel: str) -> tuple[dict[str, Any], str, int]:
