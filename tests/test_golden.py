@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from golden import NOTES, cards_text, expected_path
 
 
