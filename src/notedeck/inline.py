@@ -28,7 +28,7 @@ _BRACKET_TIMES = re.compile(
     r"\[\s*(\d{1,2}:\d{2}(?::\d{2}){0,2}(?:\s*[,;]\s*\d{1,2}:\d{2}(?::\d{2}){0,2})*)\s*\](?!\()"
 )
 _WIKILINK = re.compile(r"(!?)\[\[([^\[\]\n]{1,400}?)\]\]")
-_FROM_LINE = re.compile(r"^\s*From:\s*\[\[[^\]\n]*\]\].*$", re.MULTILINE)
+_FROM_LINE = re.compile(r"^[ \t]*From:[ \t]*\[\[[^\]\n]*\]\].*$", re.MULTILINE)
 # Zero-width and bidirectional controls: invisible, and able to make names look alike.
 INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
 

@@ -1,0 +1,123 @@
+"""Reading notes: frontmatter, sections with lines, wikilinks, timestamps, the source line."""
+
+from __future__ import annotations
+
+from notedeck.read import parse_note
+
+
+def _all_points(note):  # type: ignore[no-untyped-def]
+    stack = list(note.sections)
+    points = list(note.overview)
+    while stack:
+        section = stack.pop(0)
+        points.extend(section.points)
+        stack[0:0] = list(section.children)
+    return points
+
+
+def test_frontmatter_fields_and_source_line() -> None:
+    note = parse_note(
+        "---\ntitle: Caffeine and sleep\nvideoId: abcdefghijk\ntags: [sleep, 'health basics']\n"
+        "aliases: [coffee]\nsubject: caffeine\n---\n\nFrom: [[somechannel]] <br/>\n\n"
+        "Caffeine blocks adenosine receptors.\n",
+        "chan/caffeine.md",
+    )
+    assert note.title == "Caffeine and sleep"
+    assert note.video_id == "abcdefghijk"
+    assert note.tags == ("sleep", "health_basics")
+    assert note.aliases == ("coffee",)
+    assert note.subject == "caffeine"
+    assert note.deck == ("chan",)
+    assert note.key == "chan/caffeine"
+    assert [p.text for p in note.overview] == ["Caffeine blocks adenosine receptors."]
+    assert note.overview[0].line == 11
+
+
+def test_frontmatter_id_is_the_note_key() -> None:
+    note = parse_note("---\ntitle: T\nid: my-stable-id\n---\nText here.\n", "a/b.md")
+    assert note.key == "my-stable-id"
+
+
+def test_no_frontmatter_takes_title_from_h1_or_file_name() -> None:
+    with_h1 = parse_note("# Photosynthesis basics\n\nPlants make sugar.\n", "bio/x.md")
+    assert with_h1.title == "Photosynthesis basics"
+    assert [p.text for p in with_h1.overview] == ["Plants make sugar."]
+    bare = parse_note("Just text here.\n", "bio/light_reactions.md")
+    assert bare.title == "Light reactions"
+
+
+def test_headings_nest_with_lines_and_ignore_code_fences() -> None:
+    text = (
+        "---\ntitle: T\n---\n"  # lines 1-3
+        "Intro text.\n"  # 4
+        "## First\n"  # 5
+        "Alpha beta.\n"  # 6
+        "```python\n# not a heading\nx = 1\n```\n"  # 7-10
+        "### Inner\n"  # 11
+        "Gamma delta.\n"  # 12
+        "## Second {#pinned}\n"  # 13
+        "Epsilon.\n"  # 14
+    )
+    note = parse_note(text, "n.md")
+    assert [s.heading for s in note.sections] == ["First", "Second"]
+    first, second = note.sections
+    assert (first.line, first.slug) == (5, "first")
+    assert [c.heading for c in first.children] == ["Inner"]
+    assert first.children[0].line == 11
+    assert first.children[0].points[0].line == 12
+    assert (second.slug, second.explicit_id) == ("pinned", True)
+    assert all("not a heading" not in p.text for p in _all_points(note))
+
+
+def test_obsidian_block_id_pins_a_section() -> None:
+    note = parse_note("## Renamed heading ^keep-me\nText.\n", "n.md")
+    assert note.sections[0].slug == "keep-me"
+    assert note.sections[0].heading == "Renamed heading"
+
+
+def test_wikilinks_show_their_text_and_embeds_are_not_text() -> None:
+    note = parse_note(
+        "A [[plain_target]] and [[t1|shown one]] and [[t2 | shown two]] and "
+        "[[note#Heading | shown three]] here. ![[diagram.png]] Done now.\n",
+        "n.md",
+    )
+    [first, second] = note.overview
+    assert first.text == "A plain_target and shown one and shown two and shown three here."
+    assert [t.text for t in first.terms] == [
+        "plain_target",
+        "shown one",
+        "shown two",
+        "shown three",
+    ]
+    assert second.text == "Done now."
+
+
+def test_timestamps_close_their_sentence_in_every_common_form() -> None:
+    note = parse_note(
+        'One fact <a class="yt-timestamp" data-t="00:01:05">[00:01:05]</a>. '
+        "Two facts [00:02:10], [00:02:20]. "
+        'Linked [00:03:00](<a class="yt-timestamp" data-t="00:03:00">00:03:00</a>). '
+        'Broken <a class="yt-timestamp" data-t="00:04:00">[00:04:00]>. Last one.\n',
+        "n.md",
+    )
+    points = note.overview
+    assert [p.text for p in points] == [
+        "One fact.",
+        "Two facts.",
+        "Linked.",
+        "Broken.",
+        "Last one.",
+    ]
+    fields = [[note.clocks[i].fields for i in p.clocks] for p in points]
+    assert fields == [[(0, 1, 5)], [(0, 2, 10), (0, 2, 20)], [(0, 3, 0)], [(0, 4, 0)], []]
+
+
+def test_labelled_items() -> None:
+    note = parse_note(
+        "## Risks\n*   **Purity:** No purity guarantee.\n*   **Dose**: Hard to judge.\n", "n.md"
+    )
+    points = note.sections[0].points
+    assert [(p.label, p.text) for p in points] == [
+        ("Purity", "No purity guarantee."),
+        ("Dose", "Hard to judge."),
+    ]
