@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -12,7 +12,7 @@ from notedeck.config import Config
 from notedeck.derive import Style, derive_cards
 from notedeck.errors import NoteError
 from notedeck.model import Card, Diagnostic, Level, Moment, Note
-from notedeck.package import package_bytes, write_atomically
+from notedeck.package import media_names, package_bytes, write_atomically
 from notedeck.questions import load_patterns
 from notedeck.read import read_note
 from notedeck.render import RenderedCard, Templates, load_templates, render_card
@@ -70,7 +70,8 @@ def build(config: Config, *, dry_run: bool = False) -> BuildReport:
     diagnostics += time_diagnostics
     cards = [card for note in notes for card in derive_cards(note, moments[note.key], style)]
     rendered = [render_card(c, deck_name(c, config), templates, config.vault) for c in cards]
-    decks = write_decks(rendered, templates, config, dry_run=dry_run)
+    media = {name: Path(source) for note in notes for name, source in note.media}
+    decks = write_decks(rendered, templates, config, dry_run=dry_run, media=media)
     kept = tuple(d for d in diagnostics if d.code not in config.silence)
     return BuildReport(
         notes=len(notes),
@@ -156,7 +157,12 @@ def build_time() -> int:
 
 
 def write_decks(
-    rendered: Sequence[RenderedCard], templates: Templates, config: Config, *, dry_run: bool
+    rendered: Sequence[RenderedCard],
+    templates: Templates,
+    config: Config,
+    *,
+    dry_run: bool,
+    media: Mapping[str, Path] | None = None,
 ) -> tuple[DeckFile, ...]:
     """One .apkg per top-level deck."""
     by_top: dict[str, list[RenderedCard]] = defaultdict(list)
@@ -168,7 +174,9 @@ def write_decks(
         cards = sorted(by_top[top], key=lambda c: c.key)
         path = config.out_dir / f"{package_file_name(top)}.apkg"
         if not dry_run:
-            data = package_bytes(cards, templates, {c.guid: mod for c in cards}, mod)
+            have = media or {}
+            shown = {n: have[n].read_bytes() for n in media_names(cards) if n in have}
+            data = package_bytes(cards, templates, {c.guid: mod for c in cards}, mod, media=shown)
             write_atomically(path, data)
         files.append(DeckFile(top, path, len(cards)))
     return tuple(files)

@@ -6,6 +6,8 @@ import html
 import re
 from dataclasses import dataclass
 
+import nh3
+
 from notedeck.model import Clock, Point, Term
 from notedeck.timestamps import parse_clock
 
@@ -14,6 +16,8 @@ from notedeck.timestamps import parse_clock
 # characters: no real note contains them, and markdown-it treats them as plain text.
 CLOCK_OPEN, CLOCK_CLOSE = "\ue000", "\ue001"
 LINK_OPEN, LINK_CLOSE = "\ue002", "\ue003"
+MEDIA_OPEN, MEDIA_CLOSE = "\ue004", "\ue005"
+PLACEHOLDERS = re.compile("[\ue000-\ue005]")
 
 # Every shape of timestamp anchor seen in real notes: well formed, with brackets or a
 # Markdown link around it, with an unclosed quote, a stray `>` instead of `</a>`, empty.
@@ -24,29 +28,47 @@ _ANCHOR = re.compile(
     r"(?P<post>[\])])?",
     re.IGNORECASE,
 )
+# What is left of an anchor too broken to read: it names no moment and is not text.
+_ANCHOR_DEBRIS = re.compile(
+    r"<a\b[^<>\n]*?(?:yt-timestamp|data-t)[^<>\n]*>?|\bdata-t=[\"']?", re.IGNORECASE
+)
 _BRACKET_TIMES = re.compile(
     r"\[\s*(\d{1,2}:\d{2}(?::\d{2}){0,2}(?:\s*[,;]\s*\d{1,2}:\d{2}(?::\d{2}){0,2})*)\s*\](?!\()"
 )
 _WIKILINK = re.compile(r"(!?)\[\[([^\[\]\n]{1,400}?)\]\]")
+_IMAGE = re.compile(r"!\[([^\[\]\n]{0,200})\]\(\s*<?([^\s()<>]{1,400})>?(?:\s+\"[^\"\n]*\")?\s*\)")
 _FROM_LINE = re.compile(r"^[ \t]*From:[ \t]*\[\[[^\]\n]*\]\].*$", re.MULTILINE)
 # Zero-width and bidirectional controls: invisible, and able to make names look alike.
 INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
 
 
 @dataclass(frozen=True, slots=True)
+class MediaRef:
+    """An image the note shows (`![[a.png]]`, `![alt](a.png)`) and its packaged name."""
+
+    target: str  # as written, without size or heading suffix
+    alt: str
+    line: int
+    name: str | None = None  # the Anki media file name once found; None: not shown
+
+
+@dataclass(frozen=True, slots=True)
 class Prepared:
-    """A note body with timestamps and wikilinks replaced by placeholders."""
+    """A note body with timestamps, wikilinks and images replaced by placeholders."""
 
     text: str
     clocks: tuple[Clock, ...]
     links: tuple[tuple[str, str], ...]  # (target, shown text) per wikilink placeholder
+    media: tuple[MediaRef, ...] = ()
 
 
 def prepare(body: str, first_line: int) -> Prepared:
     """Replace timestamps and wikilinks by placeholders, keeping every line where it was."""
     clocks: list[Clock] = []
     links: list[tuple[str, str]] = []
-    body = _FROM_LINE.sub("", body, count=1)
+    media: list[MediaRef] = []
+    # Placeholder characters written in the note itself would be misread as ours.
+    body = PLACEHOLDERS.sub("", _FROM_LINE.sub("", body, count=1))
     line_starts = _line_starts(body)
 
     def line_of(pos: int) -> int:
@@ -72,13 +94,27 @@ def prepare(body: str, first_line: int) -> Prepared:
         parts = re.split(r"\s*[,;]\s*", m.group(1))
         return ", ".join(clock(p, m.start()) for p in parts)
 
-    text = _ANCHOR.sub(anchor, body)
+    text = _ANCHOR_DEBRIS.sub("", _ANCHOR.sub(anchor, body))
     text = _BRACKET_TIMES.sub(brackets, text)
 
+    # Positions from here on are in `text`; every substitution keeps the newlines in place.
+    starts = _line_starts(text)
+
+    def image(target: str, alt: str, pos: int) -> str:
+        media.append(MediaRef(target.strip(), alt.strip(), first_line + _bisect(starts, pos)))
+        return f"{MEDIA_OPEN}{len(media) - 1}{MEDIA_CLOSE}"
+
+    text = _IMAGE.sub(lambda m: image(m.group(2), m.group(1), m.start()), text)
+    starts = _line_starts(text)
+
     def wikilink(m: re.Match[str]) -> str:
-        if m.group(1):  # an embed is not text
-            return ""
         inner = m.group(2)
+        if m.group(1):  # an embed: an image is shown, a note embed is not text
+            target, _, alt = inner.partition("|")
+            target = target.split("#", 1)[0].strip()
+            if "." in target.rsplit("/", 1)[-1] and not target.lower().endswith(".md"):
+                return image(target, "" if alt.strip().isdigit() else alt, m.start())
+            return ""
         target, _, shown = inner.partition("|")
         target, shown = target.strip(), shown.strip()
         if not shown:
@@ -87,7 +123,7 @@ def prepare(body: str, first_line: int) -> Prepared:
         return f"{LINK_OPEN}{len(links) - 1}{LINK_CLOSE}"
 
     text = _WIKILINK.sub(wikilink, text)
-    return Prepared(text=text, clocks=tuple(clocks), links=tuple(links))
+    return Prepared(text=text, clocks=tuple(clocks), links=tuple(links), media=tuple(media))
 
 
 def _line_starts(text: str) -> list[int]:
@@ -109,6 +145,48 @@ def _bisect(starts: list[int], pos: int) -> int:
 
 _CLOCK_REF = re.compile(f"{CLOCK_OPEN}(\\d+){CLOCK_CLOSE}")
 _LINK_REF = re.compile(f"{LINK_OPEN}(\\d+){LINK_CLOSE}")
+_MEDIA_REF = re.compile(f"{MEDIA_OPEN}(\\d+){MEDIA_CLOSE}")
+# What a sentence of a note may keep of the HTML markdown-it makes or the note itself
+# carries: inline formatting and web links. Scripts, handlers, frames, styles and
+# foreign URL schemes go here, before any card is made; render.sanitise checks again.
+_INLINE_TAGS = {
+    "a",
+    "b",
+    "strong",
+    "i",
+    "em",
+    "u",
+    "s",
+    "del",
+    "mark",
+    "code",
+    "sub",
+    "sup",
+    "br",
+    "span",
+}
+_INLINE_ATTRIBUTES = {"a": {"href"}, "span": {"class"}}
+
+
+# Markup the parser left as text because it was never closed (`**bold`, `[[link`); code
+# keeps its characters.
+_STRAY_MARKUP = re.compile(r"(<code>.*?</code>)|\*\*+|\[\[+|\]\]+", re.DOTALL)
+
+
+def clean_inline(fragment: str) -> str:
+    """Inline HTML with everything but formatting and http(s) links taken out."""
+    return str(
+        nh3.clean(
+            fragment,
+            tags=_INLINE_TAGS,
+            attributes=_INLINE_ATTRIBUTES,
+            url_schemes={"http", "https"},
+            link_rel=None,
+            strip_comments=True,
+        )
+    )
+
+
 # A run of timestamps with the punctuation that joins them: it leaves the text whole.
 _CLOCK_RUN = re.compile(
     f"[\\s(\\[]*{CLOCK_OPEN}\\d+{CLOCK_CLOSE}(?:[\\s,;]*{CLOCK_OPEN}\\d+{CLOCK_CLOSE})*[\\s)\\]]*"
@@ -121,9 +199,12 @@ _LABEL = re.compile(
 _ABBREVIATIONS = frozenset(
     "e.g i.e vs etc dr mr mrs ms st prof jr sr inc ltd no fig approx al u.s u.k".split()
 )
+_CLOCKS_AFTER = f"(?:\\s*{CLOCK_OPEN}\\d+{CLOCK_CLOSE}(?:[\\s,;]*{CLOCK_OPEN}\\d+{CLOCK_CLOSE})*)?"
 _SENTENCE_END = re.compile(
-    f"[.!?][\"'”’)]*(?:\\s*{CLOCK_OPEN}\\d+{CLOCK_CLOSE}(?:[\\s,;]*{CLOCK_OPEN}\\d+{CLOCK_CLOSE})*)?"
-    f'(?=\\s+[A-Z0-9"“‘(\\[{LINK_OPEN}{CLOCK_OPEN}<\\\\]|\\s*$)'
+    f"[.!?][\"'”’)]*{_CLOCKS_AFTER}"
+    f'(?=\\s+[A-Z0-9"“‘(\\[{LINK_OPEN}{CLOCK_OPEN}{MEDIA_OPEN}<\\\\]|\\s*$)'
+    # Chinese and Japanese full stops end a sentence with no space after them.
+    f"|[。！？][」』”’）)]*{_CLOCKS_AFTER}(?=\\s*\\S)"
 )
 
 
@@ -136,7 +217,7 @@ def split_sentences(fragment: str) -> list[str]:
         piece = fragment[start:end]
         words = fragment[start : m.start()].rsplit(None, 1)
         last = words[-1].lower().lstrip("(") if words else ""
-        if last in _ABBREVIATIONS or (len(last) == 1 and last.isalpha()):
+        if last in _ABBREVIATIONS or (len(last) == 1 and last.isascii() and last.isalpha()):
             continue
         if piece.count("<") - piece.count("</") * 2 > 0 and _unbalanced(piece):
             continue
@@ -163,6 +244,7 @@ def make_point(
     find_label: bool = False,
 ) -> Point | None:
     """Turn one sentence or list item of rendered HTML into a Point, or None if empty."""
+    fragment = clean_inline(fragment)
     clocks = tuple(int(i) for i in _CLOCK_REF.findall(fragment))
     label = None
     if find_label:
@@ -184,14 +266,16 @@ def make_point(
             terms.append(Term(text=html.unescape(shown_html), html=shown_html))
         return f'<span class="wikilink">{shown_html}</span>' if shown_html else ""
 
+    body = _STRAY_MARKUP.sub(lambda m: m.group(1) or "", body)
     body = _LINK_REF.sub(link, body)
+    body = _MEDIA_REF.sub(lambda m: _image_html(prepared.media[int(m.group(1))]), body)
     for m in _STRONG.finditer(body):
         inner = m.group(1).strip()
         if inner and "<" not in inner:
             terms.append(Term(text=html.unescape(inner), html=inner))
     body = tidy(body)
     text = plain(body)
-    if not label and not any(ch.isalnum() for ch in text):
+    if not label and not any(ch.isalnum() for ch in text) and "<img " not in body:
         return None
     if clocks:
         line = prepared.clocks[clocks[0]].line
@@ -205,6 +289,13 @@ def make_point(
         item=item,
         depth=depth,
     )
+
+
+def _image_html(ref: MediaRef) -> str:
+    alt = html.escape(ref.alt)
+    if ref.name is None:
+        return alt
+    return f'<img src="{html.escape(ref.name)}" alt="{alt}">'
 
 
 def _unique_terms(terms: list[Term]) -> tuple[Term, ...]:
@@ -233,7 +324,7 @@ def plain(fragment: str) -> str:
     """The visible text of an inline HTML fragment."""
     text = _TAG.sub("", fragment)
     text = _CLOCK_REF.sub("", text)
-    text = _LINK_REF.sub("", text)
+    text = PLACEHOLDERS.sub("", _LINK_REF.sub("", _MEDIA_REF.sub("", text)))
     return re.sub(r"\s+", " ", html.unescape(text)).strip()
 
 

@@ -91,6 +91,7 @@ class Note:
     diagnostics: tuple[Diagnostic, ...] = ()
     vocabulary: frozenset[str] = field(default_factory=frozenset)  # words seen lower-case
     names: frozenset[str] = field(default_factory=frozenset)  # words capitalised mid-sentence
+    media: tuple[tuple[str, str], ...] = ()  # (Anki media file name, source path) of its images
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import html
 import itertools
 import json
 import os
+import re
 import sqlite3
 import zipfile
 from collections.abc import Mapping, Sequence
@@ -46,8 +48,12 @@ def package_bytes(
     templates: Templates,
     note_mods: Mapping[str, int],
     model_mod: int,
+    media: Mapping[str, bytes] | None = None,
 ) -> bytes:
-    """The .apkg bytes for `cards`; `note_mods` gives each card's mod time by GUID."""
+    """The .apkg bytes for `cards`; `note_mods` gives each card's mod time by GUID.
+
+    `media` maps Anki media file names (as the cards' `<img src>` use them) to their bytes.
+    """
     models = {False: qa_model(templates), True: cloze_model(templates)}
     decks: dict[str, genanki.Deck] = {}
     for card in sorted(cards, key=lambda c: (c.deck, c.key)):
@@ -82,7 +88,21 @@ def package_bytes(
         database = conn.serialize()
     finally:
         conn.close()
-    return _zip({"collection.anki2": database, "media": b"{}"})
+    # Anki reads zip entries "0", "1", ... and the "media" map from entry to file name;
+    # sorted names keep the bytes the same from one build to the next.
+    names = sorted(media or {})
+    entries = {"collection.anki2": database}
+    entries.update({str(n): (media or {})[name] for n, name in enumerate(names)})
+    entries["media"] = json.dumps({str(n): name for n, name in enumerate(names)}).encode()
+    return _zip(entries)
+
+
+_IMG_SRC = re.compile(r'<img\b[^>]*?\ssrc="([^"]+)"')
+
+
+def media_names(cards: Sequence[RenderedCard]) -> set[str]:
+    """The media file names the cards' fields show."""
+    return {html.unescape(m) for c in cards for f in c.fields for m in _IMG_SRC.findall(f)}
 
 
 def _zip(entries: Mapping[str, bytes]) -> bytes:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import html
 import re
-from dataclasses import dataclass, field
+import zlib
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, cast
@@ -17,7 +21,15 @@ from markdown_it.token import Token
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 
 from notedeck.errors import NoteError
-from notedeck.inline import INVISIBLE, Prepared, heading_text, make_point, prepare, split_sentences
+from notedeck.inline import (
+    INVISIBLE,
+    MediaRef,
+    Prepared,
+    heading_text,
+    make_point,
+    prepare,
+    split_sentences,
+)
 from notedeck.model import Diagnostic, Level, Note, Point, Section
 from notedeck.questions import subject_of
 
@@ -32,11 +44,19 @@ _CALLOUT = re.compile(r"^\s*\[!([A-Za-z-]+)\][+-]?\s*")
 # Anything past this many characters of one note is not read: a note that long is a
 # generation loop or padding, never study material, and it must not stall the build.
 MAX_NOTE_CHARS = 400_000
+# Padding: a run of blanks this long carries nothing (real indentation is far shorter).
+_BLANK_RUN = re.compile(r"[ \t]{64,}")
+# A generation loop: one piece of text written ten or more times in a row.
+_LOOP = re.compile(r"(\S.{7,299}?)\1{9,}")
+_LOOP_LINE_REPEATS = 10
+# Images Anki can show; SVG is left out because it can carry scripts.
+IMAGE_TYPES = frozenset({".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp", ".avif"})
+MediaFinder = Callable[[MediaRef], str | None]
 
 
 def _markdown() -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": True}, renderer_cls=RendererHTML).enable("table")
-    md.use(dollarmath_plugin, allow_space=True, double_inline=True)
+    md.use(dollarmath_plugin, allow_space=True, allow_digits=False, double_inline=True)
     md.add_render_rule("math_inline", lambda self, t, i, o, e: _math(t[i].content, False))
     md.add_render_rule("math_inline_double", lambda self, t, i, o, e: _math(t[i].content, True))
     return md
@@ -105,14 +125,90 @@ def read_note(path: Path, root: Path) -> Note:
         raise NoteError(
             rel, line, "note.encoding", "the file is not UTF-8; save it as UTF-8."
         ) from exc
-    return parse_note(text, rel)
+    files = MediaFiles(root, path.parent)
+    note = parse_note(text, rel, media=files.find)
+    found = tuple(
+        Diagnostic(Level.WARNING, code, rel, line, message)
+        for code, line, message in files.problems
+    )
+    return replace(
+        note, media=tuple(sorted(files.found.items())), diagnostics=note.diagnostics + found
+    )
 
 
-def parse_note(text: str, rel: str, key: str | None = None) -> Note:
-    """Parse the text of a note whose path under the notes folder is `rel`."""
+class MediaFiles:
+    """Finds a note's images inside the notes folder and names them by their content."""
+
+    def __init__(self, root: Path, folder: Path) -> None:
+        self.root = root.resolve()
+        self.folder = folder
+        self.found: dict[str, str] = {}  # Anki media name -> absolute source path
+        self.problems: list[tuple[str, int, str]] = []  # (code, line, message)
+
+    def find(self, ref: MediaRef) -> str | None:
+        target = ref.target.replace("%20", " ")
+        if re.match(r"[A-Za-z][A-Za-z0-9+.-]*:", target):
+            return None  # a web address: Anki would fetch it at review time, so not shown
+        if Path(target).suffix.lower() not in IMAGE_TYPES:
+            self.problems.append(
+                (
+                    "media.type",
+                    ref.line,
+                    f"'{target[:80]}' is not an image Anki shows (png, jpg, gif, webp); "
+                    "it is left out.",
+                )
+            )
+            return None
+        for base in (self.folder, self.root):
+            candidate = (base / target).resolve()
+            if not candidate.is_relative_to(self.root):
+                self.problems.append(
+                    (
+                        "media.outside",
+                        ref.line,
+                        f"'{target[:80]}' is outside the notes folder; "
+                        "copy it into the folder to show it.",
+                    )
+                )
+                return None
+            if candidate.is_file():
+                data = candidate.read_bytes()
+                name = f"nd-{hashlib.sha256(data).hexdigest()[:20]}{candidate.suffix.lower()}"
+                self.found[name] = str(candidate)
+                return name
+        self.problems.append(
+            (
+                "media.missing",
+                ref.line,
+                f"the image '{target[:80]}' was not found; put it beside the note or fix the name.",
+            )
+        )
+        return None
+
+
+def parse_note(
+    text: str, rel: str, key: str | None = None, media: MediaFinder | None = None
+) -> Note:
+    """Parse the text of a note whose path under the notes folder is `rel`.
+
+    `media` names the Anki media file of each image the note shows (None: not shown).
+    """
     diagnostics: list[Diagnostic] = []
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     meta, body, body_line = _split_frontmatter(text, rel)
+    body = _BLANK_RUN.sub(" ", body)
+    body, looped = _collapse_loops(body)
+    if looped is not None:
+        diagnostics.append(
+            Diagnostic(
+                Level.WARNING,
+                "note.repetition",
+                rel,
+                body_line + looped + 1,
+                "the same text repeats over and over here (a generation loop); it was "
+                "read once. Regenerate or trim the note.",
+            )
+        )
     if len(body) > MAX_NOTE_CHARS:
         cut = body.rfind("\n", 0, MAX_NOTE_CHARS)
         body = body[: cut if cut > 0 else MAX_NOTE_CHARS]
@@ -127,6 +223,22 @@ def parse_note(text: str, rel: str, key: str | None = None) -> Note:
         )
     body, body_line = _unwrap_fence(body, body_line)
     prepared = prepare(body, body_line)
+    if prepared.media:
+        find = media or (lambda ref: None)
+        prepared = replace(prepared, media=tuple(replace(r, name=find(r)) for r in prepared.media))
+    placeholders = [c for c in prepared.clocks if c.fields is None]
+    if placeholders:
+        diagnostics.append(
+            Diagnostic(
+                Level.WARNING,
+                "timestamp.placeholder",
+                rel,
+                placeholders[0].line,
+                f"{len(placeholders)} timestamp(s) name no moment (e.g. "
+                f"'{placeholders[0].raw.strip()[:40]}') and get no link; write the time "
+                "as HH:MM:SS or remove them.",
+            )
+        )
     tokens = _MD.parse(prepared.text)
 
     title = _text(meta.get("title"))
@@ -145,13 +257,26 @@ def parse_note(text: str, rel: str, key: str | None = None) -> Note:
     def sink() -> list[Point]:
         return stack[-1].points if stack else overview
 
+    # Timestamps written in a heading belong to the first point under it.
+    pending: tuple[int, ...] = ()
+    pending_in: list[Point] = overview
+
+    def settle() -> None:
+        nonlocal pending
+        if pending and pending_in:
+            first = pending_in[0]
+            pending_in[0] = replace(first, clocks=tuple(dict.fromkeys(pending + first.clocks)))
+            pending = ()
+
     i = 0
     while i < len(tokens):
+        settle()
         tok = tokens[i]
         line = body_line + (tok.map[0] if tok.map else 0) + 1
         if tok.type == "heading_open":
             inline = tokens[i + 1]
-            heading, _clocks = heading_text(_inline(inline), prepared)
+            heading, clocks = heading_text(_inline(inline), prepared)
+            pending += clocks
             level = int(tok.tag[1])
             if (
                 level == 1
@@ -162,6 +287,7 @@ def parse_note(text: str, rel: str, key: str | None = None) -> Note:
             ):
                 title = title or heading
                 first_h1_title = True
+                pending_in = sink()
                 i += 3
                 continue
             m = _EXPLICIT_ID.search(heading)
@@ -197,6 +323,7 @@ def parse_note(text: str, rel: str, key: str | None = None) -> Note:
                     explicit=explicit,
                 )
             )
+            pending_in = stack[-1].points
             i += 3
             continue
         if tok.type == "paragraph_open" and tok.level == 0:
@@ -219,6 +346,7 @@ def parse_note(text: str, rel: str, key: str | None = None) -> Note:
             if point:
                 sink().append(point)
         i += 1
+    settle()
     close_to(0)
 
     if not title:
@@ -241,11 +369,8 @@ def parse_note(text: str, rel: str, key: str | None = None) -> Note:
     subject = _text(meta.get("subject")).strip() or subject_of(title, vocabulary)
     folder = rel.rsplit("/", 1)[0] if "/" in rel else ""
     deck_meta = _text(meta.get("deck")).strip()
-    deck = (
-        tuple(p.strip() for p in deck_meta.split("::") if p.strip())
-        if deck_meta
-        else tuple(INVISIBLE.sub("", p) for p in folder.split("/") if p)
-    )
+    parts = deck_meta.split("::") if deck_meta else folder.split("/")
+    deck = tuple(name for p in parts if (name := INVISIBLE.sub("", p).strip()))
     note_key = key or _text(meta.get("id")).strip() or rel.removesuffix(".md")
     return Note(
         path=rel,
@@ -255,7 +380,7 @@ def parse_note(text: str, rel: str, key: str | None = None) -> Note:
         video_id=video_id,
         deck=deck,
         tags=_tags(meta.get("tags")),
-        aliases=tuple(_text(a) for a in _list(meta.get("aliases"))),
+        aliases=tuple(INVISIBLE.sub("", _text(a)) for a in _list(meta.get("aliases"))),
         duration=_duration(meta.get("duration")),
         overview=tuple(overview),
         sections=tuple(top),
@@ -323,6 +448,31 @@ def _unwrap_fence(body: str, body_line: int) -> tuple[str, int]:
     return m.group(1) + inner, body_line + body[: m.end()].count("\n") - m.group(1).count("\n")
 
 
+def _collapse_loops(body: str) -> tuple[str, int | None]:
+    """Text a generation loop wrote over and over, kept once; and the loop's first line."""
+    lines = body.split("\n")
+    first: int | None = None
+    counts = Counter(s for line in lines if len(s := line.strip()) >= 20)
+    looped = {s for s, n in counts.items() if n >= _LOOP_LINE_REPEATS}
+    kept: set[str] = set()
+    for i, line in enumerate(lines):
+        stripped = line.strip()
+        if stripped in looped:
+            if stripped in kept:
+                lines[i] = ""  # keep the line count, so later line numbers stay right
+                first = i if first is None else first
+                continue
+            kept.add(stripped)
+        # The loop pattern is costly on ordinary prose, so only lines that compress
+        # unusually well (a sure sign of repetition) are searched.
+        if len(line) >= 600 and len(zlib.compress(line.encode(), 1)) * 6 < len(line):
+            collapsed = _LOOP.sub(r"\1", line)
+            if len(collapsed) < len(line):
+                lines[i] = collapsed
+                first = i if first is None else first
+    return ("\n".join(lines), first) if first is not None else (body, None)
+
+
 def _add_prose(points: list[Point], rendered: str, prepared: Prepared, line: int) -> None:
     for sentence in split_sentences(rendered):
         point = make_point(sentence, prepared, line)
@@ -358,6 +508,7 @@ def _read_quote(
     tokens: list[Token], i: int, prepared: Prepared, body_line: int, points: list[Point]
 ) -> int:
     depth = 0
+    title: str | None = None  # a callout's title (HTML); None while the quote is a plain quote
     while i < len(tokens):
         tok = tokens[i]
         if tok.type == "blockquote_open":
@@ -365,18 +516,40 @@ def _read_quote(
         elif tok.type == "blockquote_close":
             depth -= 1
             if depth == 0:
+                if title:  # a callout with a title and no body: the title is the point
+                    _add_callout(points, "", title, prepared, body_line + 1)
                 return i + 1
         elif tok.type == "inline":
             line = body_line + (tok.map[0] if tok.map else 0) + 1
             rendered = _inline(tok)
-            m = _CALLOUT.match(rendered)
+            m = _CALLOUT.match(rendered) if title is None else None
             if m:
-                # The callout's title line is a heading for its body, not a sentence.
-                title, _, rest = rendered[m.end() :].partition("\n")
-                rendered = rest if rest.strip() else title
-            _add_prose(points, rendered, prepared, line)
+                # `> [!info] Title` opens a callout: the title heads its body, not a sentence.
+                first, _, rendered = rendered[m.end() :].partition("\n")
+                title = first.strip()
+            if title is not None:
+                if rendered.strip():
+                    _add_callout(points, rendered, title, prepared, line)
+                    title = ""
+            else:
+                _add_prose(points, rendered, prepared, line)
         i += 1
     return i
+
+
+def _add_callout(
+    points: list[Point], rendered: str, title: str, prepared: Prepared, line: int
+) -> None:
+    """One paragraph of a callout as one point, boxed as a callout in the answer."""
+    head = make_point(title, prepared, line) if title else None
+    body = make_point(rendered, prepared, line) if rendered.strip() else None
+    point = body or head
+    if point is None:
+        return
+    shown = f'<span class="nd-callout-title">{head.html}</span> ' if head and body else ""
+    clocks = (head.clocks if head and body else ()) + point.clocks
+    html_ = f'<div class="nd-callout">{shown}{point.html}</div>'
+    points.append(replace(point, html=html_, clocks=clocks))
 
 
 def _read_table(

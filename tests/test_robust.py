@@ -1,0 +1,403 @@
+"""Real notes, real mess: the corpus builds clean, hostile notes yield clean cards."""
+# ruff: noqa: E501  (hostile notes are test data, kept line for line)
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import zipfile
+from collections import Counter, defaultdict
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from conftest import SEED, Anki, corpus_dir, run_build
+from notedeck.build import BuildReport, discover, read_notes, resolve_moments
+from notedeck.cli import main
+from notedeck.config import Config
+from notedeck.derive import Style, derive_cards
+from notedeck.questions import load_patterns
+from notedeck.read import parse_note
+from notedeck.render import load_templates, render_card
+from notedeck.timestamps import resolve
+
+# What must never show on a card: source markup, our placeholders, live HTML.
+LEAKS = re.compile(r"\[\[|\]\]|\*\*|data-t|yt-timestamp|\[!\w+\]|[\ue000-\ue005]")
+DANGER = re.compile(
+    r"<script|<iframe|<object|<embed|<style|\son\w+\s*=|javascript:|vbscript:|data:", re.IGNORECASE
+)
+TAG = re.compile(r"<[^>]*>")
+LINK_T = re.compile(r"[?&]t=(\d+)s")
+
+
+def visible(field: str) -> str:
+    return TAG.sub(" ", field)
+
+
+def live(field: str) -> re.Match[str] | None:
+    """Dangerous markup in the tags of `field` (the same words as escaped text are harmless)."""
+    return DANGER.search(" ".join(TAG.findall(field)))
+
+
+def links_by_note(report: BuildReport) -> dict[str, set[int]]:
+    found: dict[str, set[int]] = defaultdict(set)
+    for card, rendered in zip(report.cards, report.rendered, strict=True):
+        for f in rendered.fields:
+            found[card.note_path].update(int(t) for t in LINK_T.findall(f.replace("&amp;", "&")))
+    return found
+
+
+# --- the whole shared corpus -------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def corpus_report(tmp_path_factory: pytest.TempPathFactory) -> BuildReport:
+    return run_build(corpus_dir(), tmp_path_factory.mktemp("decks"))
+
+
+def test_corpus_builds_every_note_with_no_markup_on_any_card(corpus_report: BuildReport) -> None:
+    notes = discover(corpus_dir())
+    assert corpus_report.notes == len(notes)
+    assert corpus_report.errors == 0
+    assert corpus_report.rendered
+    for card in corpus_report.rendered:
+        for f in card.fields:
+            assert not LEAKS.search(visible(f)), (card.key, f[:300])
+            assert not live(f), (card.key, f[:300])
+
+
+def test_corpus_every_timestamp_is_reachable_and_inside_the_video(
+    corpus_report: BuildReport,
+) -> None:
+    root = corpus_dir()
+    notes, _ = read_notes(discover(root), root)
+    config = Config(notes_dir=root, out_dir=root)
+    moments, _ = resolve_moments(notes, config)
+    links = links_by_note(corpus_report)
+    by_path = {n.path: n for n in notes}
+    for note in notes:
+        written = {c.raw.strip() for c in note.clocks if c.fields is not None}
+        resolved = {m.seconds for m in moments[note.key] if m is not None}
+        # Every distinct moment the note writes opens the video from some card of it...
+        assert links.get(note.path, set()) == resolved, note.path
+        # ...and no written value is lost except ones that name no moment in the video.
+        assert len(resolved) <= len(written)
+        assert all(t <= (note.duration or config.max_video_seconds) for t in resolved), note.path
+    assert set(links) <= set(by_path)
+    # The repetition loop writes 00:00:00 two thousand times: one moment, read once.
+    assert len(links["healthygamergg/procrastination_and_its_types.md"]) <= 3
+
+
+def test_seed_note_garbled_time_opens_at_the_right_second(corpus_report: BuildReport) -> None:
+    assert 271 in links_by_note(corpus_report)[SEED]  # 04:31:33 means 4:31
+
+
+def test_corpus_diagnostics_name_the_known_problems(corpus_report: BuildReport) -> None:
+    codes = {(d.path, d.code) for d in corpus_report.diagnostics}
+    assert ("healthygamergg/procrastination_and_its_types.md", "note.repetition") in codes
+    assert ("lexfridman/anarchy_and_its_implications.md", "timestamp.placeholder") in codes
+    assert (
+        "lexfridman/animal_combat_and_comparative_analysis_of_different_species_combat"
+        "_abilities.md",
+        "timestamp.placeholder",
+    ) in codes
+    for d in corpus_report.diagnostics:
+        assert d.line >= 1 and d.message.endswith(".") and re.fullmatch(r"[a-z]+\.[a-z-]+", d.code)
+
+
+def cards_of(report: BuildReport, rel: str) -> list[str]:
+    return [
+        "\n".join(r.fields)
+        for c, r in zip(report.cards, report.rendered, strict=True)
+        if c.note_path == rel
+    ]
+
+
+def test_corpus_shapes_read_as_a_reader_means_them(corpus_report: BuildReport) -> None:
+    loop = cards_of(corpus_report, "healthygamergg/procrastination_and_its_types.md")
+    assert 0 < len(loop) <= 5
+    callout = "\n".join(
+        cards_of(corpus_report, "lexfridman/large_hadron_collider_and_particle_physics.md")
+    )
+    assert '<div class="nd-callout"><span class="nd-callout-title">What is CERN?</span>' in callout
+    math = "\n".join(
+        cards_of(corpus_report, "khanacademy/difference_between_zstatistics_and_tstatistics.md")
+    )
+    assert r"\(\bar{x}\)" in math and r"\[Z = \frac" in math and "$" not in math
+    deel = "\n".join(cards_of(corpus_report, "lennyspodcast/deels_growth_strategy.md"))
+    assert "$4 million" in deel and r"\(" not in deel
+    ink = "\n".join(cards_of(corpus_report, "dhruvrathee/misleading_marketing_tactics.md"))
+    assert "$12,000 per gallon" in ink and r"\(" not in ink
+    fenced = cards_of(corpus_report, "lexfridman/causal_invariance_in_physics.md")
+    assert fenced and not any("```" in c for c in fenced)
+    swarm = [
+        c
+        for c, r in zip(corpus_report.cards, corpus_report.rendered, strict=True)
+        if c.note_path == "colemedin/openai_swarm_ai_tool.md"
+    ]
+    assert not any(
+        c.section.startswith(("Import", "Define", "Set")) for c in swarm
+    )  # code comments
+    directory = cards_of(corpus_report, "3blue1brown/3blue1brown.md")
+    assert directory and not any("youtube.com/watch" in c and "&t=" in c for c in directory)
+    cjk = "\n".join(
+        cards_of(
+            corpus_report,
+            "asianometry/mitis_role_in_japans_computer_and_software_industry_development.md",
+        )
+    )
+    assert re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", cjk)
+
+
+# --- a hostile vault ---------------------------------------------------------------------
+
+GOOD = """---
+title: Good note
+videoId: So7hE1Ba_QA
+tags: [ok, "\u200bhidden\u202e"]
+---
+## Ketamine
+Ketamine is an **anaesthetic** used for depression <a class="yt-timestamp" data-t="00:04:31">[00:04:31]</a>.
+
+![[pic.png]]
+
+![diagram](sub/../pic.png)
+"""
+
+HOSTILE = """---
+title: Hostile <script>alert(1)</script>
+videoId: So7hE1Ba_QA
+---
+## Attack <img src=x onerror=alert(1)>
+A script <script>alert(document.cookie)</script> sits in this sentence.
+An image <img src="x" onerror="alert(1)"> and a link <a href="javascript:alert(1)">click</a> here.
+A frame <iframe src="https://evil.example"></iframe> and <object data="x"></object> and <embed src="y">.
+A style <style>body{display:none}</style> and <a href="data:text/html,hi" onclick="x()">data</a> and <a href="vbscript:x">vb</a>.
+A [markdown link](javascript:alert(1)) and an <a href="https://example.org" onmouseover="x()">ok link</a> stay tame.
+
+- Climb out ![x](../../secret.png) and ![[../outside.png]] and ![[/etc/passwd.png]].
+- Linked out ![y](link.png) through a symlink.
+"""
+
+
+@pytest.fixture
+def hostile_vault(tmp_path: Path) -> Path:
+    notes = tmp_path / "vault" / "notes"
+    notes.mkdir(parents=True)
+    png = b"\x89PNG\r\n\x1a\n" + b"pixels"
+    (notes / "pic.png").write_bytes(png)
+    (tmp_path / "secret.png").write_bytes(b"\x89PNG secret")
+    (tmp_path / "vault" / "outside.png").write_bytes(b"\x89PNG outside")
+    (notes / "link.png").symlink_to(tmp_path / "secret.png")
+    (notes / "good.md").write_text(GOOD, encoding="utf-8")
+    (notes / "hostile.md").write_text(HOSTILE, encoding="utf-8")
+    marker = tmp_path / "pwned"
+    (notes / "yaml_tag.md").write_text(
+        f"---\ntitle: !!python/object/apply:os.system ['touch {marker}']\n---\n## A\nText here.\n",
+        encoding="utf-8",
+    )
+    (notes / "binary.md").write_bytes(b"\x00\x01\x02PNG\x00" * 50)
+    (notes / "latin1.md").write_bytes(
+        "---\ntitle: Caf\xe9\n---\n## Caf\xe9\nDu caf\xe9.\n".encode("latin-1")
+    )
+    return notes
+
+
+def test_hostile_vault_cards_are_clean_in_anki(hostile_vault: Path, anki: Anki) -> None:
+    report = run_build(hostile_vault)
+    errors = {d.path: d.code for d in report.diagnostics if d.level.value == "error"}
+    assert errors == {
+        "yaml_tag.md": "frontmatter.invalid",
+        "binary.md": "note.binary",
+        "latin1.md": "note.encoding",
+    }
+    assert not (hostile_vault.parent.parent / "pwned").exists()
+    warnings = Counter(d.code for d in report.diagnostics if d.level.value == "warning")
+    assert warnings["media.outside"] >= 3
+    assert {c.note_path for c in report.cards} == {"good.md", "hostile.md"}
+
+    (apkg,) = report.decks
+    anki.import_package(apkg.path)
+    col = anki.col
+    texts = []
+    for cid in col.find_cards(""):
+        out = col.get_card(cid).render_output(reload=True)
+        texts += [out.question_text, out.answer_text]
+    assert len(texts) == 2 * len(report.rendered)
+    joined = "\n".join(texts)
+    assert not live(joined), live(joined)
+    assert "sits in this sentence" in joined and "alert(document.cookie)" not in joined
+    assert '<a href="https://example.org">ok link</a>' in joined
+    # The image inside the notes folder is shipped once under a content name; the ones
+    # outside it (by `..`, an absolute path or a symlink) are not shipped at all.
+    shown = set(re.findall(r'<img src="([^"]+)"', joined))
+    assert len(shown) == 1
+    (name,) = shown
+    assert re.fullmatch(r"nd-[0-9a-f]{20}\.png", name)
+    assert col.media.have(name)
+    stored = os.listdir(col.media.dir())
+    assert stored == [name]
+    tags = {t for cid in col.find_cards("") for t in col.get_card(cid).note().tags}
+    assert "hidden" in tags and not any(re.search("[\u200b-\u200f\u202a-\u202e]", t) for t in tags)
+
+
+def test_one_unreadable_note_fails_the_build_but_not_the_others(hostile_vault: Path) -> None:
+    out = hostile_vault.parent / "decks"
+    result = CliRunner().invoke(main, ["build", str(hostile_vault), "--out", str(out), "--json"])
+    assert result.exit_code == 1
+    data = json.loads(result.stdout)
+    assert data["cards"] > 0 and list(out.glob("*.apkg"))
+
+
+# --- size and repetition -----------------------------------------------------------------
+
+
+def test_padding_file_reads_in_bounded_work(tmp_path: Path) -> None:
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    padding = (" " * 4000 + "\n") * 245  # about 986 KB, mostly spaces
+    (notes / "padded.md").write_text(
+        "---\ntitle: Padded\nvideoId: DMw8G3RPWrQ\n---\n## Before\nThe first fact is here."
+        f"\n{padding}\n## After\nThe last fact survives the padding.\n",
+        encoding="utf-8",
+    )
+    report = run_build(notes)
+    text = "\n".join(f for r in report.rendered for f in r.fields)
+    assert "The first fact is here." in text and "The last fact survives the padding." in text
+    assert report.errors == 0
+
+
+def test_repetition_loop_is_read_once_with_a_warning() -> None:
+    loop = "The same sentence comes again and again. " * 400
+    note = parse_note(
+        f"---\ntitle: Loop\n---\n{loop}\n" + "A repeated line of text here.\n" * 50, "loop.md"
+    )
+    assert sum(1 for p in note.overview) <= 3
+    assert [d.code for d in note.diagnostics] == ["note.repetition"]
+    assert note.diagnostics[0].line == 4
+
+
+# --- never raise, never leak -------------------------------------------------------------
+
+PIECES = st.sampled_from(
+    [
+        "# ",
+        "## ",
+        "### ",
+        "\n",
+        "\n\n",
+        "- ",
+        "* ",
+        "  ",
+        "1. ",
+        "> ",
+        "> [!info] ",
+        "**",
+        "*",
+        "_",
+        "`",
+        "```",
+        "```python\n",
+        "$",
+        "$$",
+        "\\$",
+        "|",
+        "---",
+        "[[",
+        "]]",
+        "|",
+        "#",
+        "![[",
+        "![",
+        "](",
+        ")",
+        "[",
+        "]",
+        "<",
+        ">",
+        "</a>",
+        '<a class="yt-timestamp" data-t="',
+        '">',
+        "00:04:31",
+        "HH:MM:SS",
+        "[00:01:02]",
+        "<script>",
+        "</script>",
+        "<img src=x onerror=y>",
+        "&amp;",
+        "&",
+        "\u200b",
+        "\u202e",
+        "。",
+        "\uff01",
+        "\ue000",
+        "\ue002",
+        "1",
+        ":",
+        "word ",
+        "Sentence. ",
+        "x.png",
+        "From: [[c]] <br/>\n",
+    ]
+)
+TEXT = st.lists(st.one_of(PIECES, st.text(max_size=6)), max_size=60).map("".join)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(TEXT)
+def test_parse_note_never_raises_and_never_leaks(body: str) -> None:
+    note = parse_note("---\ntitle: T\nvideoId: So7hE1Ba_QA\n---\n" + body, "n/x.md")
+    points = [*note.overview, *(p for s in _sections(note.sections) for p in s.points)]
+    for p in points:
+        assert not re.search("[\ue000-\ue005]", p.html + p.text)
+        assert "<script" not in p.html and "data-t" not in p.html and "yt-timestamp" not in p.html
+        assert not live(p.html)
+
+
+def _sections(sections):  # type: ignore[no-untyped-def]
+    for s in sections:
+        yield s
+        yield from _sections(s.children)
+
+
+_TEMPLATES = load_templates(None)
+_STYLE = Style(patterns=load_patterns(_TEMPLATES.questions), fillers=_TEMPLATES.fillers)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(TEXT)
+def test_note_to_cards_never_raises_and_never_leaks(body: str) -> None:
+    note = parse_note("---\ntitle: T\nvideoId: So7hE1Ba_QA\n---\n" + body, "n/x.md")
+    moments = resolve(note.clocks, duration=None, siblings=()).moments
+    for card in derive_cards(note, moments, _STYLE):
+        rendered = render_card(card, "deck", _TEMPLATES, "vault")
+        for f in rendered.fields:
+            assert not live(f), f
+            assert (
+                not re.search("[\ue000-\ue005]", f)
+                and "data-t" not in f
+                and "yt-timestamp" not in f
+            )
+            assert "[[" not in visible(f) and "]]" not in visible(f) and "**" not in visible(f)
+
+
+# --- packaging media ---------------------------------------------------------------------
+
+
+def test_media_are_packaged_deterministically(vault: Path) -> None:
+    from notedeck.package import package_bytes
+
+    report = run_build(vault)
+    media = {"nd-b.png": b"two", "nd-a.png": b"one"}
+    first = package_bytes(report.rendered, _TEMPLATES, {}, 1_700_000_000, media=media)
+    again = package_bytes(
+        report.rendered, _TEMPLATES, {}, 1_700_000_000, media=dict(reversed(media.items()))
+    )
+    assert first == again
+    with zipfile.ZipFile(__import__("io").BytesIO(first)) as z:
+        assert json.loads(z.read("media")) == {"0": "nd-a.png", "1": "nd-b.png"}
+        assert z.read("0") == b"one" and z.read("1") == b"two"
