@@ -1,12 +1,11 @@
-"""Yardstick: the least any notes-to-Anki tool must do, timed on a vault of Markdown notes.
+"""Yardstick: the least any notes-to-Anki tool must do, timed on a vault of Markdown notes."""
 
-For every note (sorted): load frontmatter, split the body at `##`/`###` headings, render
-each section with Python-Markdown, make one front/back note per section (heading ->
-rendered HTML), one deck per top-level folder, and write everything as one .apkg.
-No link resolution, no timestamp repair, no caching, no validation: a floor, not a tool.
-
-    python benchmarks/floor.py VAULT OUT.apkg
-"""
+# For every note (sorted): load frontmatter, split the body at `##`/`###` headings, render
+# each section with Python-Markdown, make one front/back note per section (heading ->
+# rendered HTML), one deck per top-level folder, and write everything as one .apkg.
+# No link resolution, no timestamp repair, no caching, no validation: a floor, not a tool.
+#
+#     python benchmarks/floor.py VAULT OUT.apkg
 
 from __future__ import annotations
 

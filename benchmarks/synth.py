@@ -1,17 +1,16 @@
-"""Generate a deterministic synthetic vault shaped like the real tubegraph video notes.
+"""Generate a deterministic synthetic vault shaped like the real tubegraph video notes."""
 
-    python benchmarks/synth.py OUT_DIR --notes 50000 --seed 1
-
-The shape follows counts taken over the 18k real notes: one folder per channel (about
-70, very unequal in size), a `<channel>/<channel>.md` directory page per channel, notes
-grouped by video (about half of the videos have one note, most others five or ten, the
-siblings sharing a videoId), median note about 6.6 KB with about 6 headings and 30
-timestamp anchors, `**Label:**` bullets, wikilinks of which about one in five dangle,
-and about one note in six whose `data-t` values are garbled as MM:SS:xx.
-
-Words are drawn at run time from the real sample notes (unigram frequencies), or from
-generated pseudo-words when those are absent; no real note text is copied whole.
-"""
+#     python benchmarks/synth.py OUT_DIR --notes 50000 --seed 1
+#
+# The shape follows counts taken over the 18k real notes: one folder per channel (about
+# 70, very unequal in size), a `<channel>/<channel>.md` directory page per channel, notes
+# grouped by video (about half of the videos have one note, most others five or ten, the
+# siblings sharing a videoId), median note about 6.6 KB with about 6 headings and 30
+# timestamp anchors, `**Label:**` bullets, wikilinks of which about one in five dangle,
+# and about one note in six whose `data-t` values are garbled as MM:SS:xx.
+#
+# Words are drawn at run time from the real sample notes (unigram frequencies), or from
+# generated pseudo-words when those are absent; no real note text is copied whole.
 
 from __future__ import annotations
 
