@@ -336,4 +336,5 @@ def heading_text(inline_html: str, prepared: Prepared) -> tuple[str, tuple[int, 
         return html.escape(prepared.links[int(m.group(1))][1])
 
     without = _LINK_REF.sub(link, _CLOCK_RUN.sub(" ", inline_html))
+    without = _STRAY_MARKUP.sub(lambda m: m.group(1) or "", without)
     return INVISIBLE.sub("", plain(tidy(without))), clocks
