@@ -12,7 +12,8 @@ from notedeck.config import Config
 from notedeck.derive import Style, derive_cards
 from notedeck.errors import NoteError
 from notedeck.model import Card, Diagnostic, Level, Moment, Note
-from notedeck.package import media_names, package_bytes, write_atomically
+from notedeck.lock import Update, load_lock, plan_update, removal_search, save_lock
+from notedeck.package import media_names, notetype_shapes, package_bytes, write_atomically
 from notedeck.questions import load_patterns
 from notedeck.read import read_note
 from notedeck.render import RenderedCard, Templates, load_templates, render_card
@@ -71,16 +72,54 @@ def build(config: Config, *, dry_run: bool = False) -> BuildReport:
     cards = [card for note in notes for card in derive_cards(note, moments[note.key], style)]
     rendered = [render_card(c, deck_name(c, config), templates, config.vault) for c in cards]
     media = {name: Path(source) for note in notes for name, source in note.media}
-    decks = write_decks(rendered, templates, config, dry_run=dry_run, media=media)
+    unread = {p.relative_to(config.notes_dir).as_posix() for p in paths} - {n.path for n in notes}
+    update = compare_with_lock(cards, rendered, templates, config, unread, diagnostics)
+    decks = write_decks(
+        update.cards, templates, config, dry_run=dry_run, update=update, media=media
+    )
+    if not dry_run:  # only once every package is written: a crash leaves the old lock
+        save_lock(config.lock_file, update.lock)
     kept = tuple(d for d in diagnostics if d.code not in config.silence)
+    removed = tuple(
+        {"guid": c.guid, "key": c.key, "path": c.path, "title": c.title} for c in update.removed
+    )
+    search = removal_search(update.removed, notetype_shapes(templates))
     return BuildReport(
         notes=len(notes),
         cards=tuple(cards),
-        rendered=tuple(rendered),
+        rendered=update.cards,
         decks=decks,
         diagnostics=kept,
-        added=tuple(rendered),
+        added=update.added,
+        changed=update.changed,
+        renamed=update.renamed,
+        removed=removed,
+        extra={"removed_search": search},
     )
+
+
+def compare_with_lock(
+    cards: Sequence[Card],
+    rendered: Sequence[RenderedCard],
+    templates: Templates,
+    config: Config,
+    unread: set[str],
+    diagnostics: list[Diagnostic],
+) -> Update:
+    """GUIDs, mod times and changes since the lock (see lock.py)."""
+    had_packages = config.out_dir.is_dir() and any(config.out_dir.glob("*.apkg"))
+    lock, lock_diagnostics = load_lock(config.lock_file, had_packages=had_packages)
+    update = plan_update(
+        cards,
+        rendered,
+        notetype_shapes(templates),
+        lock,
+        build_time(),
+        unread=unread,
+        where=str(config.lock_file),
+    )
+    diagnostics += [*lock_diagnostics, *update.diagnostics]
+    return update
 
 
 def discover(root: Path) -> list[Path]:
@@ -162,13 +201,13 @@ def write_decks(
     config: Config,
     *,
     dry_run: bool,
+    update: Update,
     media: Mapping[str, Path] | None = None,
 ) -> tuple[DeckFile, ...]:
-    """One .apkg per top-level deck."""
+    """One .apkg per top-level deck, with the mod times `update` gives each card."""
     by_top: dict[str, list[RenderedCard]] = defaultdict(list)
     for card in rendered:
         by_top[card.deck.split("::", 1)[0]].append(card)
-    mod = build_time()
     files = []
     for top in sorted(by_top):
         cards = sorted(by_top[top], key=lambda c: c.key)
@@ -176,7 +215,8 @@ def write_decks(
         if not dry_run:
             have = media or {}
             shown = {n: have[n].read_bytes() for n in media_names(cards) if n in have}
-            data = package_bytes(cards, templates, {c.guid: mod for c in cards}, mod, media=shown)
+            mods = {c.guid: update.note_mods[c.guid] for c in cards}
+            data = package_bytes(cards, templates, mods, update.model_mods, media=shown)
             write_atomically(path, data)
         files.append(DeckFile(top, path, len(cards)))
     return tuple(files)

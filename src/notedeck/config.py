@@ -38,5 +38,9 @@ class Config:
         return self.vault_name or self.notes_dir.name
 
     @property
+    def lock_file(self) -> Path:
+        return self.lock_path or self.notes_dir.parent / "notedeck.lock"
+
+    @property
     def root_deck_name(self) -> str:
         return self.root_deck or self.notes_dir.name

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Set
 
 # Notetype ids are fixed forever: Anki matches notetypes by id, and a new id would make
 # every existing note "conflicting" on the next import.
@@ -44,3 +45,17 @@ def deck_id(name: str) -> int:
     be stable and unique)."""
     digest = hashlib.sha256(("notedeck-deck:" + name).encode()).digest()
     return (int.from_bytes(digest[:8], "big") >> 12) | (1 << 40)
+
+
+def fresh_guid(key: str, taken: Set[str]) -> str:
+    """The GUID for a card the lock does not know yet.
+
+    Usually `guid_for(key)`; but a renamed card keeps its old GUID under its new key, so
+    when a later card reuses the old key its natural GUID may already belong to someone
+    else, and it then takes the next free one (still derived from the key alone)."""
+    guid = guid_for(key)
+    n = 1
+    while guid in taken:
+        n += 1
+        guid = guid_for(f"{key}\x00{n}")
+    return guid

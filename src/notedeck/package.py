@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import html
 import itertools
 import json
@@ -10,6 +11,7 @@ import re
 import sqlite3
 import zipfile
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import genanki
@@ -43,17 +45,50 @@ def cloze_model(templates: Templates) -> genanki.Model:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class NotetypeShape:
+    """What Anki compares when a package brings a notetype it already has."""
+
+    id: int
+    name: str
+    schema: str  # fields and card types: a change here makes Anki split the notetype
+    templates: str  # front, back and CSS: a change here applies with a newer mod
+
+
+def notetype_shapes(templates: Templates) -> tuple[NotetypeShape, ...]:
+    shapes = []
+    for model in (qa_model(templates), cloze_model(templates)):
+        schema = [
+            model.model_id,
+            model.model_type,
+            [f["name"] for f in model.fields],
+            [t["name"] for t in model.templates],
+        ]
+        looks = [model.name, model.css, [[t["qfmt"], t["afmt"]] for t in model.templates]]
+        shapes.append(NotetypeShape(model.model_id, model.name, _digest(schema), _digest(looks)))
+    return tuple(shapes)
+
+
+def _digest(value: object) -> str:
+    return hashlib.sha256(json.dumps(value, sort_keys=True).encode()).hexdigest()[:16]
+
+
 def package_bytes(
     cards: Sequence[RenderedCard],
     templates: Templates,
     note_mods: Mapping[str, int],
-    model_mod: int,
+    model_mod: int | Mapping[int, int],
     media: Mapping[str, bytes] | None = None,
 ) -> bytes:
-    """The .apkg bytes for `cards`; `note_mods` gives each card's mod time by GUID.
+    """The .apkg bytes for `cards`; `note_mods` gives each card's mod time by GUID and
+    `model_mod` the notetypes' mod time (one for all, or by notetype id).
 
     `media` maps Anki media file names (as the cards' `<img src>` use them) to their bytes.
     """
+    if isinstance(model_mod, Mapping):
+        model_mods, default_mod = dict(model_mod), max(model_mod.values(), default=0)
+    else:
+        model_mods, default_mod = {}, model_mod
     models = {False: qa_model(templates), True: cloze_model(templates)}
     decks: dict[str, genanki.Deck] = {}
     for card in sorted(cards, key=lambda c: (c.deck, c.key)):
@@ -65,22 +100,22 @@ def package_bytes(
         )
         deck.add_note(note)
     package = genanki.Package([decks[name] for name in sorted(decks)])
-    newest = max([model_mod, *note_mods.values()])
+    newest = max([default_mod, *note_mods.values()])
     conn = sqlite3.connect(":memory:")
     try:
         cursor = conn.cursor()
         # Ids only need to be unique within the package; tying them to the newest mod keeps
         # them stable from one build to the next while nothing changes.
-        package.write_to_db(cursor, model_mod, itertools.count(newest * 1000))
+        package.write_to_db(cursor, default_mod, itertools.count(newest * 1000))
         cursor.executemany(
             "UPDATE notes SET mod = ? WHERE guid = ?",
-            [(note_mods.get(card.guid, model_mod), card.guid) for card in cards],
+            [(note_mods.get(card.guid, default_mod), card.guid) for card in cards],
         )
         cursor.execute("UPDATE cards SET mod = (SELECT mod FROM notes WHERE notes.id = cards.nid)")
         (models_json,) = cursor.execute("SELECT models FROM col").fetchone()
         stored = json.loads(models_json)
         for model in stored.values():
-            model["mod"] = model_mod
+            model["mod"] = model_mods.get(int(model["id"]), default_mod)
         cursor.execute(
             "UPDATE col SET models = ?, mod = ?", (json.dumps(stored, sort_keys=True), newest)
         )
