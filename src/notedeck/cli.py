@@ -44,6 +44,12 @@ def main() -> None:
 @click.option("--strict", is_flag=True, help="Fail (exit 1) on warnings too.")
 @click.option("--dry-run", is_flag=True, help="Show what would change; write nothing.")
 @click.option("--debug", is_flag=True, help="Show a traceback on unexpected errors.")
+@click.option(
+    "--lock",
+    "lock_path",
+    type=click.Path(path_type=Path),
+    help="The lock file (default: notedeck.lock beside the notes folder).",
+)
 def build_command(
     notes_dir: Path | None,
     out_dir: Path | None,
@@ -51,6 +57,7 @@ def build_command(
     strict: bool,
     dry_run: bool,
     debug: bool,
+    lock_path: Path | None,
 ) -> None:
     """Build decks from NOTES_DIR (default: notes/).
 
@@ -64,7 +71,12 @@ def build_command(
     notes = (notes_dir or Path("notes")).resolve()
     if not notes.is_dir():
         _fail_usage(f"{notes}: no such folder; pass the folder of your notes (default: notes/).")
-    config = Config(notes_dir=notes, out_dir=(out_dir or Path("decks")).resolve(), strict=strict)
+    config = Config(
+        notes_dir=notes,
+        out_dir=(out_dir or Path("decks")).resolve(),
+        strict=strict,
+        lock_path=lock_path.resolve() if lock_path else None,
+    )
     try:
         report = build(config, dry_run=dry_run)
     except (ConfigError, TemplateError) as exc:
@@ -121,5 +133,27 @@ def _print_summary(report: BuildReport, dry_run: bool) -> None:
     verb = "Would write" if dry_run else "Wrote"
     for deck in report.decks:
         click.echo(f"{verb} {deck.path} ({deck.cards} cards, deck '{deck.name}').")
+    _print_changes(report)
     if report.diagnostics:
         click.echo(f"{report.errors} errors, {report.warnings} warnings (listed above).")
+
+
+def _print_changes(report: BuildReport) -> None:
+    counts = (
+        f"{len(report.added)} added, {len(report.changed)} changed, "
+        f"{len(report.renamed)} renamed, {len(report.removed)} removed"
+    )
+    click.echo(f"Since the last build: {counts}.")
+    for old, card in report.renamed:
+        click.echo(f"  renamed {old} -> {card.key}")
+    if report.removed:
+        click.echo(
+            f"{len(report.removed)} cards left your notes; Anki keeps them until you delete them:"
+        )
+        for r in report.removed:
+            click.echo(f"  - {r['title']} ({r['path']})")
+        click.echo(
+            "To delete them: in Anki open Browse, paste this search, select all "
+            "(Ctrl+A / Cmd+A), then Notes > Delete:"
+        )
+        click.echo(f"  {report.extra.get('removed_search', '')}")
