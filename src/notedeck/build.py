@@ -11,8 +11,8 @@ from pathlib import Path
 from notedeck.config import Config
 from notedeck.derive import Style, derive_cards
 from notedeck.errors import NoteError
-from notedeck.model import Card, Diagnostic, Level, Moment, Note
 from notedeck.lock import Update, load_lock, plan_update, removal_search, save_lock
+from notedeck.model import Card, Diagnostic, Level, Moment, Note
 from notedeck.package import media_names, notetype_shapes, package_bytes, write_atomically
 from notedeck.questions import load_patterns
 from notedeck.read import read_note

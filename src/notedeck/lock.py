@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import html
+import itertools
 import json
 import re
 from collections import defaultdict
@@ -300,7 +301,7 @@ _WORDS = re.compile(r"[^\W\d_]+")
 
 def _sketch(fragment: str) -> str:
     words = _WORDS.findall(html.unescape(_TAG.sub(" ", fragment)).casefold())
-    features = set(words) | {f"{a} {b}" for a, b in zip(words, words[1:], strict=False)}
+    features = set(words) | {f"{a} {b}" for a, b in itertools.pairwise(words)}
     hashes = sorted({hashlib.blake2b(f.encode(), digest_size=3).hexdigest() for f in features})
     return "".join(hashes[:_SKETCH])
 
