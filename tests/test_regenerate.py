@@ -359,3 +359,26 @@ def test_removal_search_matches_keys_with_search_wildcards_literally(
     found = set(anki.col.find_notes(str(report.extra["removed_search"])))
     expected = {_note_id(anki, r["guid"]) for r in report.removed}
     assert found == expected and len(found) == len(report.removed)
+
+
+def test_cli_reports_changes_and_the_removal_search(vault: Path, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from notedeck.cli import main
+
+    lock = tmp_path / "elsewhere" / "my.lock"
+    args = ["build", str(vault), "--out", str(tmp_path / "decks"), "--lock", str(lock)]
+    runner = CliRunner()
+    assert runner.invoke(main, args).exit_code == 0
+    assert lock.is_file()
+    text = (vault / SEED).read_text(encoding="utf-8")
+    (vault / SEED).write_text(text.replace(_section(text, "Speed of Efficacy"), "\n"))
+    before = lock.read_bytes()
+    dry = runner.invoke(main, [*args, "--dry-run", "--json"])
+    data = json.loads(dry.stdout)
+    assert data["dry_run"] and len(data["removed"]) >= 1 and not data["added"]
+    assert data["removed_search"].startswith('("note:notedeck Q&A"')
+    assert lock.read_bytes() == before
+    human = runner.invoke(main, args)
+    assert "removed." in human.stdout and "Speed of Efficacy" in human.stdout
+    assert data["removed_search"] in human.stdout

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
 import html
 import itertools
 import json
 import re
+import zlib
 from collections import defaultdict
 from collections.abc import Iterable, Sequence, Set
 from dataclasses import asdict, dataclass, fields, replace
@@ -22,6 +22,7 @@ LOCK_FORMAT = 1
 # word pairs is common (estimated from the sketches the lock keeps).
 RENAME_SIMILARITY = 0.6
 _SKETCH = 8  # smallest feature hashes kept per card
+_COMMON = 200  # a feature hash shared by more vanished cards than this is not searched
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,7 +192,8 @@ def plan_update(
                 mod,
                 card.note_path,
                 "cloze" if r.cloze else "qa",
-                _sketch(_body(r)),
+                # the body has not changed when the hash has not: no need to hash it again
+                before.sketch if before and before.hash == r.content_hash else _sketch(_body(r)),
                 _title(card),
             )
         )
@@ -261,6 +263,8 @@ def _match_renames(
 ) -> dict[str, LockedCard]:
     """New key -> the vanished card it continues: same notetype, same note (or a note whose
     old path is gone, i.e. moved), and nearly the same body. Best pairs first."""
+    if not gone:
+        return {}
     by_hash: dict[str, list[LockedCard]] = defaultdict(list)
     for c in gone:
         for h in _split(c.sketch):
@@ -271,7 +275,10 @@ def _match_renames(
         kind = "cloze" if r.cloze else "qa"
         seen: set[str] = set()
         for h in sketch:
-            for c in by_hash.get(h, ()):
+            bucket = by_hash.get(h, ())
+            if len(bucket) > _COMMON:  # a word in every card says nothing about this one
+                continue
+            for c in bucket:
                 if c.key in seen or c.type != kind:
                     continue
                 seen.add(c.key)
@@ -301,9 +308,9 @@ _WORDS = re.compile(r"[^\W\d_]+")
 
 def _sketch(fragment: str) -> str:
     words = _WORDS.findall(html.unescape(_TAG.sub(" ", fragment)).casefold())
-    features = set(words) | {f"{a} {b}" for a, b in itertools.pairwise(words)}
-    hashes = sorted({hashlib.blake2b(f.encode(), digest_size=3).hexdigest() for f in features})
-    return "".join(hashes[:_SKETCH])
+    features = {*words, *map(" ".join, itertools.pairwise(words))}
+    hashes = sorted({zlib.crc32(f.encode()) & 0xFFFFFF for f in features})[:_SKETCH]
+    return "".join(f"{h:06x}" for h in hashes)
 
 
 def _split(sketch: str) -> list[str]:
