@@ -328,7 +328,8 @@ def _similarity(a: Sequence[str], b: Sequence[str]) -> float:
 def _title(card: Card) -> str:
     text = html.unescape(_TAG.sub("", re.sub(r"\{\{c\d+::(.*?)\}\}", r"[\1]", card.question)))
     text = " ".join(text.split())
-    return f"{card.note_title}: {text[:100]}"
+    where = f"{card.note_title} > {card.section}" if card.section else card.note_title
+    return f"{where}: {text[:100]}"
 
 
 def _line_of(lines: Sequence[str], raw: object) -> int:
