@@ -198,6 +198,8 @@ def check_command(paths: tuple[Path, ...], as_json: bool, strict: bool | None,
             fail_usage(f"{f}: no such note.")
     config = load_settings(folders[0] if folders else None, config_file=config_file,
                            strict=strict or None)
+    from notedeck.build import discover
+
     chosen = _relative_notes(config, files)
     report = run_build(config, dry_run=True)
     diagnostics = [
@@ -205,9 +207,10 @@ def check_command(paths: tuple[Path, ...], as_json: bool, strict: bool | None,
         if chosen is None or d.path in chosen or not d.path.endswith(".md")
     ]
     shown = [_from_cwd(config, d) for d in diagnostics]
+    notes = len(discover(config.notes_dir)) if chosen is None else len(chosen)
     if as_json:
         data = {
-            "notes": report.notes if chosen is None else len(chosen),
+            "notes": notes,
             "cards": len(report.cards),
             "errors": sum(1 for d in shown if d.level.value == "error"),
             "warnings": sum(1 for d in shown if d.level.value == "warning"),
@@ -219,9 +222,13 @@ def check_command(paths: tuple[Path, ...], as_json: bool, strict: bool | None,
             click.echo(d.format())
         errors = sum(1 for d in shown if d.level.value == "error")
         warnings = sum(1 for d in shown if d.level.value == "warning")
-        notes = report.notes if chosen is None else len(chosen)
-        click.echo(f"Checked {notes} notes: {errors} errors, {warnings} warnings.", err=True)
+        click.echo(f"Checked {plural(notes, 'note')}: {plural(errors, 'error')}, "
+                   f"{plural(warnings, 'warning')}.", err=True)
     sys.exit(EXIT_NOTE_ERRORS if failed(shown, config.strict) else EXIT_OK)
+
+
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
 def _relative_notes(config: Config, files: Sequence[Path]) -> set[str] | None:

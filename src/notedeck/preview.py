@@ -86,14 +86,16 @@ def render_page(cards: Sequence[PreviewCard], card_css: str, title: str) -> str:
     for p in cards:
         if p.card.note_path != note:
             if note is not None:
-                body.append("</section>")
+                body.append("</div></section>")
             note, section = p.card.note_path, None
             body.append(f'<section class="nd-note" data-note="{e(note)}">'
                         f'<h2>{e(p.card.note_title)} <small>{e(note)} · {e(p.deck)}</small></h2>')
         heading = p.card.section or "Overview"
         if heading != section:
+            if section is not None:
+                body.append("</div>")
             section = heading
-            body.append(f'<h3 class="nd-section-title">{e(heading)}</h3>')
+            body.append(f'<div class="nd-group"><h3 class="nd-section-title">{e(heading)}</h3>')
         body.append(
             f'<article class="nd-card" id="{p.anchor}" data-kind="{e(p.card.kind.value)}" '
             f'data-search="{e(p.text)}">'
@@ -106,7 +108,7 @@ def render_page(cards: Sequence[PreviewCard], card_css: str, title: str) -> str:
             "</article>"
         )
     if note is not None:
-        body.append("</section>")
+        body.append("</div></section>")
     if not cards:
         body.append('<p class="nd-empty">No cards: the notes made none.</p>')
     return _PAGE.format(title=e(title), count=len(cards), card_css=card_css, page_css=_PAGE_CSS,
@@ -124,7 +126,7 @@ main { max-width: 52em; margin: 0 auto; padding: 0 1em 4em; }
 .nd-note h2 small { font-weight: normal; font-size: 0.55em; color: #57606a; }
 .nd-section-title { color: #57606a; font-size: 0.95em; }
 .nd-card { background: #fff; border: 1px solid #d0d7de; border-radius: 6px; margin: 0.8em 0;
-  padding: 0.5em 0.8em 0.8em; cursor: pointer; }
+  padding: 0.5em 0.8em 0.8em; cursor: pointer; scroll-margin-top: 4em; }
 .nd-card.nd-flipped { border-color: #0969da; }
 .nd-meta { display: flex; gap: 0.8em; align-items: center; font-size: 0.75em; color: #57606a; }
 .nd-meta .nd-anchor { color: inherit; flex: 1; overflow-wrap: anywhere; }
@@ -156,8 +158,8 @@ _SCRIPT = """
       card.hidden = !hit;
       if (hit) shown++;
     });
-    document.querySelectorAll('.nd-note').forEach(function (note) {
-      note.hidden = !note.querySelector('.nd-card:not([hidden])');
+    document.querySelectorAll('.nd-group, .nd-note').forEach(function (group) {
+      group.hidden = !group.querySelector('.nd-card:not([hidden])');
     });
     count.textContent = shown + ' cards';
   }
@@ -168,7 +170,7 @@ _SCRIPT = """
     var card = params.has('flip') && document.getElementById(params.get('flip'));
     if (card) {
       if (card.querySelector('.nd-back').hidden) flip(card);
-      card.scrollIntoView();
+      card.scrollIntoView({block: 'center'});
     }
   }
   window.addEventListener('hashchange', fromHash);
