@@ -26,7 +26,9 @@ def test_cloze_hides_the_active_deletion_on_the_front_only() -> None:
     assert front1 == 'The <span class="cloze">[...]</span> shuts off; SSRIs are slow.'
     back2 = render_cloze(text, 2, back=True)
     assert back2 == 'The default mode network shuts off; <span class="cloze">SSRIs</span> are slow.'
-    assert render_cloze(text, 2, back=False).endswith('<span class="cloze">[drugs]</span> are slow.')
+    assert render_cloze(text, 2, back=False).endswith(
+        '<span class="cloze">[drugs]</span> are slow.'
+    )
 
 
 def test_text_filter_strips_html_and_unknown_fields_show_an_error() -> None:

@@ -56,8 +56,9 @@ def test_check_reports_a_broken_note_as_path_line_level_code(project: Path) -> N
     result = run("check")
     assert result.exit_code == 1
     lines = result.stdout.splitlines()
-    assert any(re.match(r"notes/broken\.md:\d+: error frontmatter\.invalid: \S", line)
-               for line in lines)
+    assert any(
+        re.match(r"notes/broken\.md:\d+: error frontmatter\.invalid: \S", line) for line in lines
+    )
 
 
 def test_check_json(project: Path) -> None:
@@ -69,8 +70,12 @@ def test_check_json(project: Path) -> None:
     (found,) = data["diagnostics"]
     assert found["line"] >= 1 and found["message"]
     assert found | {"message": "", "line": 0} == {
-        "level": "error", "code": "frontmatter.invalid", "path": "notes/broken.md", "line": 0,
-        "message": ""}
+        "level": "error",
+        "code": "frontmatter.invalid",
+        "path": "notes/broken.md",
+        "line": 0,
+        "message": "",
+    }
 
 
 def test_check_of_one_file_reports_only_that_file(project: Path) -> None:
@@ -85,16 +90,18 @@ def test_silenced_codes_and_strict_come_from_the_configuration(project: Path) ->
     assert result.exit_code == 0
     assert "notedeck.toml:1: warning config.unknown-key: unknown key 'colour'" in result.stdout
     assert run("check", "--strict").exit_code == 1
-    (project / "notedeck.toml").write_text('colour = "blue"\nsilence = ["config.unknown-key"]\n'
-                                           "strict = true\n", encoding="utf-8")
+    (project / "notedeck.toml").write_text(
+        'colour = "blue"\nsilence = ["config.unknown-key"]\nstrict = true\n', encoding="utf-8"
+    )
     result = run("check")
     assert result.exit_code == 0
     assert "colour" not in result.stdout
 
 
 def test_a_bad_setting_exits_2_naming_file_line_and_key(project: Path) -> None:
-    (project / "pyproject.toml").write_text('[tool.notedeck]\nanswer-words = "lots"\n',
-                                            encoding="utf-8")
+    (project / "pyproject.toml").write_text(
+        '[tool.notedeck]\nanswer-words = "lots"\n', encoding="utf-8"
+    )
     for command in ("check", "build", "preview"):
         result = run(command)
         assert result.exit_code == 2
@@ -127,8 +134,18 @@ def test_build_uses_the_configured_folders_and_flags_override_them(project: Path
     assert result.exit_code == 0
     data = json.loads(result.stdout)
     assert data["decks"][0]["path"] == str(project / "from-flag" / "healthygamergg.apkg")
-    assert {"notes", "cards", "cards_by_kind", "dry_run", "decks", "added", "changed",
-            "renamed", "removed", "diagnostics"} <= set(data)
+    assert {
+        "notes",
+        "cards",
+        "cards_by_kind",
+        "dry_run",
+        "decks",
+        "added",
+        "changed",
+        "renamed",
+        "removed",
+        "diagnostics",
+    } <= set(data)
 
 
 def test_build_dry_run_writes_nothing(project: Path) -> None:
@@ -159,11 +176,13 @@ def test_cards_shows_question_answer_links_and_kind(project: Path) -> None:
 
 
 def test_cards_filters_by_kind_and_reads_notes_outside_the_notes_folder(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     note = tmp_path / "loose" / "note.md"
     note.parent.mkdir()
-    note.write_text("# Flow\n\nFlow is a state of **deep focus** on one task at hand.\n",
-                    encoding="utf-8")
+    note.write_text(
+        "# Flow\n\nFlow is a state of **deep focus** on one task at hand.\n", encoding="utf-8"
+    )
     monkeypatch.chdir(tmp_path)
     result = run("cards", str(note), "--kind", "cloze")
     assert result.exit_code == 0, result.output
@@ -179,18 +198,26 @@ def test_cards_of_a_broken_note_shows_the_error_and_exits_1(project: Path) -> No
 
 
 def test_the_cli_starts_without_loading_the_pipeline() -> None:
-    code = ("import sys, notedeck.cli; heavy = {'rich', 'watchfiles', 'jinja2', 'genanki', "
-            "'notedeck.build'} & set(sys.modules); print(sorted(heavy))")
+    code = (
+        "import sys, notedeck.cli; heavy = {'rich', 'watchfiles', 'jinja2', 'genanki', "
+        "'notedeck.build'} & set(sys.modules); print(sorted(heavy))"
+    )
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[1] / "src")}
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
-                         check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
     assert out.stdout.strip() == "[]"
 
 
 def test_python_dash_m_runs_check(project: Path) -> None:
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[1] / "src")}
     (project / "notes" / "broken.md").write_text(BROKEN, encoding="utf-8")
-    done = subprocess.run([sys.executable, "-m", "notedeck", "check"], cwd=project, env=env,
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "notedeck", "check"],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 1
     assert re.match(r"notes/broken\.md:\d+: error frontmatter\.invalid", done.stdout)

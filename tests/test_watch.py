@@ -19,9 +19,19 @@ class Session:
         self.live = threading.Event()
         self.changed = threading.Condition()
         self.stop = threading.Event()
-        self.thread = threading.Thread(target=watch_notes, daemon=True, kwargs={
-            "config": config, "reload": lambda: config, "echo": self.echo, "debounce_ms": 50,
-            "max_rebuilds": rebuilds, "stop": self.stop, "on_idle": self.live.set})
+        self.thread = threading.Thread(
+            target=watch_notes,
+            daemon=True,
+            kwargs={
+                "config": config,
+                "reload": lambda: config,
+                "echo": self.echo,
+                "debounce_ms": 50,
+                "max_rebuilds": rebuilds,
+                "stop": self.stop,
+                "on_idle": self.live.set,
+            },
+        )
 
     def echo(self, message: str = "", err: bool = False) -> None:
         with self.changed:
@@ -60,7 +70,11 @@ def test_a_save_rebuilds_and_a_broken_note_or_template_does_not_stop_the_watch(v
     deck = config.out_dir / "healthygamergg.apkg"
     note = vault / SEED
     with Session(config, rebuilds=4) as watch:
-        watch.save(note, note.read_text(encoding="utf-8") + "\n## Added\n\nA new fact about **ketamine** and its many effects.\n")
+        watch.save(
+            note,
+            note.read_text(encoding="utf-8")
+            + "\n## Added\n\nA new fact about **ketamine** and its many effects.\n",
+        )
         watch.save(vault / "broken.md", "---\ntitle: [unclosed\n---\n# B\n")
         watch.save(templates / "answer.html.j2", "{% for %}")
         watch.save(templates / "answer.html.j2", "{{ lines[0].html|safe }}")

@@ -30,8 +30,14 @@ def render_cloze(text: str, number: int, *, back: bool) -> str:
     return _CLOZE.sub(one, text)
 
 
-def render_template(template: str, fields: Mapping[str, str], *, front_side: str = "",
-                    cloze: int = 1, back: bool = False) -> str:
+def render_template(
+    template: str,
+    fields: Mapping[str, str],
+    *,
+    front_side: str = "",
+    cloze: int = 1,
+    back: bool = False,
+) -> str:
     """`template` with its tags filled from `fields`.
 
     Field values are inserted as they are (notedeck's fields are sanitised HTML). An
@@ -72,8 +78,9 @@ def _parse(template: str) -> list[Node]:
     return root
 
 
-def _render(nodes: list[Node], fields: Mapping[str, str], front_side: str, cloze: int,
-            back: bool) -> str:
+def _render(
+    nodes: list[Node], fields: Mapping[str, str], front_side: str, cloze: int, back: bool
+) -> str:
     parts: list[str] = []
     for node in nodes:
         if isinstance(node, str):
@@ -89,8 +96,14 @@ def _render(nodes: list[Node], fields: Mapping[str, str], front_side: str, cloze
     return "".join(parts)
 
 
-def _field(name: str, filters: tuple[str, ...], fields: Mapping[str, str], front_side: str,
-           cloze: int, back: bool) -> str:
+def _field(
+    name: str,
+    filters: tuple[str, ...],
+    fields: Mapping[str, str],
+    front_side: str,
+    cloze: int,
+    back: bool,
+) -> str:
     if name == "FrontSide":
         return front_side
     if name not in fields:

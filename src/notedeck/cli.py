@@ -45,14 +45,21 @@ def main() -> None:
 
 def config_option(func: F) -> F:
     return click.option(
-        "--config", "config_file", type=click.Path(path_type=Path, dir_okay=False),
+        "--config",
+        "config_file",
+        type=click.Path(path_type=Path, dir_okay=False),
         help="Read settings from this file instead of the nearest notedeck.toml/pyproject.toml.",
     )(func)
 
 
-def load_settings(notes: Path | None = None, out: Path | None = None, *,
-                  config_file: Path | None = None, require_notes: bool = True,
-                  **flags: Any) -> Config:
+def load_settings(
+    notes: Path | None = None,
+    out: Path | None = None,
+    *,
+    config_file: Path | None = None,
+    require_notes: bool = True,
+    **flags: Any,
+) -> Config:
     """The configuration with the command's flags on top; exit 2 if it is invalid."""
     from notedeck.config import load_config
     from notedeck.errors import ConfigError
@@ -63,8 +70,10 @@ def load_settings(notes: Path | None = None, out: Path | None = None, *,
     except ConfigError as exc:
         fail_usage(str(exc))
     if require_notes and not config.notes_dir.is_dir():
-        fail_usage(f"{config.notes_dir}: no such folder; pass the folder of your notes "
-                   "(default: notes/, or `notes` in the configuration).")
+        fail_usage(
+            f"{config.notes_dir}: no such folder; pass the folder of your notes "
+            "(default: notes/, or `notes` in the configuration)."
+        )
     return config
 
 
@@ -103,14 +112,28 @@ def failed(diagnostics: Sequence[Diagnostic], strict: bool) -> bool:
 
 @main.command("build")
 @click.argument("notes_dir", required=False, type=click.Path(path_type=Path))
-@click.option("--out", "out_dir", type=click.Path(path_type=Path), help="Where the .apkg files go (default: decks/).")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of the summary.")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    help="Where the .apkg files go (default: decks/).",
+)
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print one JSON object instead of the summary."
+)
 @click.option("--strict", is_flag=True, default=None, help="Fail (exit 1) on warnings too.")
 @click.option("--dry-run", is_flag=True, help="Show what would change; write nothing.")
 @click.option("--debug", is_flag=True, help="Show a traceback on unexpected errors.")
 @config_option
-def build_command(notes_dir: Path | None, out_dir: Path | None, as_json: bool, strict: bool | None,
-                  dry_run: bool, debug: bool, config_file: Path | None) -> None:
+def build_command(
+    notes_dir: Path | None,
+    out_dir: Path | None,
+    as_json: bool,
+    strict: bool | None,
+    dry_run: bool,
+    debug: bool,
+    config_file: Path | None,
+) -> None:
     """Build decks from NOTES_DIR (default: notes/).
 
     \b
@@ -133,8 +156,13 @@ def build_command(notes_dir: Path | None, out_dir: Path | None, as_json: bool, s
 
 
 def diagnostic_json(d: Diagnostic) -> dict[str, Any]:
-    return {"level": d.level.value, "code": d.code, "path": d.path, "line": d.line,
-            "message": d.message}
+    return {
+        "level": d.level.value,
+        "code": d.code,
+        "path": d.path,
+        "line": d.line,
+        "message": d.message,
+    }
 
 
 def report_json(report: BuildReport, dry_run: bool = False) -> dict[str, Any]:
@@ -174,8 +202,9 @@ def _print_summary(report: BuildReport, diagnostics: Sequence[Diagnostic], dry_r
 @click.option("--json", "as_json", is_flag=True, help="Print the diagnostics as one JSON object.")
 @click.option("--strict", is_flag=True, default=None, help="Fail (exit 1) on warnings too.")
 @config_option
-def check_command(paths: tuple[Path, ...], as_json: bool, strict: bool | None,
-                  config_file: Path | None) -> None:
+def check_command(
+    paths: tuple[Path, ...], as_json: bool, strict: bool | None, config_file: Path | None
+) -> None:
     """Validate notes, templates and settings without writing anything.
 
     PATHS are the notes folder (default: notes/) or notes inside it, whose problems
@@ -196,14 +225,16 @@ def check_command(paths: tuple[Path, ...], as_json: bool, strict: bool | None,
     for f in files:
         if not f.is_file():
             fail_usage(f"{f}: no such note.")
-    config = load_settings(folders[0] if folders else None, config_file=config_file,
-                           strict=strict or None)
+    config = load_settings(
+        folders[0] if folders else None, config_file=config_file, strict=strict or None
+    )
     from notedeck.build import discover
 
     chosen = _relative_notes(config, files)
     report = run_build(config, dry_run=True)
     diagnostics = [
-        d for d in all_diagnostics(config, report)
+        d
+        for d in all_diagnostics(config, report)
         if chosen is None or d.path in chosen or not d.path.endswith(".md")
     ]
     shown = [_from_cwd(config, d) for d in diagnostics]
@@ -222,8 +253,11 @@ def check_command(paths: tuple[Path, ...], as_json: bool, strict: bool | None,
             click.echo(d.format())
         errors = sum(1 for d in shown if d.level.value == "error")
         warnings = sum(1 for d in shown if d.level.value == "warning")
-        click.echo(f"Checked {plural(notes, 'note')}: {plural(errors, 'error')}, "
-                   f"{plural(warnings, 'warning')}.", err=True)
+        click.echo(
+            f"Checked {plural(notes, 'note')}: {plural(errors, 'error')}, "
+            f"{plural(warnings, 'warning')}.",
+            err=True,
+        )
     sys.exit(EXIT_NOTE_ERRORS if failed(shown, config.strict) else EXIT_OK)
 
 
@@ -258,14 +292,20 @@ def _from_cwd(config: Config, d: Diagnostic) -> Diagnostic:
 
 
 @main.command("cards")
-@click.argument("notes", nargs=-1, required=True,
-                type=click.Path(path_type=Path, exists=True, dir_okay=False))
-@click.option("--kind", "kinds", multiple=True,
-              type=click.Choice(["overview", "qa", "label", "cloze"]),
-              help="Show only cards of this kind (repeatable).")
+@click.argument(
+    "notes", nargs=-1, required=True, type=click.Path(path_type=Path, exists=True, dir_okay=False)
+)
+@click.option(
+    "--kind",
+    "kinds",
+    multiple=True,
+    type=click.Choice(["overview", "qa", "label", "cloze"]),
+    help="Show only cards of this kind (repeatable).",
+)
 @config_option
-def cards_command(notes: tuple[Path, ...], kinds: tuple[str, ...],
-                  config_file: Path | None) -> None:
+def cards_command(
+    notes: tuple[Path, ...], kinds: tuple[str, ...], config_file: Path | None
+) -> None:
     """Show the cards that NOTES make: question, answer, links and kind.
 
     \b
@@ -275,11 +315,14 @@ def cards_command(notes: tuple[Path, ...], kinds: tuple[str, ...],
     """
     from notedeck.terminal import show_cards
 
-    config, wanted = _relative_notes_or_root(load_settings(None, config_file=config_file,
-                                                             require_notes=False), notes)
+    config, wanted = _relative_notes_or_root(
+        load_settings(None, config_file=config_file, require_notes=False), notes
+    )
     report = run_build(config, dry_run=True)
     diagnostics = [d for d in all_diagnostics(config, report) if d.path in wanted]
-    cards = [c for c in report.cards if c.note_path in wanted and (not kinds or c.kind.value in kinds)]
+    cards = [
+        c for c in report.cards if c.note_path in wanted and (not kinds or c.kind.value in kinds)
+    ]
     show_cards(cards, diagnostics, config)
     sys.exit(EXIT_NOTE_ERRORS if failed(diagnostics, False) else EXIT_OK)
 
@@ -300,8 +343,14 @@ def _relative_notes_or_root(config: Config, notes: Sequence[Path]) -> tuple[Conf
 
 @main.command("preview")
 @click.argument("notes_dir", required=False, type=click.Path(path_type=Path))
-@click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False),
-              default=Path("preview"), show_default=True, help="Where index.html is written.")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("preview"),
+    show_default=True,
+    help="Where index.html is written.",
+)
 @config_option
 def preview_command(notes_dir: Path | None, out_dir: Path, config_file: Path | None) -> None:
     """Write a static HTML page showing every card's front and back.
@@ -323,21 +372,37 @@ def preview_command(notes_dir: Path | None, out_dir: Path, config_file: Path | N
         click.echo(d.format(), err=True)
     from notedeck.render import load_templates
 
-    page = write_preview(report, load_templates(config.templates_dir), out_dir.resolve(),
-                         title=config.root_deck_name)
+    page = write_preview(
+        report, load_templates(config.templates_dir), out_dir.resolve(), title=config.root_deck_name
+    )
     click.echo(f"Wrote {page} ({len(report.rendered)} cards from {report.notes} notes).")
     sys.exit(EXIT_NOTE_ERRORS if failed(diagnostics, config.strict) else EXIT_OK)
 
 
 @main.command("watch")
 @click.argument("notes_dir", required=False, type=click.Path(path_type=Path))
-@click.option("--out", "out_dir", type=click.Path(path_type=Path), help="Where the .apkg files go (default: decks/).")
-@click.option("--debounce", default=300, show_default=True, type=click.IntRange(10, 10_000),
-              help="Milliseconds to wait for more saves before rebuilding.")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    help="Where the .apkg files go (default: decks/).",
+)
+@click.option(
+    "--debounce",
+    default=300,
+    show_default=True,
+    type=click.IntRange(10, 10_000),
+    help="Milliseconds to wait for more saves before rebuilding.",
+)
 @click.option("--max-rebuilds", type=int, default=None, hidden=True)
 @config_option
-def watch_command(notes_dir: Path | None, out_dir: Path | None, debounce: int,
-                  max_rebuilds: int | None, config_file: Path | None) -> None:
+def watch_command(
+    notes_dir: Path | None,
+    out_dir: Path | None,
+    debounce: int,
+    max_rebuilds: int | None,
+    config_file: Path | None,
+) -> None:
     """Rebuild the decks whenever a note, template or the settings change.
 
     A broken note or template is reported and the watch goes on. Ctrl-C stops it.

@@ -132,47 +132,133 @@ def _duration(value: object) -> object:
 
 
 KEYS: tuple[Key, ...] = (
-    Key("notes", "notes_dir", "a folder path", '"notes"',
-        "The folder of Markdown notes.", _path),
-    Key("out", "out_dir", "a folder path", '"decks"',
-        "Where the .apkg files are written.", _path),
-    Key("templates", "templates_dir", "a folder path", "the shipped templates",
+    Key("notes", "notes_dir", "a folder path", '"notes"', "The folder of Markdown notes.", _path),
+    Key("out", "out_dir", "a folder path", '"decks"', "Where the .apkg files are written.", _path),
+    Key(
+        "templates",
+        "templates_dir",
+        "a folder path",
+        "the shipped templates",
         "A folder of card templates; any file missing from it falls back to the shipped one.",
-        _path),
-    Key("questions", "questions_file", "a file path", "questions.toml of the templates",
-        "The question patterns file.", _path),
-    Key("lock", "lock_path", "a file path", '"notedeck.lock" beside the notes folder',
-        "The lock file that keeps card identities stable.", _path),
-    Key("cache", "cache_dir", "a folder path", '".notedeck-cache" beside the notes folder',
-        "The build cache folder.", _path),
-    Key("deck-naming", "deck_naming", 'one of "folder", "single", "frontmatter"', '"folder"',
+        _path,
+    ),
+    Key(
+        "questions",
+        "questions_file",
+        "a file path",
+        "questions.toml of the templates",
+        "The question patterns file.",
+        _path,
+    ),
+    Key(
+        "lock",
+        "lock_path",
+        "a file path",
+        '"notedeck.lock" beside the notes folder',
+        "The lock file that keeps card identities stable.",
+        _path,
+    ),
+    Key(
+        "cache",
+        "cache_dir",
+        "a folder path",
+        '".notedeck-cache" beside the notes folder',
+        "The build cache folder.",
+        _path,
+    ),
+    Key(
+        "deck-naming",
+        "deck_naming",
+        'one of "folder", "single", "frontmatter"',
+        '"folder"',
         'How decks are named: "folder" (one deck per folder, a note\'s `deck:` frontmatter '
         'key wins), "frontmatter" (the `deck:` key, else the folder), "single" (one deck '
-        "named by `deck-name`).", _deck_naming),
-    Key("deck-name", "deck_name", "a string", '"notedeck"',
-        'The deck\'s name when `deck-naming = "single"`.', _string),
-    Key("root-deck", "root_deck", "a string", "the notes folder's name",
-        "The deck of notes at the top of the notes folder.", _string),
-    Key("card-kinds", "card_kinds", 'a list of "overview", "qa", "label", "cloze"',
-        '["overview", "qa", "label", "cloze"]', "Which kinds of card to make.", _kinds),
-    Key("extra-tags", "extra_tags", "a list of strings", "[]",
-        "Tags added to every card.", _strings),
-    Key("silence", "silence", "a list of diagnostic codes", "[]",
+        "named by `deck-name`).",
+        _deck_naming,
+    ),
+    Key(
+        "deck-name",
+        "deck_name",
+        "a string",
+        '"notedeck"',
+        'The deck\'s name when `deck-naming = "single"`.',
+        _string,
+    ),
+    Key(
+        "root-deck",
+        "root_deck",
+        "a string",
+        "the notes folder's name",
+        "The deck of notes at the top of the notes folder.",
+        _string,
+    ),
+    Key(
+        "card-kinds",
+        "card_kinds",
+        'a list of "overview", "qa", "label", "cloze"',
+        '["overview", "qa", "label", "cloze"]',
+        "Which kinds of card to make.",
+        _kinds,
+    ),
+    Key(
+        "extra-tags", "extra_tags", "a list of strings", "[]", "Tags added to every card.", _strings
+    ),
+    Key(
+        "silence",
+        "silence",
+        "a list of diagnostic codes",
+        "[]",
         'Diagnostic codes never reported, e.g. ["timestamp.garbled"].',
-        lambda v: frozenset(_strings(v))),
-    Key("max-video-length", "max_video_seconds", 'seconds, or "H:MM:SS"', '"4:00:00"',
+        lambda v: frozenset(_strings(v)),
+    ),
+    Key(
+        "max-video-length",
+        "max_video_seconds",
+        'seconds, or "H:MM:SS"',
+        '"4:00:00"',
         "The longest video a timestamp may point into; later moments are treated as garbled.",
-        _duration),
-    Key("answer-words", "answer_words", "a whole number of at least 1", "40",
-        "About how many words one answer holds before it is split into parts.", _count(1)),
-    Key("cloze-per-section", "cloze_per_section", "a whole number", "3",
-        "At most this many cloze cards per section.", _count(0)),
-    Key("vault-name", "vault_name", "a string", "the notes folder's name",
-        "The Obsidian vault named in the links back to each note.", _string),
-    Key("strict", "strict", "true or false", "false",
-        "Fail (exit 1) on warnings as well as errors.", _boolean),
-    Key("jobs", "jobs", "a whole number", "0",
-        "Worker processes for a build; 0 means one per core.", _count(0)),
+        _duration,
+    ),
+    Key(
+        "answer-words",
+        "answer_words",
+        "a whole number of at least 1",
+        "40",
+        "About how many words one answer holds before it is split into parts.",
+        _count(1),
+    ),
+    Key(
+        "cloze-per-section",
+        "cloze_per_section",
+        "a whole number",
+        "3",
+        "At most this many cloze cards per section.",
+        _count(0),
+    ),
+    Key(
+        "vault-name",
+        "vault_name",
+        "a string",
+        "the notes folder's name",
+        "The Obsidian vault named in the links back to each note.",
+        _string,
+    ),
+    Key(
+        "strict",
+        "strict",
+        "true or false",
+        "false",
+        "Fail (exit 1) on warnings as well as errors.",
+        _boolean,
+    ),
+    Key(
+        "jobs",
+        "jobs",
+        "a whole number",
+        "0",
+        "Worker processes for a build; 0 means one per core.",
+        _count(0),
+    ),
 )
 _BY_NAME = {k.name: k for k in KEYS}
 _PATH_ATTRS = {"notes_dir", "out_dir", "templates_dir", "questions_file", "lock_path", "cache_dir"}
@@ -198,8 +284,9 @@ def find_config(start: Path) -> tuple[Path, str] | None:
     return None
 
 
-def load_config(start: Path, overrides: Mapping[str, Any] | None = None, *,
-                file: Path | None = None) -> Config:
+def load_config(
+    start: Path, overrides: Mapping[str, Any] | None = None, *, file: Path | None = None
+) -> Config:
     """Settings from the config file found at or above `start` (or `file`), then `overrides`.
 
     `overrides` maps Config field names to values already resolved (the CLI's flags).
@@ -231,8 +318,7 @@ def load_config(start: Path, overrides: Mapping[str, Any] | None = None, *,
     for attr in _PATH_ATTRS:
         if settings.get(attr) is not None:
             settings[attr] = Path(settings[attr]).resolve()
-    return Config(**settings, source=found[0] if found else None,
-                  diagnostics=tuple(diagnostics))
+    return Config(**settings, source=found[0] if found else None, diagnostics=tuple(diagnostics))
 
 
 def _read_file(path: Path, table: str) -> tuple[dict[str, Any], list[Diagnostic]]:
@@ -261,14 +347,22 @@ def _read_file(path: Path, table: str) -> tuple[dict[str, Any], list[Diagnostic]
         if key is None:
             close = difflib.get_close_matches(name.replace("_", "-"), list(_BY_NAME), n=1)
             hint = f" Did you mean '{close[0]}'?" if close else ""
-            diagnostics.append(Diagnostic(Level.WARNING, "config.unknown-key", shown, line,
-                                          f"unknown key '{prefix}{name}'; it is ignored.{hint}"))
+            diagnostics.append(
+                Diagnostic(
+                    Level.WARNING,
+                    "config.unknown-key",
+                    shown,
+                    line,
+                    f"unknown key '{prefix}{name}'; it is ignored.{hint}",
+                )
+            )
             continue
         try:
             values[key.attr] = key.convert(raw)
         except ValueError:
-            raise ConfigError(shown, line, f"'{prefix}{name}' must be {key.kind}, "
-                                           f"not {_show(raw)}.") from None
+            raise ConfigError(
+                shown, line, f"'{prefix}{name}' must be {key.kind}, not {_show(raw)}."
+            ) from None
     return values, diagnostics
 
 
@@ -292,4 +386,3 @@ def key_lines(text: str, table: str) -> dict[str, int]:
         if current == table and (m := _ASSIGN.match(line)):
             lines.setdefault(m.group(1).strip("\"'"), number)
     return lines
-

@@ -38,8 +38,12 @@ def card_sides(rendered: RenderedCard, templates: Templates) -> list[tuple[int, 
     names = CLOZE_FIELDS if rendered.cloze else QA_FIELDS
     fields = dict(zip(names, rendered.fields, strict=True))
     deck = rendered.deck
-    fields |= {"Tags": " ".join(rendered.tags), "Deck": deck, "Subdeck": deck.rsplit("::", 1)[-1],
-               "Type": "notedeck Cloze" if rendered.cloze else "notedeck Q&A"}
+    fields |= {
+        "Tags": " ".join(rendered.tags),
+        "Deck": deck,
+        "Subdeck": deck.rsplit("::", 1)[-1],
+        "Type": "notedeck Cloze" if rendered.cloze else "notedeck Q&A",
+    }
     if not rendered.cloze:
         fields["Card"] = "Card 1"
         front = render_template(templates.qa_front, fields)
@@ -62,16 +66,25 @@ def preview_cards(report: BuildReport, templates: Templates) -> list[PreviewCard
             continue
         for n, front, back in card_sides(rendered, templates):
             text = " ".join(_TAG.sub(" ", html.unescape(f"{front} {back}")).lower().split())
-            out.append(PreviewCard(anchor_for(card.key, n), card, rendered.deck, front, back,
-                                   f"{card.note_title.lower()} {text}"))
+            out.append(
+                PreviewCard(
+                    anchor_for(card.key, n),
+                    card,
+                    rendered.deck,
+                    front,
+                    back,
+                    f"{card.note_title.lower()} {text}",
+                )
+            )
     return sorted(out, key=lambda p: (p.card.note_path, p.card.line, p.card.key, p.anchor))
 
 
 _TAG = re.compile(r"<[^>]*>")
 
 
-def write_preview(report: BuildReport, templates: Templates, out_dir: Path, *,
-                  title: str = "notedeck") -> Path:
+def write_preview(
+    report: BuildReport, templates: Templates, out_dir: Path, *, title: str = "notedeck"
+) -> Path:
     """Write out_dir/index.html and return its path."""
     page = render_page(preview_cards(report, templates), templates.css, title)
     path = out_dir / "index.html"
@@ -88,8 +101,10 @@ def render_page(cards: Sequence[PreviewCard], card_css: str, title: str) -> str:
             if note is not None:
                 body.append("</div></section>")
             note, section = p.card.note_path, None
-            body.append(f'<section class="nd-note" data-note="{e(note)}">'
-                        f'<h2>{e(p.card.note_title)} <small>{e(note)} · {e(p.deck)}</small></h2>')
+            body.append(
+                f'<section class="nd-note" data-note="{e(note)}">'
+                f"<h2>{e(p.card.note_title)} <small>{e(note)} · {e(p.deck)}</small></h2>"
+            )
         heading = p.card.section or "Overview"
         if heading != section:
             if section is not None:
@@ -111,8 +126,14 @@ def render_page(cards: Sequence[PreviewCard], card_css: str, title: str) -> str:
         body.append("</div></section>")
     if not cards:
         body.append('<p class="nd-empty">No cards: the notes made none.</p>')
-    return _PAGE.format(title=e(title), count=len(cards), card_css=card_css, page_css=_PAGE_CSS,
-                        body="\n".join(body), script=_SCRIPT)
+    return _PAGE.format(
+        title=e(title),
+        count=len(cards),
+        card_css=card_css,
+        page_css=_PAGE_CSS,
+        body="\n".join(body),
+        script=_SCRIPT,
+    )
 
 
 _PAGE_CSS = """

@@ -15,8 +15,12 @@ from notedeck.model import Card, CardKind, Diagnostic
 from notedeck.render import video_url
 
 _CLOZE = re.compile(r"\{\{c\d+::(.*?)(?:::(.*?))?\}\}", re.DOTALL)
-_KIND_STYLE = {CardKind.OVERVIEW: "magenta", CardKind.QA: "cyan", CardKind.LABEL: "green",
-               CardKind.CLOZE: "yellow"}
+_KIND_STYLE = {
+    CardKind.OVERVIEW: "magenta",
+    CardKind.QA: "cyan",
+    CardKind.LABEL: "green",
+    CardKind.CLOZE: "yellow",
+}
 
 
 class _ToText(HTMLParser):
@@ -29,8 +33,14 @@ class _ToText(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         classes = dict(attrs).get("class") or ""
-        style = {"b": "bold", "strong": "bold", "i": "italic", "em": "italic", "code": "bold",
-                 "mark": "reverse"}.get(tag, "")
+        style = {
+            "b": "bold",
+            "strong": "bold",
+            "i": "italic",
+            "em": "italic",
+            "code": "bold",
+            "mark": "reverse",
+        }.get(tag, "")
         if "wikilink" in classes:
             style = "underline"
         if "cloze" in classes:
@@ -60,10 +70,14 @@ def rich_text(fragment: str) -> Text:
 def card_panel(card: Card, config: Config) -> Panel:
     rows: list[Text] = []
     if card.kind is CardKind.CLOZE:
-        front = _CLOZE.sub(lambda m: f'<span class="cloze">[{m.group(2) or "..."}]</span>',
-                           card.question)
+        front = _CLOZE.sub(
+            lambda m: f'<span class="cloze">[{m.group(2) or "..."}]</span>', card.question
+        )
         back = _CLOZE.sub(lambda m: f'<span class="cloze">{m.group(1)}</span>', card.question)
-        rows += [Text("Q ", style="bold") + rich_text(front), Text("A ", style="bold") + rich_text(back)]
+        rows += [
+            Text("Q ", style="bold") + rich_text(front),
+            Text("A ", style="bold") + rich_text(back),
+        ]
     else:
         rows.append(Text("Q ", style="bold") + Text(card.question, style="bold"))
         answer = Text()
@@ -80,12 +94,21 @@ def card_panel(card: Card, config: Config) -> Panel:
     links.append(f"✎ {config.notes_dir.name}/{card.note_path}:{card.line}")
     rows.append(links)
     where = f"{card.section or 'overview'} · line {card.line}"
-    return Panel(Group(*rows), title=f"[{_KIND_STYLE[card.kind]}]{card.kind.value}[/] · {where}",
-                 title_align="left", subtitle=card.key, subtitle_align="right")
+    return Panel(
+        Group(*rows),
+        title=f"[{_KIND_STYLE[card.kind]}]{card.kind.value}[/] · {where}",
+        title_align="left",
+        subtitle=card.key,
+        subtitle_align="right",
+    )
 
 
-def show_cards(cards: Sequence[Card], diagnostics: Sequence[Diagnostic], config: Config,
-               console: Console | None = None) -> None:
+def show_cards(
+    cards: Sequence[Card],
+    diagnostics: Sequence[Diagnostic],
+    config: Config,
+    console: Console | None = None,
+) -> None:
     console = console or Console(highlight=False)
     for d in diagnostics:
         console.print(Text(d.format(), style="red" if d.level.value == "error" else "yellow"))
@@ -95,6 +118,9 @@ def show_cards(cards: Sequence[Card], diagnostics: Sequence[Diagnostic], config:
             note = card.note_path
             console.rule(Text(f"{card.note_title}  ({note})", style="bold"))
         console.print(card_panel(card, config))
-    kinds = ", ".join(f"{sum(1 for c in cards if c.kind is k)} {k.value}" for k in CardKind
-                      if any(c.kind is k for c in cards))
+    kinds = ", ".join(
+        f"{sum(1 for c in cards if c.kind is k)} {k.value}"
+        for k in CardKind
+        if any(c.kind is k for c in cards)
+    )
     console.print(f"{len(cards)} cards" + (f" ({kinds})" if kinds else "") + ".")

@@ -13,10 +13,16 @@ from notedeck.errors import NotedeckError
 Echo = Callable[..., None]
 
 
-def watch_notes(config: Config, reload: Callable[[], Config], echo: Echo, *,
-                debounce_ms: int = 300, max_rebuilds: int | None = None,
-                stop: threading.Event | None = None,
-                on_idle: Callable[[], None] | None = None) -> int:
+def watch_notes(
+    config: Config,
+    reload: Callable[[], Config],
+    echo: Echo,
+    *,
+    debounce_ms: int = 300,
+    max_rebuilds: int | None = None,
+    stop: threading.Event | None = None,
+    on_idle: Callable[[], None] | None = None,
+) -> int:
     """Build once, then rebuild after every batch of saves until Ctrl-C (or `stop`).
 
     `max_rebuilds` ends the watch after that many rebuilds (the tests use it); `on_idle`
@@ -33,8 +39,15 @@ def watch_notes(config: Config, reload: Callable[[], Config], echo: Echo, *,
 
     rebuilds = 0
     batches: Iterable[set[tuple[watchfiles.Change, str]]] = watchfiles.watch(
-        *roots, watch_filter=relevant, debounce=debounce_ms, step=50, stop_event=stop,
-        yield_on_timeout=True, rust_timeout=500, raise_interrupt=False)
+        *roots,
+        watch_filter=relevant,
+        debounce=debounce_ms,
+        step=50,
+        stop_event=stop,
+        yield_on_timeout=True,
+        rust_timeout=500,
+        raise_interrupt=False,
+    )
     for changes in batches:
         if not changes:
             if on_idle is not None:
@@ -76,7 +89,9 @@ def is_input(config: Config, path: Path) -> bool:
         return not path.name.startswith(".")
     if path.is_relative_to(config.out_dir):
         return False
-    parts = path.relative_to(config.notes_dir).parts if path.is_relative_to(config.notes_dir) else ()
+    parts = (
+        path.relative_to(config.notes_dir).parts if path.is_relative_to(config.notes_dir) else ()
+    )
     return path.suffix == ".md" and bool(parts) and not any(p.startswith(".") for p in parts)
 
 
@@ -93,15 +108,18 @@ def rebuild(config: Config, echo: Echo) -> bool:
         return False
     except Exception as exc:  # the watch must outlive any one bad save
         echo(f"notedeck: unexpected {type(exc).__name__}: {exc}", err=True)
-        echo("Build failed; still watching (run `notedeck build --debug` for a traceback).",
-             err=True)
+        echo(
+            "Build failed; still watching (run `notedeck build --debug` for a traceback).", err=True
+        )
         return False
     for d in report.diagnostics:
         echo(d.format(), err=True)
     seconds = time.perf_counter() - started
     decks = ", ".join(f"{d.name} ({d.cards})" for d in report.decks) or "no decks"
-    echo(f"Built {len(report.rendered)} cards from {report.notes} notes in {seconds:.1f}s: "
-         f"{decks}; {report.errors} errors, {report.warnings} warnings.")
+    echo(
+        f"Built {len(report.rendered)} cards from {report.notes} notes in {seconds:.1f}s: "
+        f"{decks}; {report.errors} errors, {report.warnings} warnings."
+    )
     return True
 
 
