@@ -25,8 +25,9 @@ def test_pyproject_table_is_found_from_a_subfolder_and_paths_are_relative_to_it(
 ) -> None:
     (tmp_path / "pyproject.toml").write_text(
         '[project]\nname = "x"\n\n[tool.notedeck]\nnotes = "vault"\nout = "build/decks"\n'
-        'card-kinds = ["qa", "cloze"]\nextra-tags = ["psych", "psych"]\nsilence = ["timestamp.garbled"]\n'
-        'max-video-length = "1:30:00"\ndeck-naming = "single"\ndeck-name = "Study"\nstrict = true\n',
+        'card-kinds = ["qa", "cloze"]\nextra-tags = ["psych", "psych"]\n'
+        'silence = ["timestamp.garbled"]\nmax-video-length = "1:30:00"\n'
+        'deck-naming = "single"\ndeck-name = "Study"\nstrict = true\n',
         encoding="utf-8",
     )
     deep = tmp_path / "vault" / "topic"

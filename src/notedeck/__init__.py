@@ -15,9 +15,9 @@ __all__ = ["BuildReport", "Config", "__version__", "build"]
 def __getattr__(name: str) -> Any:
     # Imported on first use, so `notedeck --help` does not load the whole pipeline.
     if name in ("BuildReport", "build"):
-        from notedeck import build as module
+        import importlib
 
-        return getattr(module, name)
+        return getattr(importlib.import_module("notedeck.build"), name)
     if name == "Config":
         from notedeck.config import Config
 

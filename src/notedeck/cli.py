@@ -183,17 +183,17 @@ def report_json(report: BuildReport, dry_run: bool = False) -> dict[str, Any]:
 
 
 def _print_summary(report: BuildReport, diagnostics: Sequence[Diagnostic], dry_run: bool) -> None:
-    for d in diagnostics:
-        click.echo(d.format(), err=True)
+    for problem in diagnostics:
+        click.echo(problem.format(), err=True)
     kinds = Counter(c.kind.value for c in report.cards)
     by_kind = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))
     click.echo(f"Read {report.notes} notes: {len(report.rendered)} cards ({by_kind or 'none'}).")
     verb = "Would write" if dry_run else "Wrote"
-    for d in report.decks:
-        click.echo(f"{verb} {d.path} ({d.cards} cards, deck '{d.name}').")
+    for deck in report.decks:
+        click.echo(f"{verb} {deck.path} ({deck.cards} cards, deck '{deck.name}').")
     if diagnostics:
-        errors = sum(1 for d in diagnostics if d.level.value == "error")
-        warnings = sum(1 for d in diagnostics if d.level.value == "warning")
+        errors = sum(1 for p in diagnostics if p.level.value == "error")
+        warnings = sum(1 for p in diagnostics if p.level.value == "warning")
         click.echo(f"{errors} errors, {warnings} warnings (listed above).")
 
 

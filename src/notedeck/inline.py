@@ -197,7 +197,7 @@ _LABEL = re.compile(
     r"^\s*<strong>([^<]{1,80}?)\s*:\s*</strong>\s*:?\s*|^\s*<strong>([^<]{1,80}?)</strong>\s*:\s*"
 )
 _ABBREVIATIONS = frozenset(
-    ["e.g", "i.e", "vs", "etc", "dr", "mr", "mrs", "ms", "st", "prof", "jr", "sr", "inc", "ltd", "no", "fig", "approx", "al", "u.s", "u.k"]
+    "e.g i.e vs etc dr mr mrs ms st prof jr sr inc ltd no fig approx al u.s u.k".split()
 )
 _CLOCKS_AFTER = f"(?:\\s*{CLOCK_OPEN}\\d+{CLOCK_CLOSE}(?:[\\s,;]*{CLOCK_OPEN}\\d+{CLOCK_CLOSE})*)?"
 _SENTENCE_END = re.compile(
