@@ -223,3 +223,27 @@ def test_python_dash_m_runs_check(project: Path) -> None:
     )
     assert done.returncode == 1
     assert re.match(r"notes/broken\.md:\d+: error frontmatter\.invalid", done.stdout)
+
+
+def test_strict_from_the_flag_or_the_configuration_fails_build_on_warnings(project: Path) -> None:
+    (project / "notedeck.toml").write_text('colour = "blue"\n', encoding="utf-8")
+    assert run("build", "--dry-run").exit_code == 0
+    assert run("build", "--dry-run", "--strict").exit_code == 1
+    (project / "notedeck.toml").write_text('colour = "blue"\nstrict = true\n', encoding="utf-8")
+    result = run("build", "--dry-run")
+    assert result.exit_code == 1
+    assert "notedeck.toml:1: warning config.unknown-key" in result.stderr
+
+
+def test_watch_command_builds_then_watches(project: Path) -> None:
+    result = run("watch", "--max-rebuilds", "0")
+    assert result.exit_code == 0, result.output
+    assert "Watching" in result.stdout and "Built " in result.stdout
+    assert (project / "decks" / "healthygamergg.apkg").is_file()
+
+
+def test_watch_with_broken_settings_exits_2(project: Path) -> None:
+    (project / "notedeck.toml").write_text("jobs = -1\n", encoding="utf-8")
+    result = run("watch", "--max-rebuilds", "0")
+    assert result.exit_code == 2
+    assert "notedeck.toml:1: 'jobs' must be a whole number" in result.stderr

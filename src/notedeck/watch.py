@@ -33,6 +33,8 @@ def watch_notes(
     roots = watched_paths(config)
     echo(f"Watching {', '.join(str(r) for r in roots)} (Ctrl-C to stop).")
     rebuild(config, echo)
+    if max_rebuilds == 0:
+        return 0
 
     def relevant(change: watchfiles.Change, path: str) -> bool:
         return is_input(config, Path(path))
