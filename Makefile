@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: decks test install install-test lint typecheck clean
+.PHONY: decks test install install-test lint typecheck clean chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,7 +26,13 @@ lint: install-test
 typecheck: install-test
 	$(BIN)/mypy
 
-test: install-test lint typecheck
+# The preview's browser test drives Debian's chromium; installed once, skipped if present.
+# When it cannot be installed (no root, no network) that test is skipped with the reason.
+chromium:
+	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y -qq chromium; } || echo "chromium could not be installed; the browser test will be skipped."
+
+test: install-test lint typecheck chromium
 	$(BIN)/python -m pytest -q
 
 clean:

@@ -5,29 +5,109 @@ from __future__ import annotations
 import json
 import sys
 from collections import Counter
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
 from notedeck import __version__
-from notedeck.build import BuildReport, build
-from notedeck.config import Config
-from notedeck.errors import ConfigError, NotedeckError, TemplateError
+
+# Everything heavy (the pipeline, rich, watchfiles) is imported inside the commands, so
+# `notedeck --help` and a one-note rebuild start fast.
+if TYPE_CHECKING:
+    from notedeck.build import BuildReport
+    from notedeck.config import Config
+    from notedeck.model import Diagnostic
 
 EXIT_OK, EXIT_NOTE_ERRORS, EXIT_USAGE = 0, 1, 2
+F = TypeVar("F", bound=Callable[..., Any])
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="notedeck")
 def main() -> None:
     """Turn a folder of Markdown notes into Anki decks that update in place.
+
+    Settings come from [tool.notedeck] in pyproject.toml or from notedeck.toml (in the
+    current folder or above); flags override them.
 
     \b
     Examples:
       notedeck build                 # notes/ -> decks/*.apkg
       notedeck build vault --out out --json
+      notedeck check                 # validate only; for pre-commit and CI
+      notedeck cards notes/topic/a_note.md
+      notedeck preview && open preview/index.html
+      notedeck watch                 # rebuild on every save
     """
+
+
+def config_option(func: F) -> F:
+    return click.option(
+        "--config",
+        "config_file",
+        type=click.Path(path_type=Path, dir_okay=False),
+        help="Read settings from this file instead of the nearest notedeck.toml/pyproject.toml.",
+    )(func)
+
+
+def load_settings(
+    notes: Path | None = None,
+    out: Path | None = None,
+    *,
+    config_file: Path | None = None,
+    require_notes: bool = True,
+    **flags: Any,
+) -> Config:
+    """The configuration with the command's flags on top; exit 2 if it is invalid."""
+    from notedeck.config import load_config
+    from notedeck.errors import ConfigError
+
+    overrides: dict[str, Any] = {"notes_dir": notes, "out_dir": out, **flags}
+    try:
+        config = load_config(Path.cwd(), overrides, file=config_file)
+    except ConfigError as exc:
+        fail_usage(str(exc))
+    if require_notes and not config.notes_dir.is_dir():
+        fail_usage(
+            f"{config.notes_dir}: no such folder; pass the folder of your notes "
+            "(default: notes/, or `notes` in the configuration)."
+        )
+    return config
+
+
+def fail_usage(message: str) -> NoReturn:
+    click.echo(f"notedeck: {message}", err=True)
+    sys.exit(EXIT_USAGE)
+
+
+def run_build(config: Config, *, dry_run: bool, debug: bool = False) -> BuildReport:
+    """Run the pipeline; a broken template or configuration exits 2."""
+    from notedeck.build import build
+    from notedeck.errors import ConfigError, NotedeckError, TemplateError
+
+    try:
+        return build(config, dry_run=dry_run)
+    except (ConfigError, TemplateError) as exc:
+        fail_usage(str(exc))
+    except NotedeckError as exc:
+        if debug:
+            raise
+        fail_usage(str(exc))
+
+
+def all_diagnostics(config: Config, report: BuildReport) -> list[Diagnostic]:
+    """The configuration's own diagnostics, then the build's; silenced codes left out."""
+    own = [d for d in config.diagnostics if d.code not in config.silence]
+    return [*own, *report.diagnostics]
+
+
+def failed(diagnostics: Sequence[Diagnostic], strict: bool) -> bool:
+    from notedeck.model import Level
+
+    levels = {d.level for d in diagnostics}
+    return Level.ERROR in levels or (strict and Level.WARNING in levels)
 
 
 @main.command("build")
@@ -41,7 +121,7 @@ def main() -> None:
 @click.option(
     "--json", "as_json", is_flag=True, help="Print one JSON object instead of the summary."
 )
-@click.option("--strict", is_flag=True, help="Fail (exit 1) on warnings too.")
+@click.option("--strict", is_flag=True, default=None, help="Fail (exit 1) on warnings too.")
 @click.option("--dry-run", is_flag=True, help="Show what would change; write nothing.")
 @click.option("--debug", is_flag=True, help="Show a traceback on unexpected errors.")
 @click.option(
@@ -50,14 +130,16 @@ def main() -> None:
     type=click.Path(path_type=Path),
     help="The lock file (default: notedeck.lock beside the notes folder).",
 )
+@config_option
 def build_command(
     notes_dir: Path | None,
     out_dir: Path | None,
     as_json: bool,
-    strict: bool,
+    strict: bool | None,
     dry_run: bool,
     debug: bool,
     lock_path: Path | None,
+    config_file: Path | None,
 ) -> None:
     """Build decks from NOTES_DIR (default: notes/).
 
@@ -68,34 +150,28 @@ def build_command(
       notedeck build --dry-run
       SOURCE_DATE_EPOCH=$(git log -1 --format=%ct) notedeck build --json
     """
-    notes = (notes_dir or Path("notes")).resolve()
-    if not notes.is_dir():
-        _fail_usage(f"{notes}: no such folder; pass the folder of your notes (default: notes/).")
-    config = Config(
-        notes_dir=notes,
-        out_dir=(out_dir or Path("decks")).resolve(),
-        strict=strict,
-        lock_path=lock_path.resolve() if lock_path else None,
+    config = load_settings(
+        notes_dir, out_dir, config_file=config_file, strict=strict or None, lock_path=lock_path
     )
-    try:
-        report = build(config, dry_run=dry_run)
-    except (ConfigError, TemplateError) as exc:
-        _fail_usage(str(exc))
-    except NotedeckError as exc:
-        if debug:
-            raise
-        _fail_usage(str(exc))
+    report = run_build(config, dry_run=dry_run, debug=debug)
+    diagnostics = all_diagnostics(config, report)
     if as_json:
-        click.echo(json.dumps(report_json(report, dry_run), ensure_ascii=False, sort_keys=True))
+        data = report_json(report, dry_run)
+        data["diagnostics"] = [diagnostic_json(d) for d in diagnostics]
+        click.echo(json.dumps(data, ensure_ascii=False, sort_keys=True))
     else:
-        _print_summary(report, dry_run)
-    failed = report.errors > 0 or (strict and report.warnings > 0)
-    sys.exit(EXIT_NOTE_ERRORS if failed else EXIT_OK)
+        _print_summary(report, diagnostics, dry_run)
+    sys.exit(EXIT_NOTE_ERRORS if failed(diagnostics, config.strict) else EXIT_OK)
 
 
-def _fail_usage(message: str) -> None:
-    click.echo(f"notedeck: {message}", err=True)
-    sys.exit(EXIT_USAGE)
+def diagnostic_json(d: Diagnostic) -> dict[str, Any]:
+    return {
+        "level": d.level.value,
+        "code": d.code,
+        "path": d.path,
+        "line": d.line,
+        "message": d.message,
+    }
 
 
 def report_json(report: BuildReport, dry_run: bool = False) -> dict[str, Any]:
@@ -110,23 +186,14 @@ def report_json(report: BuildReport, dry_run: bool = False) -> dict[str, Any]:
         "changed": [{"guid": c.guid, "key": c.key} for c in report.changed],
         "renamed": [{"guid": c.guid, "key": c.key, "old_key": old} for old, c in report.renamed],
         "removed": [dict(r) for r in report.removed],
-        "diagnostics": [
-            {
-                "level": d.level.value,
-                "code": d.code,
-                "path": d.path,
-                "line": d.line,
-                "message": d.message,
-            }
-            for d in report.diagnostics
-        ],
+        "diagnostics": [diagnostic_json(d) for d in report.diagnostics],
         **report.extra,
     }
 
 
-def _print_summary(report: BuildReport, dry_run: bool) -> None:
-    for d in report.diagnostics:
-        click.echo(d.format(), err=True)
+def _print_summary(report: BuildReport, diagnostics: Sequence[Diagnostic], dry_run: bool) -> None:
+    for problem in diagnostics:
+        click.echo(problem.format(), err=True)
     kinds = Counter(c.kind.value for c in report.cards)
     by_kind = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))
     click.echo(f"Read {report.notes} notes: {len(report.rendered)} cards ({by_kind or 'none'}).")
@@ -134,8 +201,10 @@ def _print_summary(report: BuildReport, dry_run: bool) -> None:
     for deck in report.decks:
         click.echo(f"{verb} {deck.path} ({deck.cards} cards, deck '{deck.name}').")
     _print_changes(report)
-    if report.diagnostics:
-        click.echo(f"{report.errors} errors, {report.warnings} warnings (listed above).")
+    if diagnostics:
+        errors = sum(1 for p in diagnostics if p.level.value == "error")
+        warnings = sum(1 for p in diagnostics if p.level.value == "warning")
+        click.echo(f"{errors} errors, {warnings} warnings (listed above).")
 
 
 def _print_changes(report: BuildReport) -> None:
@@ -157,3 +226,232 @@ def _print_changes(report: BuildReport) -> None:
             "(Ctrl+A / Cmd+A), then Notes > Delete:"
         )
         click.echo(f"  {report.extra.get('removed_search', '')}")
+
+
+@main.command("check")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the diagnostics as one JSON object.")
+@click.option("--strict", is_flag=True, default=None, help="Fail (exit 1) on warnings too.")
+@config_option
+def check_command(
+    paths: tuple[Path, ...], as_json: bool, strict: bool | None, config_file: Path | None
+) -> None:
+    """Validate notes, templates and settings without writing anything.
+
+    PATHS are the notes folder (default: notes/) or notes inside it, whose problems
+    alone are then reported. One `path:line: level code: message` line per problem;
+    exit 1 if there are errors (or warnings, with --strict), 2 if the settings or a
+    template are broken.
+
+    \b
+    Examples:
+      notedeck check
+      notedeck check notes/psychology/flow.md --strict
+      notedeck check --json | jq '.diagnostics[]'
+    """
+    folders = [p for p in paths if p.is_dir()]
+    files = [p for p in paths if not p.is_dir()]
+    if len(folders) > 1:
+        fail_usage("give one notes folder at most.")
+    for f in files:
+        if not f.is_file():
+            fail_usage(f"{f}: no such note.")
+    config = load_settings(
+        folders[0] if folders else None, config_file=config_file, strict=strict or None
+    )
+    from notedeck.build import discover
+
+    chosen = _relative_notes(config, files)
+    report = run_build(config, dry_run=True)
+    diagnostics = [
+        d
+        for d in all_diagnostics(config, report)
+        if chosen is None or d.path in chosen or not d.path.endswith(".md")
+    ]
+    shown = [_from_cwd(config, d) for d in diagnostics]
+    notes = len(discover(config.notes_dir)) if chosen is None else len(chosen)
+    if as_json:
+        data = {
+            "notes": notes,
+            "cards": len(report.cards),
+            "errors": sum(1 for d in shown if d.level.value == "error"),
+            "warnings": sum(1 for d in shown if d.level.value == "warning"),
+            "diagnostics": [diagnostic_json(d) for d in shown],
+        }
+        click.echo(json.dumps(data, ensure_ascii=False, sort_keys=True))
+    else:
+        for d in shown:
+            click.echo(d.format())
+        errors = sum(1 for d in shown if d.level.value == "error")
+        warnings = sum(1 for d in shown if d.level.value == "warning")
+        click.echo(
+            f"Checked {plural(notes, 'note')}: {plural(errors, 'error')}, "
+            f"{plural(warnings, 'warning')}.",
+            err=True,
+        )
+    sys.exit(EXIT_NOTE_ERRORS if failed(shown, config.strict) else EXIT_OK)
+
+
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def _relative_notes(config: Config, files: Sequence[Path]) -> set[str] | None:
+    """The notes folder's names for `files`; None when no file was given (check them all)."""
+    if not files:
+        return None
+    names = set()
+    for f in files:
+        try:
+            names.add(f.resolve().relative_to(config.notes_dir).as_posix())
+        except ValueError:
+            fail_usage(f"{f}: not inside the notes folder {config.notes_dir}.")
+    return names
+
+
+def _from_cwd(config: Config, d: Diagnostic) -> Diagnostic:
+    """The diagnostic with its path as the user would type it from here."""
+    from dataclasses import replace
+
+    path = Path(d.path)
+    full = path if path.is_absolute() else config.notes_dir / path
+    try:
+        shown = full.relative_to(Path.cwd()).as_posix()
+    except ValueError:
+        shown = full.as_posix()
+    return replace(d, path=shown)
+
+
+@main.command("cards")
+@click.argument(
+    "notes", nargs=-1, required=True, type=click.Path(path_type=Path, exists=True, dir_okay=False)
+)
+@click.option(
+    "--kind",
+    "kinds",
+    multiple=True,
+    type=click.Choice(["overview", "qa", "label", "cloze"]),
+    help="Show only cards of this kind (repeatable).",
+)
+@config_option
+def cards_command(
+    notes: tuple[Path, ...], kinds: tuple[str, ...], config_file: Path | None
+) -> None:
+    """Show the cards that NOTES make: question, answer, links and kind.
+
+    \b
+    Examples:
+      notedeck cards notes/psychology/flow.md
+      notedeck cards notes/a.md notes/b.md --kind qa
+    """
+    from notedeck.terminal import show_cards
+
+    config, wanted = _relative_notes_or_root(
+        load_settings(None, config_file=config_file, require_notes=False), notes
+    )
+    report = run_build(config, dry_run=True)
+    diagnostics = [d for d in all_diagnostics(config, report) if d.path in wanted]
+    cards = [
+        c for c in report.cards if c.note_path in wanted and (not kinds or c.kind.value in kinds)
+    ]
+    show_cards(cards, diagnostics, config)
+    sys.exit(EXIT_NOTE_ERRORS if failed(diagnostics, False) else EXIT_OK)
+
+
+def _relative_notes_or_root(config: Config, notes: Sequence[Path]) -> tuple[Config, set[str]]:
+    """Notes outside the configured folder are read with their own folder as the root."""
+    from dataclasses import replace
+
+    full = [n.resolve() for n in notes]
+    if all(f.is_relative_to(config.notes_dir) for f in full):
+        return config, {f.relative_to(config.notes_dir).as_posix() for f in full}
+    parents = {f.parent for f in full}
+    if len(parents) > 1:
+        fail_usage("notes outside the notes folder must all be in one folder.")
+    root = parents.pop()
+    return replace(config, notes_dir=root), {f.relative_to(root).as_posix() for f in full}
+
+
+@main.command("preview")
+@click.argument("notes_dir", required=False, type=click.Path(path_type=Path))
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("preview"),
+    show_default=True,
+    help="Where index.html is written.",
+)
+@config_option
+def preview_command(notes_dir: Path | None, out_dir: Path, config_file: Path | None) -> None:
+    """Write a static HTML page showing every card's front and back.
+
+    The cards are rendered with the same templates and CSS as in Anki, grouped by note
+    and section, with a search box; click a card to flip it. No server needed.
+
+    \b
+    Examples:
+      notedeck preview
+      notedeck preview ~/vault --out /tmp/cards && xdg-open /tmp/cards/index.html
+    """
+    from notedeck.preview import write_preview
+
+    config = load_settings(notes_dir, config_file=config_file)
+    report = run_build(config, dry_run=True)
+    diagnostics = all_diagnostics(config, report)
+    for d in diagnostics:
+        click.echo(d.format(), err=True)
+    from notedeck.render import load_templates
+
+    page = write_preview(
+        report, load_templates(config.templates_dir), out_dir.resolve(), title=config.root_deck_name
+    )
+    click.echo(f"Wrote {page} ({len(report.rendered)} cards from {report.notes} notes).")
+    sys.exit(EXIT_NOTE_ERRORS if failed(diagnostics, config.strict) else EXIT_OK)
+
+
+@main.command("watch")
+@click.argument("notes_dir", required=False, type=click.Path(path_type=Path))
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    help="Where the .apkg files go (default: decks/).",
+)
+@click.option(
+    "--debounce",
+    default=300,
+    show_default=True,
+    type=click.IntRange(10, 10_000),
+    help="Milliseconds to wait for more saves before rebuilding.",
+)
+@click.option("--max-rebuilds", type=int, default=None, hidden=True)
+@config_option
+def watch_command(
+    notes_dir: Path | None,
+    out_dir: Path | None,
+    debounce: int,
+    max_rebuilds: int | None,
+    config_file: Path | None,
+) -> None:
+    """Rebuild the decks whenever a note, template or the settings change.
+
+    A broken note or template is reported and the watch goes on. Ctrl-C stops it.
+
+    \b
+    Examples:
+      notedeck watch
+      notedeck watch ~/vault --out ~/decks --debounce 1000
+    """
+    from notedeck.config import load_config
+    from notedeck.watch import watch_notes
+
+    first = load_settings(notes_dir, out_dir, config_file=config_file)
+
+    def load() -> Config:
+        # A reload raises ConfigError instead of exiting: the watch reports it and goes on.
+        overrides = {"notes_dir": first.notes_dir, "out_dir": out_dir}
+        return load_config(Path.cwd(), overrides, file=config_file)
+
+    code = watch_notes(first, load, click.echo, debounce_ms=debounce, max_rebuilds=max_rebuilds)
+    sys.exit(code)

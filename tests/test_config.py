@@ -1,0 +1,127 @@
+"""Settings from notedeck.toml / [tool.notedeck]: found, validated, resolved, overridden."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from notedeck.config import KEYS, Config, load_config
+from notedeck.errors import ConfigError
+from notedeck.model import CardKind, Level
+
+
+def test_defaults_without_a_file(tmp_path: Path) -> None:
+    config = load_config(tmp_path)
+    assert config.source is None
+    assert config.notes_dir == tmp_path / "notes"
+    assert config.out_dir == tmp_path / "decks"
+    assert config.card_kinds == frozenset(CardKind)
+    assert config.diagnostics == ()
+
+
+def test_pyproject_table_is_found_from_a_subfolder_and_paths_are_relative_to_it(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "x"\n\n[tool.notedeck]\nnotes = "vault"\nout = "build/decks"\n'
+        'card-kinds = ["qa", "cloze"]\nextra-tags = ["psych", "psych"]\n'
+        'silence = ["timestamp.garbled"]\nmax-video-length = "1:30:00"\n'
+        'deck-naming = "single"\ndeck-name = "Study"\nstrict = true\n',
+        encoding="utf-8",
+    )
+    deep = tmp_path / "vault" / "topic"
+    deep.mkdir(parents=True)
+    config = load_config(deep)
+    assert config.source == tmp_path / "pyproject.toml"
+    assert config.notes_dir == tmp_path / "vault"
+    assert config.out_dir == tmp_path / "build" / "decks"
+    assert config.card_kinds == {CardKind.QA, CardKind.CLOZE}
+    assert config.extra_tags == ("psych",)
+    assert config.silence == {"timestamp.garbled"}
+    assert config.max_video_seconds == 5400
+    assert (config.deck_naming, config.deck_name, config.strict) == ("single", "Study", True)
+
+
+def test_a_pyproject_without_the_table_is_skipped_for_one_further_up(tmp_path: Path) -> None:
+    (tmp_path / "notedeck.toml").write_text("answer-words = 25\n", encoding="utf-8")
+    inner = tmp_path / "inner"
+    inner.mkdir()
+    (inner / "pyproject.toml").write_text("[tool.ruff]\nline-length = 90\n", encoding="utf-8")
+    config = load_config(inner)
+    assert config.source == tmp_path / "notedeck.toml"
+    assert config.answer_words == 25
+
+
+def test_notedeck_toml_wins_over_pyproject_in_the_same_folder(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text("[tool.notedeck]\njobs = 1\n", encoding="utf-8")
+    (tmp_path / "notedeck.toml").write_text("jobs = 2\n", encoding="utf-8")
+    assert load_config(tmp_path).jobs == 2
+
+
+def test_overrides_win_over_the_file(tmp_path: Path) -> None:
+    (tmp_path / "notedeck.toml").write_text('out = "decks"\nstrict = false\n', encoding="utf-8")
+    config = load_config(
+        tmp_path, {"out_dir": tmp_path / "elsewhere", "strict": True, "notes_dir": None}
+    )
+    assert config.out_dir == tmp_path / "elsewhere"
+    assert config.strict is True
+    assert config.notes_dir == tmp_path / "notes"
+
+
+@pytest.mark.parametrize(
+    ("line", "key", "expected"),
+    [
+        ('answer-words = "many"', "answer-words", "a whole number"),
+        ('card-kinds = ["qa", "essay"]', "card-kinds", '"overview", "qa"'),
+        ('deck-naming = "by-colour"', "deck-naming", '"folder", "single"'),
+        ("strict = 1", "strict", "true or false"),
+        ("max-video-length = -5", "max-video-length", "H:MM:SS"),
+        ("notes = 3", "notes", "a folder path"),
+    ],
+)
+def test_a_bad_value_names_file_line_and_key(
+    tmp_path: Path, line: str, key: str, expected: str
+) -> None:
+    path = tmp_path / "pyproject.toml"
+    path.write_text(
+        f'[project]\nname = "x"\n\n[tool.notedeck]\njobs = 2\n{line}\n', encoding="utf-8"
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_config(tmp_path)
+    assert caught.value.path == str(path)
+    assert caught.value.line == 6
+    assert f"'tool.notedeck.{key}'" in caught.value.message
+    assert expected in caught.value.message
+    assert str(caught.value).startswith(f"{path}:6: ")
+
+
+def test_invalid_toml_names_its_line(tmp_path: Path) -> None:
+    (tmp_path / "notedeck.toml").write_text('jobs = 1\nout = "unclosed\n', encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_config(tmp_path)
+    assert caught.value.line == 2
+
+
+def test_unknown_keys_are_warned_about_with_file_line_and_a_suggestion(tmp_path: Path) -> None:
+    path = tmp_path / "notedeck.toml"
+    path.write_text('jobs = 1\n\nanswer_words = 3\ncolour = "blue"\n', encoding="utf-8")
+    config = load_config(tmp_path)
+    assert config.answer_words == Config(tmp_path, tmp_path).answer_words  # ignored
+    found = [(d.level, d.code, d.path, d.line) for d in config.diagnostics]
+    assert found == [
+        (Level.WARNING, "config.unknown-key", str(path), 3),
+        (Level.WARNING, "config.unknown-key", str(path), 4),
+    ]
+    assert "Did you mean 'answer-words'?" in config.diagnostics[0].message
+
+
+def test_every_key_sets_a_config_field() -> None:
+    fields = set(Config.__dataclass_fields__)
+    assert {k.attr for k in KEYS} <= fields
+    assert len({k.name for k in KEYS}) == len(KEYS)
+
+
+def test_an_explicit_file_that_does_not_exist_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="no such configuration file"):
+        load_config(tmp_path, file=tmp_path / "missing.toml")
