@@ -15,9 +15,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def documentation() -> str:
-    # docs/*.md are the README's sections until they are merged into README.md.
-    parts = [p for p in [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))] if p.is_file()]
-    return "\n".join(p.read_text(encoding="utf-8") for p in parts)
+    return (REPO / "README.md").read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize("command", sorted(main.commands))
