@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 
+from notedeck import cache
 from notedeck.config import Config
 from notedeck.derive import Style, derive_cards
 from notedeck.errors import NoteError
 from notedeck.lock import Update, load_lock, plan_update, removal_search, save_lock
 from notedeck.model import Card, Diagnostic, Level, Moment, Note
 from notedeck.package import media_names, notetype_shapes, package_bytes, write_atomically
+from notedeck.parallel import map_in_order
 from notedeck.questions import load_patterns
 from notedeck.read import read_note
 from notedeck.render import RenderedCard, Templates, load_templates, render_card
@@ -53,8 +57,14 @@ class BuildReport:
         return sum(1 for d in self.diagnostics if d.level is Level.WARNING)
 
 
-def build(config: Config, *, dry_run: bool = False) -> BuildReport:
-    """Build every deck of the notes folder; one bad note never stops the others."""
+def build(
+    config: Config, *, dry_run: bool = False, on_progress: Callable[[int, int], None] | None = None
+) -> BuildReport:
+    """Build every deck of the notes folder; one bad note never stops the others.
+
+    Notes unchanged since the last build (same bytes, same settings and templates) are
+    taken from the cache; `on_progress(done, total)` follows the notes being worked on.
+    """
     templates = load_templates(config.templates_dir)
     patterns = load_patterns(config.questions_file or templates.questions)
     style = Style(
@@ -65,17 +75,28 @@ def build(config: Config, *, dry_run: bool = False) -> BuildReport:
         cloze_per_section=config.cloze_per_section,
         extra_tags=config.extra_tags,
     )
+    key = cache.build_key(config, templates)
     paths = discover(config.notes_dir)
-    notes, diagnostics = read_notes(paths, config.notes_dir)
-    moments, time_diagnostics = resolve_moments(notes, config)
-    diagnostics += time_diagnostics
-    cards = [card for note in notes for card in derive_cards(note, moments[note.key], style)]
-    rendered = [render_card(c, deck_name(c, config), templates, config.vault) for c in cards]
+    old = cache.load(config, key)
+    records = refresh(paths, config, old, templates, style, on_progress)
+    if not dry_run:  # a dry run (and `check`) writes nothing, not even the cache
+        cache.save(config, key, records, changed_shards(old, records))
+    diagnostics = [d for r in records.values() for d in read_diagnostics(r)]
+    diagnostics += [d for r in records.values() for d in r.time_diagnostics]
+    notes = [r.note for r in records.values() if r.note is not None]
+    cards = [card for r in records.values() for card in r.cards]
+    rendered = [card for r in records.values() for card in r.rendered]
     media = {name: Path(source) for note in notes for name, source in note.media}
     unread = {p.relative_to(config.notes_dir).as_posix() for p in paths} - {n.path for n in notes}
     update = compare_with_lock(cards, rendered, templates, config, unread, diagnostics)
     decks = write_decks(
-        update.cards, templates, config, dry_run=dry_run, update=update, media=media
+        update.cards,
+        templates,
+        config,
+        dry_run=dry_run,
+        update=update,
+        media=media,
+        cache_key=key,
     )
     if not dry_run:  # only once every package is written: a crash leaves the old lock
         save_lock(config.lock_file, update.lock)
@@ -122,6 +143,155 @@ def compare_with_lock(
     return update
 
 
+def refresh(
+    paths: Sequence[Path],
+    config: Config,
+    old: Mapping[str, cache.NoteRecord],
+    templates: Templates,
+    style: Style,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> dict[str, cache.NoteRecord]:
+    """A record per note, in discovery order: reused from `old` when nothing it depends on
+    changed (its bytes, and the timestamps of the other notes of its video), else rebuilt."""
+    root = config.notes_dir
+    kept: dict[str, cache.NoteRecord] = {}
+    to_read: list[Path] = []
+    for path in paths:
+        rel = path.relative_to(root).as_posix()
+        record = old.get(rel)
+        try:
+            st = path.stat()
+        except OSError:
+            record = None
+        else:
+            if record is not None and (record.mtime_ns, record.size) == (
+                st.st_mtime_ns,
+                st.st_size,
+            ):
+                kept[rel] = record
+                continue
+        to_read.append(path)
+    done = [0]
+    total = len(to_read)
+
+    def tick(n: int) -> None:
+        done[0] += n
+        if on_progress:
+            on_progress(done[0], total)
+
+    fresh = map_in_order(partial(read_one, root), to_read, config.jobs, tick)
+    for rel, mtime_ns, size, sha, note, error in fresh:
+        previous = old.get(rel)
+        if previous is not None and previous.sha == sha:
+            kept[rel] = replace(previous, mtime_ns=mtime_ns, size=size)
+        else:
+            kept[rel] = cache.NoteRecord(
+                rel, mtime_ns, size, sha, note, error, cache.evidence_of(note), (), (), (), (), ()
+            )
+    order = [p.relative_to(root).as_posix() for p in paths]
+    records = {rel: kept[rel] for rel in order if rel in kept}
+
+    by_video: dict[str, list[str]] = defaultdict(list)
+    for rel, r in records.items():
+        if r.note is not None and r.note.video_id:
+            by_video[r.note.video_id].append(rel)
+    stale: list[str] = []
+    for rel, r in records.items():
+        if r.note is None:
+            continue
+        group = by_video.get(r.note.video_id or "", [])
+        siblings = tuple(sorted(records[s].evidence for s in group if s != rel))
+        if siblings != r.siblings or rel not in old or old[rel].sha != r.sha:
+            records[rel] = replace(r, siblings=siblings)
+            stale.append(rel)
+    stale_notes = [n for n in (records[rel].note for rel in stale) if n is not None]
+    if not stale_notes:
+        return records
+    notes = [r.note for r in records.values() if r.note is not None]
+    moments, time_diagnostics = resolve_moments(notes, config, only={n.key for n in stale_notes})
+    jobs = [(note, moments[note.key]) for note in stale_notes]
+    total += len(jobs)
+    _TOOLS[_tools_key(config, templates)] = (templates, style)
+    made = map_in_order(
+        partial(derive_one, _tools_key(config, templates), config), jobs, config.jobs, tick
+    )
+    for rel, note, (cards, rendered) in zip(stale, stale_notes, made, strict=True):
+        records[rel] = replace(
+            records[rel],
+            moments=moments[note.key],
+            cards=cards,
+            rendered=rendered,
+            time_diagnostics=tuple(time_diagnostics.get(note.key, ())),
+        )
+    return records
+
+
+def read_diagnostics(record: cache.NoteRecord) -> tuple[Diagnostic, ...]:
+    if record.error is not None:
+        return (record.error,)
+    return record.note.diagnostics if record.note is not None else ()
+
+
+def read_one(root: Path, path: Path) -> tuple[str, int, int, str, Note | None, Diagnostic | None]:
+    """Read one note for the cache: its signature, the Note, or why it cannot be read."""
+    rel = path.relative_to(root).as_posix()
+    try:
+        st = path.stat()
+        data = path.read_bytes()
+    except OSError:
+        st, data = None, b""
+    sha = hashlib.sha256(data).hexdigest()
+    try:
+        note = read_note(path, root)
+    except NoteError as exc:
+        error = Diagnostic(Level.ERROR, exc.code, exc.path, exc.line, exc.message)
+        return rel, st.st_mtime_ns if st else 0, st.st_size if st else 0, sha, None, error
+    return rel, st.st_mtime_ns if st else 0, st.st_size if st else 0, sha, note, None
+
+
+# The templates and card style of this process, by (configuration, templates digest):
+# the main process fills it; a worker started by fork inherits it, any other loads them.
+_TOOLS: dict[tuple[Config, str], tuple[Templates, Style]] = {}
+
+
+def _tools_key(config: Config, templates: Templates) -> tuple[Config, str]:
+    return (config, templates.digest)
+
+
+def derive_one(
+    tools_key: tuple[Config, str], config: Config, job: tuple[Note, tuple[Moment | None, ...]]
+) -> tuple[tuple[Card, ...], tuple[RenderedCard, ...]]:
+    """Derive and render the cards of one note."""
+    tools = _TOOLS.get(tools_key)
+    if tools is None:
+        templates = load_templates(config.templates_dir)
+        style = Style(
+            patterns=load_patterns(config.questions_file or templates.questions),
+            fillers=templates.fillers,
+            kinds=config.card_kinds,
+            answer_words=config.answer_words,
+            cloze_per_section=config.cloze_per_section,
+            extra_tags=config.extra_tags,
+        )
+        tools = _TOOLS[tools_key] = (templates, style)
+    templates, style = tools
+    note, moments = job
+    cards = derive_cards(note, moments, style)
+    rendered = tuple(render_card(c, deck_name(c, config), templates, config.vault) for c in cards)
+    return cards, rendered
+
+
+def changed_shards(
+    old: Mapping[str, cache.NoteRecord], new: Mapping[str, cache.NoteRecord]
+) -> set[str]:
+    """The cache files to rewrite: those with a note added, removed or rebuilt."""
+    out = set()
+    for rel in old.keys() | new.keys():
+        if old.get(rel) is not new.get(rel):
+            out.add(cache.shard_of(rel))
+    return out
+
+
 def discover(root: Path) -> list[Path]:
     """Every Markdown note under `root`, in a stable order; hidden folders are skipped."""
     found: list[Path] = []
@@ -146,16 +316,19 @@ def read_notes(paths: Sequence[Path], root: Path) -> tuple[list[Note], list[Diag
 
 
 def resolve_moments(
-    notes: Sequence[Note], config: Config
-) -> tuple[dict[str, tuple[Moment | None, ...]], list[Diagnostic]]:
-    """Read every note's timestamps, using the other notes of the same video as evidence."""
+    notes: Sequence[Note], config: Config, only: set[str] | None = None
+) -> tuple[dict[str, tuple[Moment | None, ...]], dict[str, list[Diagnostic]]]:
+    """Read every note's timestamps (or those of the notes keyed in `only`), using the
+    other notes of the same video as evidence."""
     by_video: dict[str, list[Note]] = defaultdict(list)
     for note in notes:
         if note.video_id:
             by_video[note.video_id].append(note)
     out: dict[str, tuple[Moment | None, ...]] = {}
-    diagnostics: list[Diagnostic] = []
+    diagnostics: dict[str, list[Diagnostic]] = defaultdict(list)
     for note in notes:
+        if only is not None and note.key not in only:
+            continue
         siblings = [n.clocks for n in by_video.get(note.video_id or "", []) if n is not note]
         durations = [n.duration for n in by_video.get(note.video_id or "", []) if n.duration]
         result = resolve(
@@ -166,7 +339,7 @@ def resolve_moments(
         )
         out[note.key] = result.moments
         if result.repaired and note.clocks:
-            diagnostics.append(
+            diagnostics[note.key].append(
                 Diagnostic(
                     Level.WARNING,
                     "timestamp.garbled",
@@ -203,11 +376,15 @@ def write_decks(
     dry_run: bool,
     update: Update,
     media: Mapping[str, Path] | None = None,
+    cache_key: str = "",
 ) -> tuple[DeckFile, ...]:
-    """One .apkg per top-level deck, with the mod times `update` gives each card."""
+    """One .apkg per top-level deck, with the mod times `update` gives each card; a
+    package whose content is all as last written (and still on disk) is not built again."""
     by_top: dict[str, list[RenderedCard]] = defaultdict(list)
     for card in rendered:
         by_top[card.deck.split("::", 1)[0]].append(card)
+    written = cache.load_deck_signatures(config, cache_key) if cache_key else {}
+    signatures: dict[str, str] = {}
     files = []
     for top in sorted(by_top):
         cards = sorted(by_top[top], key=lambda c: c.key)
@@ -216,9 +393,14 @@ def write_decks(
             have = media or {}
             shown = {n: have[n].read_bytes() for n in media_names(cards) if n in have}
             mods = {c.guid: update.note_mods[c.guid] for c in cards}
-            data = package_bytes(cards, templates, mods, update.model_mods, media=shown)
-            write_atomically(path, data)
+            signature = cache.deck_signature(cards, templates, shown, mods, update.model_mods)
+            if written.get(str(path)) != signature or not path.is_file():
+                data = package_bytes(cards, templates, mods, update.model_mods, media=shown)
+                write_atomically(path, data)
+            signatures[str(path)] = signature
         files.append(DeckFile(top, path, len(cards)))
+    if cache_key and not dry_run:
+        cache.save_deck_signatures(config, cache_key, signatures)
     return tuple(files)
 
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
@@ -82,19 +84,49 @@ def fail_usage(message: str) -> NoReturn:
     sys.exit(EXIT_USAGE)
 
 
-def run_build(config: Config, *, dry_run: bool, debug: bool = False) -> BuildReport:
+def run_build(
+    config: Config, *, dry_run: bool, debug: bool = False, progress: bool = False
+) -> BuildReport:
     """Run the pipeline; a broken template or configuration exits 2."""
     from notedeck.build import build
     from notedeck.errors import ConfigError, NotedeckError, TemplateError
 
     try:
-        return build(config, dry_run=dry_run)
+        with _progress(enabled=progress) as on_progress:
+            return build(config, dry_run=dry_run, on_progress=on_progress)
     except (ConfigError, TemplateError) as exc:
         fail_usage(str(exc))
     except NotedeckError as exc:
         if debug:
             raise
         fail_usage(str(exc))
+
+
+# Fewer notes than this to work on finish too soon for a progress bar to help.
+_PROGRESS_FROM = 500
+
+
+@contextmanager
+def _progress(enabled: bool) -> Iterator[Callable[[int, int], None] | None]:
+    """A progress bar on stderr for long builds, only in a terminal and never in CI."""
+    if not enabled or os.environ.get("CI") or not sys.stdout.isatty() or not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import Progress
+
+    with Progress(console=Console(stderr=True), transient=True) as bar:
+        task = None
+
+        def advance(done: int, total: int) -> None:
+            nonlocal task
+            if total < _PROGRESS_FROM:
+                return
+            if task is None:
+                task = bar.add_task("Building", total=total)
+            bar.update(task, completed=done, total=total)
+
+        yield advance
 
 
 def all_diagnostics(config: Config, report: BuildReport) -> list[Diagnostic]:
@@ -153,7 +185,7 @@ def build_command(
     config = load_settings(
         notes_dir, out_dir, config_file=config_file, strict=strict or None, lock_path=lock_path
     )
-    report = run_build(config, dry_run=dry_run, debug=debug)
+    report = run_build(config, dry_run=dry_run, debug=debug, progress=not as_json)
     diagnostics = all_diagnostics(config, report)
     if as_json:
         data = report_json(report, dry_run)

@@ -13,16 +13,20 @@ import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-
-import genanki
+from typing import TYPE_CHECKING
 
 from notedeck.identity import CLOZE_MODEL_ID, QA_MODEL_ID, deck_id
 from notedeck.render import CLOZE_FIELDS, QA_FIELDS, RenderedCard, Templates
+
+if TYPE_CHECKING:
+    import genanki
 
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 
 
 def qa_model(templates: Templates) -> genanki.Model:
+    import genanki  # slow to import: only when a package is built
+
     return genanki.Model(
         QA_MODEL_ID,
         "notedeck Q&A",
@@ -34,6 +38,8 @@ def qa_model(templates: Templates) -> genanki.Model:
 
 
 def cloze_model(templates: Templates) -> genanki.Model:
+    import genanki
+
     return genanki.Model(
         CLOZE_MODEL_ID,
         "notedeck Cloze",
@@ -85,6 +91,8 @@ def package_bytes(
 
     `media` maps Anki media file names (as the cards' `<img src>` use them) to their bytes.
     """
+    import genanki
+
     if isinstance(model_mod, Mapping):
         model_mods, default_mod = dict(model_mod), max(model_mod.values(), default=0)
     else:
