@@ -10,8 +10,10 @@ from typing import TypeVar
 T = TypeVar("T")
 R = TypeVar("R")
 
-# Below this many notes a pool costs more to start than it saves.
+# Below this many notes a pool costs more to start than it saves; and a worker is only
+# worth starting for at least MIN_PER_WORKER notes.
 SERIAL_BELOW = 200
+MIN_PER_WORKER = 50
 
 
 def worker_count(jobs: int) -> int:
@@ -31,7 +33,7 @@ def map_in_order(
     results is the order of `items`, so the bytes built from them never depend on which
     process finished first.
     """
-    workers = min(worker_count(jobs), max(1, len(items) // 50))
+    workers = min(worker_count(jobs), max(1, len(items) // MIN_PER_WORKER))
     if workers <= 1 or len(items) < SERIAL_BELOW:
         out = []
         for item in items:

@@ -1,0 +1,117 @@
+"""The build cache never serves stale cards, and a parallel build writes the same bytes."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from conftest import SEED, SIBLING, Anki, corpus_dir, run_build
+from notedeck import parallel
+
+
+@pytest.fixture(autouse=True)
+def fixed_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+
+
+def _cache_files(vault: Path) -> list[Path]:
+    return sorted(p for p in (vault.parent / ".notedeck-cache").rglob("*") if p.is_file())
+
+
+def _answers(report: object) -> str:
+    return "\n".join(f for card in report.rendered for f in card.fields)  # type: ignore[attr-defined]
+
+
+def test_an_edited_note_is_rebuilt_and_reaches_anki(vault: Path, anki: Anki) -> None:
+    first = run_build(vault)
+    assert _cache_files(vault), "the first build fills the cache"
+    note = vault / SEED
+    text = note.read_text(encoding="utf-8")
+    assert "Ketamine" in text
+    note.write_text(text.replace("Ketamine", "Zanzibarine"), encoding="utf-8")
+    second = run_build(vault)
+    assert "Zanzibarine" in _answers(second) and "Zanzibarine" not in _answers(first)
+    (deck,) = second.decks
+    anki.import_package(deck.path)
+    fields = [anki.col.get_note(nid).joined_fields() for nid in anki.col.find_notes("")]
+    assert any("Zanzibarine" in f for f in fields)
+
+
+def test_a_cached_build_equals_a_cold_build(vault: Path, tmp_path: Path) -> None:
+    run_build(vault, tmp_path / "warm")
+    warm = run_build(vault, tmp_path / "warm")  # every note from the cache
+    shutil.rmtree(vault.parent / ".notedeck-cache")
+    cold = run_build(vault, tmp_path / "cold")
+    assert [c.fields for c in warm.rendered] == [c.fields for c in cold.rendered]
+    assert [d.format() for d in warm.diagnostics] == [d.format() for d in cold.diagnostics]
+    for a, b in zip(warm.decks, cold.decks, strict=True):
+        assert a.path.read_bytes() == b.path.read_bytes()
+
+
+def test_an_unchanged_package_is_not_written_again(vault: Path, tmp_path: Path) -> None:
+    (deck,) = run_build(vault, tmp_path / "out").decks
+    marked = 1_000_000_000_000_000_000  # a file time no write would give
+    os.utime(deck.path, ns=(marked, marked))
+    run_build(vault, tmp_path / "out")
+    assert deck.path.stat().st_mtime_ns == marked
+    (vault / SEED).write_text((vault / SEED).read_text() + "\nA new closing sentence here.\n")
+    run_build(vault, tmp_path / "out")
+    assert deck.path.stat().st_mtime_ns != marked
+
+
+def test_a_template_change_rebuilds_every_card(vault: Path, tmp_path: Path) -> None:
+    from notedeck.render import default_templates_dir
+
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    source = default_templates_dir() / "context.html.j2"
+    (templates / "context.html.j2").write_text(source.read_text(encoding="utf-8"))
+    first = run_build(vault, templates_dir=templates)
+    (templates / "context.html.j2").write_text(
+        source.read_text(encoding="utf-8") + "<span>changed template</span>"
+    )
+    second = run_build(vault, templates_dir=templates)
+    assert "changed template" not in _answers(first)
+    assert all("changed template" in card.fields[2] for card in second.rendered if not card.cloze)
+
+
+def test_a_deleted_note_disappears(vault: Path, anki: Anki) -> None:
+    first = run_build(vault)
+    gone = {c.key for c in first.rendered if c.key.startswith(SIBLING.removesuffix(".md"))}
+    assert gone
+    (vault / SIBLING).unlink()
+    second = run_build(vault)
+    assert second.notes == first.notes - 1
+    assert not gone & {c.key for c in second.rendered}
+    (deck,) = second.decks
+    anki.import_package(deck.path)
+    assert len(anki.col.find_notes("")) == len(second.rendered)
+
+
+@pytest.mark.parametrize("damage", [b"", b"not a pickle", b"\x80\x05garbage"])
+def test_a_corrupt_cache_is_an_empty_cache(vault: Path, damage: bytes) -> None:
+    first = run_build(vault)
+    files = _cache_files(vault)
+    assert files
+    for path in files:
+        path.write_bytes(damage)
+    second = run_build(vault)
+    assert [c.fields for c in second.rendered] == [c.fields for c in first.rendered]
+
+
+def test_a_parallel_build_writes_the_same_bytes_as_a_serial_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    notes = tmp_path / "vault" / "notes"
+    shutil.copytree(corpus_dir(), notes)
+    serial = run_build(notes, tmp_path / "serial", jobs=1, cache_dir=tmp_path / "c1")
+    monkeypatch.setattr(parallel, "SERIAL_BELOW", 0)
+    monkeypatch.setattr(parallel, "MIN_PER_WORKER", 1)
+    spread = run_build(notes, tmp_path / "spread", jobs=2, cache_dir=tmp_path / "c2")
+    assert len(serial.rendered) > 100
+    assert [d.path.name for d in serial.decks] == [d.path.name for d in spread.decks]
+    for a, b in zip(serial.decks, spread.decks, strict=True):
+        assert a.path.read_bytes() == b.path.read_bytes()
