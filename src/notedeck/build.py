@@ -345,7 +345,8 @@ def resolve_moments(
                     "timestamp.garbled",
                     note.path,
                     note.clocks[0].line,
-                    result.reason,
+                    f"{result.reason} Write the times as H:MM:SS from the start of the "
+                    "video (e.g. 0:04:31) to silence this.",
                 )
             )
     return out, diagnostics
