@@ -246,6 +246,16 @@ def read_one(root: Path, path: Path) -> tuple[str, int, int, str, Note | None, D
     except NoteError as exc:
         error = Diagnostic(Level.ERROR, exc.code, exc.path, exc.line, exc.message)
         return rel, st.st_mtime_ns if st else 0, st.st_size if st else 0, sha, None, error
+    except Exception as exc:  # a notedeck bug on one note must not stop the whole vault
+        error = Diagnostic(
+            Level.ERROR,
+            "note.internal",
+            rel,
+            1,
+            f"notedeck could not read this note ({type(exc).__name__}: {exc}); "
+            "please report it with the note attached.",
+        )
+        return rel, st.st_mtime_ns if st else 0, st.st_size if st else 0, sha, None, error
     return rel, st.st_mtime_ns if st else 0, st.st_size if st else 0, sha, note, None
 
 
