@@ -104,3 +104,25 @@ def test_build_leaves_nothing_in_the_temp_folder(
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
         d.path.name for d in report.decks
     ]
+
+
+def test_a_crash_on_one_note_is_that_notes_error(
+    vault: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import notedeck.build as build_module
+
+    real = build_module.read_note
+
+    def flaky(path: Path, root: Path):  # type: ignore[no-untyped-def]
+        if path.name.startswith("default_mode"):
+            raise IndexError("simulated bug")
+        return real(path, root)
+
+    monkeypatch.setattr(build_module, "read_note", flaky)
+    report = run_build(vault, tmp_path / "out")
+    [error] = [d for d in report.diagnostics if d.code == "note.internal"]
+    assert error.path == "healthygamergg/default_mode_network_in_the_brain.md"
+    assert "simulated bug" in error.message
+    assert {c.note_path for c in report.cards} == {
+        "healthygamergg/ketamine_as_a_treatment_for_depression.md"
+    }
