@@ -121,3 +121,37 @@ def test_labelled_items() -> None:
         ("Purity", "No purity guarantee."),
         ("Dose", "Hard to judge."),
     ]
+
+
+def test_askew_anchor_openings_and_bold_wikilink_text_from_real_notes() -> None:
+    # Both shapes come from the 18k-note corpus: `< a class=...` and a class split over
+    # two lines; and a wikilink whose shown text is bold.
+    note = parse_note(
+        'Wait periods for conversions< a class="yt-timestamp" data-t="02:40">[02:40]</a>. '
+        'Monitors up to 4K 60 <a class="yt\nclass="yt-timestamp" data-t="00:06:28">'
+        "[00:06:28]</a>.\n\n*   [[media_queries | **Media Queries**]] gather device facts.\n",
+        "n.md",
+    )
+    texts = [p.text for p in note.overview]
+    assert texts == [
+        "Wait periods for conversions.",
+        "Monitors up to 4K 60.",
+        "Media Queries gather device facts.",
+    ]
+    assert [c.fields for c in note.clocks] == [(2, 40), (0, 6, 28)]
+    assert note.clocks[1].line == 2
+    assert note.overview[2].terms[0].text == "Media Queries"
+
+
+def test_every_timestamp_knows_its_line() -> None:
+    text = (
+        "---\ntitle: T\n---\n"  # 1-3
+        'First <a class="yt-timestamp" data-t="00:00:01">[00:00:01]</a>.\n'  # 4
+        "\n"  # 5
+        'Second <a class="yt-timestamp" data-t="00:00:02">[00:00:02]</a> and [00:00:03].\n'  # 6
+        "## Head\n"  # 7
+        "Third [00:00:04].\n"  # 8
+    )
+    note = parse_note(text, "n.md")
+    assert [c.line for c in note.clocks] == [4, 6, 6, 8]
+    assert [p.line for p in note.overview] == [4, 6]

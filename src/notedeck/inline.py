@@ -21,6 +21,15 @@ PLACEHOLDERS = re.compile("[\ue000-\ue005]")
 
 # Every shape of timestamp anchor seen in real notes: well formed, with brackets or a
 # Markdown link around it, with an unclosed quote, a stray `>` instead of `</a>`, empty.
+# Openings written askew (`< a class=`, a class split over two lines): made canonical so
+# the anchor pattern below sees them; the line breaks they held move in front of them.
+_ANCHOR_START = re.compile(r"<\s*a\s[^<>]*?class=[\"']?yt-timestamp[\"']?", re.IGNORECASE)
+
+
+def _canonical_start(m: re.Match[str]) -> str:
+    return "\n" * m.group(0).count("\n") + '<a class="yt-timestamp"'
+
+
 _ANCHOR = re.compile(
     r"(?P<pre>\[\s*\d{1,3}(?::\d{1,2}){0,3}\s*\]\(|\[|\()?"
     r"<a\s+class=[\"']?yt-timestamp[\"']?\s+data-t=[\"']?(?P<value>[^\"'<>\n]*)[\"']?\s*>?"
@@ -35,6 +44,7 @@ _ANCHOR_DEBRIS = re.compile(
 _BRACKET_TIMES = re.compile(
     r"\[\s*(\d{1,2}:\d{2}(?::\d{2}){0,2}(?:\s*[,;]\s*\d{1,2}:\d{2}(?::\d{2}){0,2})*)\s*\](?!\()"
 )
+_EMPHASIS = re.compile(r"\*\*|__|(?<!\w)[*_](?=\S)|(?<=\S)[*_](?!\w)")
 _WIKILINK = re.compile(r"(!?)\[\[([^\[\]\n]{1,400}?)\]\]")
 _IMAGE = re.compile(r"!\[([^\[\]\n]{0,200})\]\(\s*<?([^\s()<>]{1,400})>?(?:\s+\"[^\"\n]*\")?\s*\)")
 _FROM_LINE = re.compile(r"^[ \t]*From:[ \t]*\[\[[^\]\n]*\]\].*$", re.MULTILINE)
@@ -69,10 +79,13 @@ def prepare(body: str, first_line: int) -> Prepared:
     media: list[MediaRef] = []
     # Placeholder characters written in the note itself would be misread as ours.
     body = PLACEHOLDERS.sub("", _FROM_LINE.sub("", body, count=1))
-    line_starts = _line_starts(body)
+    body = _ANCHOR_START.sub(_canonical_start, body)
+    # Each pass below shortens the text but keeps every newline, so a position is turned
+    # into a line with the line starts of the text that pass reads.
+    starts = _line_starts(body)
 
     def line_of(pos: int) -> int:
-        return first_line + _bisect(line_starts, pos)
+        return first_line + 1 + _bisect(starts, pos)
 
     def clock(raw: str, pos: int) -> str:
         clocks.append(parse_clock(raw, line_of(pos)))
@@ -95,17 +108,16 @@ def prepare(body: str, first_line: int) -> Prepared:
         return ", ".join(clock(p, m.start()) for p in parts)
 
     text = _ANCHOR_DEBRIS.sub("", _ANCHOR.sub(anchor, body))
+    starts[:] = _line_starts(text)
     text = _BRACKET_TIMES.sub(brackets, text)
-
-    # Positions from here on are in `text`; every substitution keeps the newlines in place.
-    starts = _line_starts(text)
+    starts[:] = _line_starts(text)
 
     def image(target: str, alt: str, pos: int) -> str:
-        media.append(MediaRef(target.strip(), alt.strip(), first_line + _bisect(starts, pos)))
+        media.append(MediaRef(target.strip(), alt.strip(), line_of(pos)))
         return f"{MEDIA_OPEN}{len(media) - 1}{MEDIA_CLOSE}"
 
     text = _IMAGE.sub(lambda m: image(m.group(2), m.group(1), m.start()), text)
-    starts = _line_starts(text)
+    starts[:] = _line_starts(text)
 
     def wikilink(m: re.Match[str]) -> str:
         inner = m.group(2)
@@ -119,6 +131,8 @@ def prepare(body: str, first_line: int) -> Prepared:
         target, shown = target.strip(), shown.strip()
         if not shown:
             shown = target.split("#", 1)[-1] if target.startswith("#") else target.split("#")[0]
+        # Emphasis inside the shown text ("[[t | **Term**]]") is markup, not text.
+        shown = _EMPHASIS.sub("", shown).strip()
         links.append((target, shown))
         return f"{LINK_OPEN}{len(links) - 1}{LINK_CLOSE}"
 
