@@ -84,7 +84,7 @@ def derive_cards(note: Note, moments: Sequence[Moment | None], style: Style) -> 
         _clozes(note, (), "", note.overview, moments, style, clozed, make)
 
     for path, trail, section, parent in _walk(note.sections, (), (), None):
-        subject = _section_subject(note, parent, style)
+        subject = _section_subject(note, section, parent, style)
         question = phrase_question(section.heading, subject, style.patterns, note.vocabulary)
         prose = [p for p in section.points if not p.label]
         labelled = [p for p in section.points if p.label]
@@ -162,11 +162,15 @@ def _walk(
         yield from _walk(s.children, p, t, s)
 
 
-def _section_subject(note: Note, parent: Section | None, style: Style) -> str:
+def _section_subject(
+    note: Note, section: Section, parent: Section | None, style: Style
+) -> str:
     """What a section's question is about: the note's subject, or for a subsection under
     a topic heading ("Z-statistic" > "Formula"), that topic."""
     if parent is None or len(parent.heading.split()) > 4:
         return note.subject
+    if parent.heading.casefold() in section.heading.casefold():
+        return note.subject  # "Interrogation" > "Interrogation (third)": nothing to add
     asked = phrase_question(parent.heading, note.subject, style.patterns, note.vocabulary)
     if asked.pattern != "fallback":
         return note.subject
