@@ -162,9 +162,7 @@ def _walk(
         yield from _walk(s.children, p, t, s)
 
 
-def _section_subject(
-    note: Note, section: Section, parent: Section | None, style: Style
-) -> str:
+def _section_subject(note: Note, section: Section, parent: Section | None, style: Style) -> str:
     """What a section's question is about: the note's subject, or for a subsection under
     a topic heading ("Z-statistic" > "Formula"), that topic."""
     if parent is None or len(parent.heading.split()) > 4:

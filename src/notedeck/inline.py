@@ -23,9 +23,7 @@ PLACEHOLDERS = re.compile("[\ue000-\ue005]")
 # Markdown link around it, with an unclosed quote, a stray `>` instead of `</a>`, empty.
 # Openings written askew (`< a class=`, a class split over two lines): made canonical so
 # the anchor pattern below sees them; the line breaks they held move in front of them.
-_ANCHOR_START = re.compile(
-    r"<\s*a\s[^<>]*?class=[\"']?yt[\s-]*timestamp[\"']?", re.IGNORECASE
-)
+_ANCHOR_START = re.compile(r"<\s*a\s[^<>]*?class=[\"']?yt[\s-]*timestamp[\"']?", re.IGNORECASE)
 
 
 def _canonical_start(m: re.Match[str]) -> str:
