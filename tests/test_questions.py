@@ -80,6 +80,8 @@ def test_required_examples(heading: str, question: str) -> None:
             "fallback",
         ),
         ("**Ketamine's Mechanism**:", "What is ketamine's mechanism?", "fallback"),
+        ("DMN and Depression", "How are DMN and depression related?", "pair"),
+        ("Ketamine and Its Risks", "What are the risks of ketamine?", "aspect"),
     ],
 )
 def test_patterns(heading: str, question: str, pattern: str) -> None:
