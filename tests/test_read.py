@@ -155,3 +155,9 @@ def test_every_timestamp_knows_its_line() -> None:
     note = parse_note(text, "n.md")
     assert [c.line for c in note.clocks] == [4, 6, 6, 8]
     assert [p.line for p in note.overview] == [4, 6]
+
+
+def test_a_garbled_anchor_still_names_its_moment() -> None:
+    note = parse_note('Raised in Parliament <a class="yt="00:12:22">.\n', "n.md")
+    assert [p.text for p in note.overview] == ["Raised in Parliament."]
+    assert [c.fields for c in note.clocks] == [(0, 12, 22)]

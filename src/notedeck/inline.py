@@ -38,6 +38,13 @@ _ANCHOR = re.compile(
     re.IGNORECASE,
 )
 # What is left of an anchor too broken to read: it names no moment and is not text.
+# An anchor too garbled for the pattern above ('<a class="yt="00:12:22">') still names
+# its moment; what is left after that is debris.
+_LOOSE_ANCHOR = re.compile(
+    r"<a\s+class=[\"']?yt[^<>\n]*?(?P<value>\d{1,2}:\d{2}(?::\d{2})?)[^<>\n\d]*>"
+    r"(?:[^<>\n]{0,40}</a>)?",
+    re.IGNORECASE,
+)
 _ANCHOR_DEBRIS = re.compile(
     r"<a\b[^<>\n]*?(?:yt-timestamp|data-t)[^<>\n]*>?|\bdata-t=[\"']?", re.IGNORECASE
 )
@@ -107,7 +114,10 @@ def prepare(body: str, first_line: int) -> Prepared:
         parts = re.split(r"\s*[,;]\s*", m.group(1))
         return ", ".join(clock(p, m.start()) for p in parts)
 
-    text = _ANCHOR_DEBRIS.sub("", _ANCHOR.sub(anchor, body))
+    text = _ANCHOR.sub(anchor, body)
+    starts[:] = _line_starts(text)
+    text = _LOOSE_ANCHOR.sub(lambda m: clock(m.group("value"), m.start()), text)
+    text = _ANCHOR_DEBRIS.sub("", text)
     starts[:] = _line_starts(text)
     text = _BRACKET_TIMES.sub(brackets, text)
     starts[:] = _line_starts(text)
