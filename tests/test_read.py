@@ -161,3 +161,6 @@ def test_a_garbled_anchor_still_names_its_moment() -> None:
     note = parse_note('Raised in Parliament <a class="yt="00:12:22">.\n', "n.md")
     assert [p.text for p in note.overview] == ["Raised in Parliament."]
     assert [c.fields for c in note.clocks] == [(0, 12, 22)]
+    other = parse_note('Pay more <a class="yt>timestamp" 00:49:07">.\n', "n.md")
+    assert [p.text for p in other.overview] == ["Pay more."]
+    assert [c.fields for c in other.clocks] == [(0, 49, 7)]

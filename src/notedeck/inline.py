@@ -41,7 +41,7 @@ _ANCHOR = re.compile(
 # An anchor too garbled for the pattern above ('<a class="yt="00:12:22">') still names
 # its moment; what is left after that is debris.
 _LOOSE_ANCHOR = re.compile(
-    r"<a\s+class=[\"']?yt[^<>\n]*?(?P<value>\d{1,2}:\d{2}(?::\d{2})?)[^<>\n\d]*>"
+    r"<a\s+class=[\"']?yt[^<\n\d]{0,40}?(?P<value>\d{1,2}:\d{2}(?::\d{2})?)[^<>\n\d]*>"
     r"(?:[^<>\n]{0,40}</a>)?",
     re.IGNORECASE,
 )
