@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import html
 from dataclasses import dataclass
@@ -65,6 +66,9 @@ _ATTRIBUTES = {
 _SCHEMES = {"http", "https", "obsidian"}
 
 
+# The cards of a note share many fields (the context of a section, the links of a
+# moment), so recent results are kept: the same input always gives the same output.
+@functools.lru_cache(maxsize=4096)
 def sanitise(fragment: str) -> str:
     """Keep only the HTML a card needs: no scripts, handlers, frames or foreign URLs."""
     return str(
@@ -176,19 +180,29 @@ def note_url(vault: str, note_path: str) -> str:
     return f"obsidian://open?vault={quote(vault, safe='')}&file={file}"
 
 
+@functools.lru_cache(maxsize=8)
+def _field_templates(
+    env: jinja2.Environment,
+) -> tuple[jinja2.Template, jinja2.Template, jinja2.Template]:
+    """The compiled field templates of `env`, looked up once rather than per card."""
+    names = ("context.html.j2", "source.html.j2", "answer.html.j2")
+    context, source, answer = (env.get_template(name) for name in names)
+    return context, source, answer
+
+
 def render_card(card: Card, deck: str, templates: Templates, vault: str) -> RenderedCard:
     """Fill a card's fields; every field is sanitised whatever the templates say."""
-    env = templates.env
     try:
+        context_template, source_template, answer_template = _field_templates(templates.env)
         context = {
             "card": card,
             "video": card.video_id,
             "video_url": lambda m: video_url(card.video_id or "", m),
             "note_url": note_url(vault, card.note_path),
         }
-        ctx_html = env.get_template("context.html.j2").render(context)
-        source_html = env.get_template("source.html.j2").render(context)
-        answer_html = env.get_template("answer.html.j2").render(context, lines=card.answer)
+        ctx_html = context_template.render(context)
+        source_html = source_template.render(context)
+        answer_html = answer_template.render(context, lines=card.answer)
     except jinja2.TemplateError as exc:
         line = getattr(exc, "lineno", None) or 1
         name = getattr(exc, "name", None) or "card template"
