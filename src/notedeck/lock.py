@@ -9,7 +9,7 @@ import re
 import zlib
 from collections import defaultdict
 from collections.abc import Iterable, Sequence, Set
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 from notedeck.identity import fresh_guid
@@ -97,9 +97,10 @@ def load_lock(path: Path, *, had_packages: bool = False) -> tuple[Lock, list[Dia
     lines = text.splitlines()
     diagnostics: list[Diagnostic] = []
     cards: dict[str, LockedCard] = {}
+    card_names = [f.name for f in fields(LockedCard)]
     for raw in data.get("cards") or []:
         try:
-            card = LockedCard(**{f.name: raw[f.name] for f in fields(LockedCard)})
+            card = LockedCard(**{name: raw[name] for name in card_names})
             if not isinstance(card.mod, int) or card.key in cards:
                 raise TypeError
         except (TypeError, KeyError):
@@ -120,17 +121,21 @@ def load_lock(path: Path, *, had_packages: bool = False) -> tuple[Lock, list[Dia
 def lock_text(lock: Lock) -> str:
     """The lock as sorted JSON with one card per line, so that its diff reads as the change."""
 
-    def rows(items: Iterable[LockedCard | LockedNotetype]) -> str:
+    def rows(items: Iterable[LockedCard | LockedNotetype], kind: type) -> str:
+        # Every value is a str or an int: a shallow dict is what asdict() would make.
+        names = [f.name for f in fields(kind)]
         return ",\n".join(
-            "    " + json.dumps(asdict(i), ensure_ascii=False, sort_keys=True) for i in items
+            "    "
+            + json.dumps({n: getattr(i, n) for n in names}, ensure_ascii=False, sort_keys=True)
+            for i in items
         )
 
     types = sorted(lock.notetypes, key=lambda n: n.id)
     cards = sorted(lock.cards, key=lambda c: c.key)
     return (
         f'{{\n  "notedeck_lock": {LOCK_FORMAT},\n'
-        f'  "notetypes": [\n{rows(types)}\n  ],\n'
-        f'  "cards": [\n{rows(cards)}\n  ]\n}}\n'
+        f'  "notetypes": [\n{rows(types, LockedNotetype)}\n  ],\n'
+        f'  "cards": [\n{rows(cards, LockedCard)}\n  ]\n}}\n'
     )
 
 
@@ -181,7 +186,8 @@ def plan_update(
                 changed.append(replace(r, guid=guid))
             else:
                 renamed.append((before.key, replace(r, guid=guid)))
-        r = replace(r, guid=guid)
+        if r.guid != guid:
+            r = replace(r, guid=guid)
         out.append(r)
         mods[guid] = mod
         entries.append(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from collections.abc import Sequence
@@ -86,13 +87,8 @@ def resolve(
     limit = duration if duration is not None and known else max_seconds
     triples = [t for c in clocks if (t := _triple(c.fields)) is not None]
     if triples:
-        evidence = frozenset(
-            moment.seconds
-            for sibling in siblings
-            for moment in resolve(
-                sibling, duration=duration, siblings=(), max_seconds=max_seconds
-            ).moments
-            if moment is not None
+        evidence = frozenset[int]().union(
+            *(_seconds_alone(tuple(sibling), duration, max_seconds) for sibling in siblings)
         )
         plan = _choose(triples, limit, known, evidence)
     else:
@@ -109,6 +105,17 @@ def resolve(
         reason += f" {dropped} clock(s) past {end} left without a link."
     repaired = plan.reading in ("ms-shifted", "mixed")
     return Resolution(tuple(moments), plan.reading, repaired, reason)
+
+
+# Every note of a video is evidence for each of the others: a note's own reading is
+# worked out once, not once per sibling that asks.
+@functools.lru_cache(maxsize=1024)
+def _seconds_alone(
+    clocks: tuple[Clock, ...], duration: int | None, max_seconds: int
+) -> frozenset[int]:
+    """The seconds a note's clocks name when read on their own evidence."""
+    alone = resolve(clocks, duration=duration, siblings=(), max_seconds=max_seconds)
+    return frozenset(m.seconds for m in alone.moments if m is not None)
 
 
 def _triple(fields: tuple[int, ...] | None) -> _Triple | None:
