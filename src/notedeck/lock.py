@@ -95,6 +95,7 @@ def load_lock(path: Path, *, had_packages: bool = False) -> tuple[Lock, list[Dia
     if not isinstance(data, dict) or data.get("notedeck_lock") != LOCK_FORMAT:
         return Lock(), [_corrupt(where, 1, "not a notedeck lock of this version")]
     lines = text.splitlines()
+    index: dict[str, int] = {}  # filled on the first broken entry
     diagnostics: list[Diagnostic] = []
     cards: dict[str, LockedCard] = {}
     card_names = [f.name for f in fields(LockedCard)]
@@ -104,7 +105,9 @@ def load_lock(path: Path, *, had_packages: bool = False) -> tuple[Lock, list[Dia
             if not isinstance(card.mod, int) or card.key in cards:
                 raise TypeError
         except (TypeError, KeyError):
-            diagnostics.append(_corrupt(where, _line_of(lines, raw), "a card entry is broken"))
+            diagnostics.append(
+                _corrupt(where, _line_of(lines, raw, index), "a card entry is broken")
+            )
             continue
         cards[card.key] = card
     notetypes = []
@@ -114,7 +117,9 @@ def load_lock(path: Path, *, had_packages: bool = False) -> tuple[Lock, list[Dia
                 LockedNotetype(**{f.name: raw[f.name] for f in fields(LockedNotetype)})
             )
         except (TypeError, KeyError):
-            diagnostics.append(_corrupt(where, _line_of(lines, raw), "a notetype entry is broken"))
+            diagnostics.append(
+                _corrupt(where, _line_of(lines, raw, index), "a notetype entry is broken")
+            )
     return Lock(tuple(cards.values()), tuple(notetypes)), diagnostics
 
 
@@ -338,12 +343,28 @@ def _title(card: Card) -> str:
     return f"{where}: {text[:100]}"
 
 
-def _line_of(lines: Sequence[str], raw: object) -> int:
+def _line_of(lines: Sequence[str], raw: object, index: dict[str, int]) -> int:
     key = raw.get("key") if isinstance(raw, dict) else None
+    if not key:
+        return 1
+    needle = json.dumps(key, ensure_ascii=False)
+    # In JSON a quoted needle can only match a whole string of a line, so the first line
+    # holding that string is the first line holding the needle: one pass over the lines
+    # for every broken entry instead of one pass each. Other needles take the long way.
+    if not index:
+        for n, line in enumerate(lines, 1):
+            for string in _JSON_STRING.findall(line):
+                index.setdefault(string, n)
+    if needle in index and not _PUNCTUATION.fullmatch(key):
+        return index[needle]
     for n, line in enumerate(lines, 1):
-        if key and json.dumps(key, ensure_ascii=False) in line:
+        if needle in line:
             return n
     return 1
+
+
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_PUNCTUATION = re.compile(r"[\s:,{}\[\]]*")
 
 
 def _corrupt(where: str, line: int, problem: str) -> Diagnostic:
