@@ -115,3 +115,26 @@ def test_a_parallel_build_writes_the_same_bytes_as_a_serial_one(
     assert [d.path.name for d in serial.decks] == [d.path.name for d in spread.decks]
     for a, b in zip(serial.decks, spread.decks, strict=True):
         assert a.path.read_bytes() == b.path.read_bytes()
+
+
+def test_a_note_whose_sibling_changed_is_rebuilt_from_its_whole_text(
+    vault: Path, tmp_path: Path
+) -> None:
+    # The cache keeps notes without their sections: when a sibling of the same video
+    # changes its timestamps, the unchanged note is derived again and must be read again.
+    other = vault / "healthygamergg" / "ketamine_second_look.md"
+    other.write_text(
+        "---\ntitle: Ketamine, a second look\nvideoId: So7hE1Ba_QA\n---\n\n"
+        "## Dosing\n\nClinics give ketamine as a slow infusion over forty minutes "
+        '<a class="yt-timestamp" data-t="04:31:33">[04:31:33]</a>.\n',
+        encoding="utf-8",
+    )
+    run_build(vault, tmp_path / "warm")
+    text = other.read_text(encoding="utf-8")
+    other.write_text(text.replace("04:31:33", "04:45:47"), encoding="utf-8")
+    warm = run_build(vault, tmp_path / "warm")
+    shutil.rmtree(vault.parent / ".notedeck-cache")
+    cold = run_build(vault, tmp_path / "cold")
+    assert any(c.key.startswith(SEED.removesuffix(".md")) for c in warm.rendered)
+    assert [c.fields for c in warm.rendered] == [c.fields for c in cold.rendered]
+    assert [c.key for c in warm.cards] == [c.key for c in cold.cards]

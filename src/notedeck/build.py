@@ -183,7 +183,7 @@ def refresh(
     for rel, mtime_ns, size, sha, note, error in fresh:
         previous = old.get(rel)
         if previous is not None and previous.sha == sha:
-            kept[rel] = replace(previous, mtime_ns=mtime_ns, size=size)
+            kept[rel] = replace(previous, mtime_ns=mtime_ns, size=size, note=note)
         else:
             kept[rel] = cache.NoteRecord(
                 rel, mtime_ns, size, sha, note, error, cache.evidence_of(note), (), (), (), (), ()
@@ -204,6 +204,15 @@ def refresh(
         if siblings != r.siblings or rel not in old or old[rel].sha != r.sha:
             records[rel] = replace(r, siblings=siblings)
             stale.append(rel)
+    if not stale:
+        return records
+    # The cache keeps notes without their body: a cached note whose cards are derived
+    # again (a sibling's timestamps changed) is read again.
+    read_now = {entry[0] for entry in fresh}
+    again = [root / rel for rel in stale if rel not in read_now and records[rel].note is not None]
+    for rel, _mtime_ns, _size, _sha, note, error in map(partial(read_one, root), again):
+        records[rel] = replace(records[rel], note=note, error=error)
+    stale = [rel for rel in stale if records[rel].note is not None]
     stale_notes = [n for n in (records[rel].note for rel in stale) if n is not None]
     if not stale_notes:
         return records

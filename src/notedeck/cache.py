@@ -21,7 +21,7 @@ from notedeck.config import Config
 from notedeck.model import Card, Diagnostic, Moment, Note
 from notedeck.render import RenderedCard, Templates
 
-FORMAT = 1
+FORMAT = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,7 +32,7 @@ class NoteRecord:
     mtime_ns: int
     size: int
     sha: str  # of the file's bytes: the real test of "unchanged"
-    note: Note | None  # None when the note could not be read
+    note: Note | None  # None when the note could not be read; from the cache, without body
     error: Diagnostic | None  # why it could not be read
     evidence: str  # digest of the note's clocks and duration (what its siblings see)
     siblings: tuple[str, ...]  # evidence digests of the other notes of its video, sorted
@@ -67,9 +67,23 @@ def build_key(config: Config, templates: Templates) -> str:
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
 
+SHARDS = 256
+
+
 def shard_of(rel: str) -> str:
-    """The cache file a note belongs to: its top-level folder."""
-    return rel.split("/", 1)[0] if "/" in rel else ""
+    """The cache file a note belongs to: one of SHARDS, by a digest of its path, so that
+    editing one note rewrites a small file however the notes are spread over folders."""
+    return f"{hashlib.sha256(rel.encode()).digest()[0] % SHARDS:02x}"
+
+
+def without_body(note: Note | None) -> Note | None:
+    """What the cache keeps of a note: all but its overview, sections and words, which
+    only deriving its cards reads (and a note whose cards are derived again is re-read)."""
+    if note is None or not (note.overview or note.sections or note.vocabulary or note.names):
+        return note
+    return dataclasses.replace(
+        note, overview=(), sections=(), vocabulary=frozenset(), names=frozenset()
+    )
 
 
 def _shard_path(folder: Path, shard: str) -> Path:
@@ -107,12 +121,15 @@ def save(
     A cache that cannot be written is no error: the next build is just slower.
     """
     folder = cache_folder(config)
+    wanted = set(changed_shards)
     by_shard: dict[str, dict[str, NoteRecord]] = {}
     for rel, record in records.items():
-        by_shard.setdefault(shard_of(rel), {})[rel] = record
+        if shard_of(rel) in wanted:
+            slim = dataclasses.replace(record, note=without_body(record.note))
+            by_shard.setdefault(shard_of(rel), {})[rel] = slim
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        for shard in set(changed_shards):
+        for shard in wanted:
             path = _shard_path(folder, shard)
             content = by_shard.get(shard)
             if not content:
