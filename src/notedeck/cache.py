@@ -18,12 +18,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from notedeck.config import Config
-from notedeck.model import Card, Diagnostic, Moment, Note
+from notedeck.model import Card, Diagnostic, Moment, Note, pickled_by_fields
 from notedeck.render import RenderedCard, Templates
 
-FORMAT = 2
+FORMAT = 3
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class NoteRecord:
     """One note's file signature and everything the build made from it."""

@@ -15,7 +15,7 @@ import nh3
 
 from notedeck.errors import TemplateError
 from notedeck.identity import guid_for
-from notedeck.model import Card, CardKind, Moment
+from notedeck.model import Card, CardKind, Moment, pickled_by_fields
 
 # The frozen field lists. Anki splits a notetype whose fields change, so these never
 # change; the spare fields are there for what later versions add.
@@ -158,6 +158,7 @@ def load_templates(folder: Path | None) -> Templates:
     )
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class RenderedCard:
     """A card as Anki will store it: its GUID, notetype, fields, tags and deck."""
