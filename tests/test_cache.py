@@ -138,3 +138,14 @@ def test_a_note_whose_sibling_changed_is_rebuilt_from_its_whole_text(
     assert any(c.key.startswith(SEED.removesuffix(".md")) for c in warm.rendered)
     assert [c.fields for c in warm.rendered] == [c.fields for c in cold.rendered]
     assert [c.key for c in warm.cards] == [c.key for c in cold.cards]
+
+
+def test_cache_files_of_another_layout_are_removed(vault: Path) -> None:
+    run_build(vault)
+    (folder,) = (vault.parent / ".notedeck-cache").iterdir()
+    foreign = folder / "notes-0123456789abcdef.pickle"
+    foreign.write_bytes(b"a cache file an older notedeck left")
+    (vault / SEED).write_text((vault / SEED).read_text() + "\nA new closing sentence here.\n")
+    run_build(vault)
+    assert not foreign.exists()
+    assert list(folder.glob("notes-*.pickle"))

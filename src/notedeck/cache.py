@@ -143,6 +143,11 @@ def save(
                 os.replace(temp, path)
             finally:
                 temp.unlink(missing_ok=True)
+        # Files of another layout (an older notedeck's) would be read on every build.
+        current = {_shard_path(folder, f"{n:02x}").name for n in range(SHARDS)}
+        for path in folder.glob("notes-*.pickle"):
+            if path.name not in current:
+                path.unlink(missing_ok=True)
     except OSError:
         return
 
