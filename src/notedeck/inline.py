@@ -359,14 +359,23 @@ def _unique_terms(terms: list[Term]) -> tuple[Term, ...]:
     return tuple(out)
 
 
+# tidy() runs once per sentence and list item: its patterns are compiled once.
+_SPACES = re.compile(r"\s+")
+_SPACE_BEFORE = re.compile(r"\s+([.,;:!?)\]])")
+_SPACE_AFTER = re.compile(r"([(\[])\s+")
+_EMPTY_BRACKETS = re.compile(r"\(\s*\)|\[\s*\]")
+_LEFT_BEFORE_END = re.compile(r"([,:])(?=[.!?])")
+_LEADING_PUNCTUATION = re.compile(r"^[\s,;:.]+")
+
+
 def tidy(fragment: str) -> str:
     """Fold white space and the gaps that removed timestamps leave before punctuation."""
-    fragment = re.sub(r"\s+", " ", fragment)
-    fragment = re.sub(r"\s+([.,;:!?)\]])", r"\1", fragment)
-    fragment = re.sub(r"([(\[])\s+", r"\1", fragment)
-    fragment = re.sub(r"\(\s*\)|\[\s*\]", "", fragment)
-    fragment = re.sub(r"([,:])(?=[.!?])", "", fragment)
-    fragment = re.sub(r"^[\s,;:.]+", "", fragment)
+    fragment = _SPACES.sub(" ", fragment)
+    fragment = _SPACE_BEFORE.sub(r"\1", fragment)
+    fragment = _SPACE_AFTER.sub(r"\1", fragment)
+    fragment = _EMPTY_BRACKETS.sub("", fragment)
+    fragment = _LEFT_BEFORE_END.sub("", fragment)
+    fragment = _LEADING_PUNCTUATION.sub("", fragment)
     return fragment.strip()
 
 
@@ -375,7 +384,7 @@ def plain(fragment: str) -> str:
     text = _TAG.sub("", fragment)
     text = _CLOCK_REF.sub("", text)
     text = PLACEHOLDERS.sub("", _LINK_REF.sub("", _MEDIA_REF.sub("", text)))
-    return re.sub(r"\s+", " ", html.unescape(text)).strip()
+    return _SPACES.sub(" ", html.unescape(text)).strip()
 
 
 def heading_text(inline_html: str, prepared: Prepared) -> tuple[str, tuple[int, ...]]:
