@@ -205,7 +205,7 @@ def refresh(
             records[rel] = replace(r, siblings=siblings)
             stale.append(rel)
     if not stale:
-        return records
+        return _without_bodies(records)
     # The cache keeps notes without their body: a cached note whose cards are derived
     # again (a sibling's timestamps changed) is read again.
     read_now = {entry[0] for entry in fresh}
@@ -215,7 +215,7 @@ def refresh(
     stale = [rel for rel in stale if records[rel].note is not None]
     stale_notes = [n for n in (records[rel].note for rel in stale) if n is not None]
     if not stale_notes:
-        return records
+        return _without_bodies(records)
     notes = [r.note for r in records.values() if r.note is not None]
     moments, time_diagnostics = resolve_moments(notes, config, only={n.key for n in stale_notes})
     jobs = [(note, moments[note.key]) for note in stale_notes]
@@ -232,6 +232,16 @@ def refresh(
             rendered=rendered,
             time_diagnostics=tuple(time_diagnostics.get(note.key, ())),
         )
+    return _without_bodies(records)
+
+
+def _without_bodies(records: dict[str, cache.NoteRecord]) -> dict[str, cache.NoteRecord]:
+    """Let go of the notes' sections once their cards are made: the rest of the build
+    needs only their paths, media and diagnostics, and a large vault's sections are big."""
+    for rel, record in records.items():
+        slim = cache.without_body(record.note)
+        if slim is not record.note:
+            records[rel] = replace(record, note=slim)
     return records
 
 
