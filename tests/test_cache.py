@@ -149,3 +149,11 @@ def test_cache_files_of_another_layout_are_removed(vault: Path) -> None:
     run_build(vault)
     assert not foreign.exists()
     assert list(folder.glob("notes-*.pickle"))
+
+
+def test_the_number_of_workers_keeps_the_cache(vault: Path) -> None:
+    run_build(vault, jobs=1)
+    notes = [p for p in _cache_files(vault) if p.name.startswith("notes-")]
+    before = {p: p.stat().st_mtime_ns for p in notes}
+    run_build(vault, jobs=2)  # a parallel build writes what a serial one does
+    assert {p: p.stat().st_mtime_ns for p in notes} == before

@@ -50,12 +50,19 @@ def cache_folder(config: Config) -> Path:
     return root / hashlib.sha256(str(config.notes_dir).encode()).hexdigest()[:16]
 
 
+# Settings that never change what a build writes (a parallel build writes the bytes of a
+# serial one): changing them must not throw the cache away.
+_SAME_OUTPUT = frozenset({"jobs"})
+
+
 def build_key(config: Config, templates: Templates) -> str:
     """A digest of everything besides the notes that changes what a build writes."""
     from notedeck import __version__
 
     parts: list[str] = [__version__, str(FORMAT), f"{sys.version_info[:2]}", templates.digest]
     for f in dataclasses.fields(config):
+        if f.name in _SAME_OUTPUT:
+            continue
         value = getattr(config, f.name)
         if isinstance(value, frozenset):
             value = sorted(str(v) for v in value)
