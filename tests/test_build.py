@@ -35,6 +35,14 @@ def test_whole_corpus_builds_and_every_note_with_prose_gives_cards(corpus_build)
             assert rel in with_cards, f"{rel} has prose but gave no card"
 
 
+def test_every_card_has_its_own_key_and_guid(corpus_build) -> None:  # type: ignore[no-untyped-def]
+    _notes, report = corpus_build
+    keys = [c.key for c in report.rendered]
+    guids = [c.guid for c in report.rendered]
+    assert len(set(keys)) == len(keys)
+    assert len(set(guids)) == len(guids)
+
+
 def test_no_markup_is_visible_on_any_card(corpus_build) -> None:  # type: ignore[no-untyped-def]
     _notes, report = corpus_build
     for card in report.rendered:
@@ -126,3 +134,15 @@ def test_a_crash_on_one_note_is_that_notes_error(
     assert {c.note_path for c in report.cards} == {
         "healthygamergg/ketamine_as_a_treatment_for_depression.md"
     }
+
+
+def test_two_notes_with_one_id_is_an_error_for_the_second(vault: Path, tmp_path: Path) -> None:
+    for name in ("a.md", "b.md"):
+        (vault / "healthygamergg" / name).write_text(
+            "---\ntitle: Same\nid: shared-id\n---\n\n## What is it\n\nA fact about it here.\n"
+        )
+    report = run_build(vault, tmp_path / "out")
+    [error] = [d for d in report.diagnostics if d.code == "note.duplicate-id"]
+    assert error.path == "healthygamergg/b.md"
+    assert "healthygamergg/a.md" in error.message
+    assert len({c.key for c in report.rendered}) == len(report.rendered)

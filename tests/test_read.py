@@ -164,3 +164,20 @@ def test_a_garbled_anchor_still_names_its_moment() -> None:
     other = parse_note('Pay more <a class="yt>timestamp" 00:49:07">.\n', "n.md")
     assert [p.text for p in other.overview] == ["Pay more."]
     assert [c.fields for c in other.clocks] == [(0, 49, 7)]
+
+
+def test_repeated_labels_in_one_section_give_distinct_card_keys() -> None:
+    from notedeck.derive import Style, derive_cards
+    from notedeck.questions import load_patterns
+    from notedeck.render import load_templates
+
+    note = parse_note(
+        "## Examples\n*   **Calculation:** Two plus two is four.\n"
+        "*   **Calculation:** Three times three is nine.\n",
+        "n.md",
+    )
+    templates = load_templates(None)
+    style = Style(patterns=load_patterns(templates.questions))
+    keys = [c.key for c in derive_cards(note, [None] * len(note.clocks), style)]
+    assert len(keys) == len(set(keys))
+    assert "n#examples#label#calculation~2" in keys

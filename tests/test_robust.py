@@ -403,3 +403,12 @@ def test_media_are_packaged_deterministically(vault: Path) -> None:
     with zipfile.ZipFile(__import__("io").BytesIO(first)) as z:
         assert json.loads(z.read("media")) == {"0": "nd-a.png", "1": "nd-b.png"}
         assert z.read("0") == b"one" and z.read("1") == b"two"
+
+
+def test_timestamp_inside_an_embed_leaks_nothing() -> None:
+    # Found by hypothesis: an embed whose text holds a bracket timestamp.
+    note = parse_note("---\ntitle: T\n---\n![[1. |[00:01:02]1]] Fine text here.\n", "n/x.md")
+    moments = resolve(note.clocks, duration=None, siblings=()).moments
+    for card in derive_cards(note, moments, _STYLE):
+        for f in render_card(card, "deck", _TEMPLATES, "vault").fields:
+            assert not re.search("[\ue000-\ue005]", f), f

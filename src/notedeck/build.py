@@ -83,9 +83,10 @@ def build(
         cache.save(config, key, records, changed_shards(old, records))
     diagnostics = [d for r in records.values() for d in read_diagnostics(r)]
     diagnostics += [d for r in records.values() for d in r.time_diagnostics]
-    notes = [r.note for r in records.values() if r.note is not None]
-    cards = [card for r in records.values() for card in r.cards]
-    rendered = [card for r in records.values() for card in r.rendered]
+    kept_records = _unique_note_keys(records, diagnostics)
+    notes = [r.note for r in kept_records if r.note is not None]
+    cards = [card for r in kept_records for card in r.cards]
+    rendered = [card for r in kept_records for card in r.rendered]
     media = {name: Path(source) for note in notes for name, source in note.media}
     unread = {p.relative_to(config.notes_dir).as_posix() for p in paths} - {n.path for n in notes}
     update = compare_with_lock(cards, rendered, templates, config, unread, diagnostics)
@@ -117,6 +118,33 @@ def build(
         removed=removed,
         extra={"removed_search": search},
     )
+
+
+def _unique_note_keys(
+    records: Mapping[str, cache.NoteRecord], diagnostics: list[Diagnostic]
+) -> list[cache.NoteRecord]:
+    """The records whose note key no earlier note has: two notes with one frontmatter `id`
+    would share every card identity, so the second one is an error and gives no cards."""
+    owner: dict[str, str] = {}
+    kept = []
+    for record in records.values():
+        note = record.note
+        if note is not None and note.key in owner:
+            diagnostics.append(
+                Diagnostic(
+                    Level.ERROR,
+                    "note.duplicate-id",
+                    note.path,
+                    1,
+                    f"the id '{note.key}' is also the id of {owner[note.key]}; "
+                    "give each note its own `id:` in the frontmatter.",
+                )
+            )
+            continue
+        if note is not None:
+            owner[note.key] = note.path
+        kept.append(record)
+    return kept
 
 
 def compare_with_lock(

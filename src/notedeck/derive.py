@@ -28,6 +28,7 @@ class Style:
 def derive_cards(note: Note, moments: Sequence[Moment | None], style: Style) -> tuple[Card, ...]:
     """All cards of one note, in reading order."""
     cards: list[Card] = []
+    seen: dict[str, int] = {}
     clozed: set[str] = set()
     base_tags = _base_tags(note, style)
 
@@ -43,11 +44,17 @@ def derive_cards(note: Note, moments: Sequence[Moment | None], style: Style) -> 
     ) -> None:
         if kind not in style.kinds:
             return
+        key = card_key(note.key, path, kind.value, item)
+        # Two items with one label in one section ("Calculation:" twice) must still be two
+        # cards: the second and later take their place in the section as a suffix.
+        seen[key] = seen.get(key, 0) + 1
+        if seen[key] > 1:
+            key = card_key(note.key, path, kind.value, f"{item}~{seen[key]}")
         cited = tuple(dict.fromkeys(m for ln in answer for m in ln.moments))
         tags = base_tags + ((f"notedeck::{pattern}",) if pattern else ())
         cards.append(
             Card(
-                key=card_key(note.key, path, kind.value, item),
+                key=key,
                 kind=kind,
                 note_key=note.key,
                 note_path=note.path,
