@@ -18,7 +18,7 @@ from notedeck.lock import Update, load_lock, plan_update, removal_search, save_l
 from notedeck.model import Card, Diagnostic, Level, Moment, Note
 from notedeck.package import media_names, notetype_shapes, package_bytes, write_atomically
 from notedeck.parallel import map_in_order
-from notedeck.questions import load_patterns
+from notedeck.questions import QuestionPattern, load_patterns
 from notedeck.read import read_note
 from notedeck.render import RenderedCard, Templates, load_templates, render_card
 from notedeck.timestamps import resolve
@@ -67,14 +67,7 @@ def build(
     """
     templates = load_templates(config.templates_dir)
     patterns = load_patterns(config.questions_file or templates.questions)
-    style = Style(
-        patterns=patterns,
-        fillers=templates.fillers,
-        kinds=config.card_kinds,
-        answer_words=config.answer_words,
-        cloze_per_section=config.cloze_per_section,
-        extra_tags=config.extra_tags,
-    )
+    style = card_style(config, templates, patterns)
     key = cache.build_key(config, templates)
     paths = discover(config.notes_dir)
     old = cache.load(config, key)
@@ -315,6 +308,20 @@ def _tools_key(config: Config, templates: Templates) -> tuple[Config, str]:
     return (config, templates.digest)
 
 
+def card_style(
+    config: Config, templates: Templates, patterns: tuple[QuestionPattern, ...]
+) -> Style:
+    """What shapes the cards, from the settings and the templates folder."""
+    return Style(
+        patterns=patterns,
+        fillers=templates.fillers,
+        kinds=config.card_kinds,
+        answer_words=config.answer_words,
+        cloze_per_section=config.cloze_per_section,
+        extra_tags=config.extra_tags,
+    )
+
+
 def derive_one(
     tools_key: tuple[Config, str], config: Config, job: tuple[Note, tuple[Moment | None, ...]]
 ) -> tuple[tuple[Card, ...], tuple[RenderedCard, ...]]:
@@ -322,14 +329,8 @@ def derive_one(
     tools = _TOOLS.get(tools_key)
     if tools is None:
         templates = load_templates(config.templates_dir)
-        style = Style(
-            patterns=load_patterns(config.questions_file or templates.questions),
-            fillers=templates.fillers,
-            kinds=config.card_kinds,
-            answer_words=config.answer_words,
-            cloze_per_section=config.cloze_per_section,
-            extra_tags=config.extra_tags,
-        )
+        patterns = load_patterns(config.questions_file or templates.questions)
+        style = card_style(config, templates, patterns)
         tools = _TOOLS[tools_key] = (templates, style)
     templates, style = tools
     note, moments = job
