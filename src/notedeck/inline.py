@@ -176,7 +176,7 @@ _MEDIA_REF = re.compile(f"{MEDIA_OPEN}(\\d+){MEDIA_CLOSE}")
 # What a sentence of a note may keep of the HTML markdown-it makes or the note itself
 # carries: inline formatting and web links. Scripts, handlers, frames, styles and
 # foreign URL schemes go here, before any card is made; render.sanitise checks again.
-_INLINE_TAGS = {
+INLINE_TAGS = {
     "a",
     "b",
     "strong",
@@ -205,7 +205,7 @@ def clean_inline(fragment: str) -> str:
     return str(
         nh3.clean(
             fragment,
-            tags=_INLINE_TAGS,
+            tags=INLINE_TAGS,
             attributes=_INLINE_ATTRIBUTES,
             url_schemes={"http", "https"},
             link_rel=None,

@@ -15,6 +15,7 @@ import nh3
 
 from notedeck.errors import TemplateError
 from notedeck.identity import guid_for
+from notedeck.inline import INLINE_TAGS
 from notedeck.model import Card, CardKind, Moment, pickled_by_fields
 
 # The frozen field lists. Anki splits a notetype whose fields change, so these never
@@ -22,37 +23,11 @@ from notedeck.model import Card, CardKind, Moment, pickled_by_fields
 QA_FIELDS = ("Question", "Answer", "Context", "Source", "Key", "Spare 1", "Spare 2", "Spare 3")
 CLOZE_FIELDS = ("Text", "Context", "Source", "Key", "Spare 1", "Spare 2", "Spare 3")
 
-_TAGS = {
-    "a",
-    "b",
-    "strong",
-    "i",
-    "em",
-    "u",
-    "s",
-    "del",
-    "mark",
-    "code",
-    "pre",
-    "sub",
-    "sup",
-    "br",
-    "span",
-    "div",
-    "p",
-    "ul",
-    "ol",
-    "li",
-    "hr",
-    "blockquote",
-    "table",
-    "thead",
-    "tbody",
-    "tr",
-    "th",
-    "td",
-    "img",
-}
+# Cards keep the inline formatting a sentence may carry, plus the blocks templates build.
+_TAGS = INLINE_TAGS | {
+    "pre", "div", "p", "ul", "ol", "li", "hr", "blockquote", "table", "thead", "tbody", "tr",
+    "th", "td", "img",
+}  # fmt: skip
 _ATTRIBUTES = {
     "a": {"href", "class"},
     "span": {"class"},
