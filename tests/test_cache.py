@@ -157,3 +157,23 @@ def test_the_number_of_workers_keeps_the_cache(vault: Path) -> None:
     before = {p: p.stat().st_mtime_ns for p in notes}
     run_build(vault, jobs=2)  # a parallel build writes what a serial one does
     assert {p: p.stat().st_mtime_ns for p in notes} == before
+
+
+def test_a_same_size_edit_right_after_a_build_is_never_missed(tmp_path: Path) -> None:
+    # The edit keeps the file's size and its mtime (as a coarse file system clock would).
+    import os
+    import shutil
+
+    from conftest import REPO, run_build
+
+    notes = tmp_path / "notes"
+    shutil.copytree(REPO / "notes", notes)
+    note = notes / "healthygamergg" / "ketamine_as_a_treatment_for_depression.md"
+    note.touch()  # saved just now, then built at once
+    before = note.stat()
+    run_build(notes, tmp_path / "out")
+    text = note.read_text(encoding="utf-8")
+    note.write_text(text.replace("substance of abuse", "substance of ABUSE"), encoding="utf-8")
+    os.utime(note, ns=(before.st_atime_ns, before.st_mtime_ns))
+    report = run_build(notes, tmp_path / "out")
+    assert any("substance of ABUSE" in line.html for c in report.cards for line in c.answer)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import time
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -164,6 +165,9 @@ def compare_with_lock(
     return update
 
 
+_RACY_NS = 2_000_000_000
+
+
 def refresh(
     paths: Sequence[Path],
     config: Config,
@@ -201,7 +205,13 @@ def refresh(
             on_progress(done[0], total)
 
     fresh = map_in_order(partial(read_one, root), to_read, config.jobs, tick)
+    now_ns = time.time_ns()
     for rel, mtime_ns, size, sha, note, error in fresh:
+        # A file read within a moment of its last change may change again with the same
+        # size inside the file system's timestamp granularity: don't vouch for it by its
+        # stat next time, compare its bytes (git's "racily clean" rule).
+        if now_ns - mtime_ns < _RACY_NS:
+            mtime_ns = 0
         previous = old.get(rel)
         if previous is not None and previous.sha == sha:
             kept[rel] = replace(previous, mtime_ns=mtime_ns, size=size, note=note)
