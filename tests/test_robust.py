@@ -412,3 +412,12 @@ def test_timestamp_inside_an_embed_leaks_nothing() -> None:
     for card in derive_cards(note, moments, _STYLE):
         for f in render_card(card, "deck", _TEMPLATES, "vault").fields:
             assert not re.search("[\ue000-\ue005]", f), f
+
+
+def test_callout_inside_a_list_item_leaks_no_marker() -> None:
+    # Found by hypothesis: `- > [!info] ]`.
+    for body in ("- > [!info] ]\n", "- > [!note] Keep this text.\n"):
+        note = parse_note("---\ntitle: T\n---\n" + body, "n/x.md")
+        texts = [p.text for p in note.overview]
+        assert all("[!" not in t and "]]" not in t for t in texts), texts
+    assert "Keep this text." in [p.text for p in note.overview]

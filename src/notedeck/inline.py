@@ -364,18 +364,24 @@ def _unique_terms(terms: list[Term]) -> tuple[Term, ...]:
 
 # tidy() runs once per sentence and list item: its patterns are compiled once.
 _SPACES = re.compile(r"\s+")
-_SPACE_BEFORE = re.compile(r"\s+([.,;:!?)\]])")
-_SPACE_AFTER = re.compile(r"([(\[])\s+")
+# Gaps closed before punctuation and after an opening bracket, but never so that two
+# brackets meet: "[" + "[" or "]" + "]" would read as a wikilink.
+_SPACE_BEFORE = re.compile(r"\s+([.,;:!?)])|(?<!\])\s+(\])")
+_SPACE_AFTER = re.compile(r"(\()\s+|(\[)\s+(?!\[)")
 _EMPTY_BRACKETS = re.compile(r"\(\s*\)|\[\s*\]")
 _LEFT_BEFORE_END = re.compile(r"([,:])(?=[.!?])")
 _LEADING_PUNCTUATION = re.compile(r"^[\s,;:.]+")
 
 
+def _kept_bracket(m: re.Match[str]) -> str:
+    return m.group(1) or m.group(2)
+
+
 def tidy(fragment: str) -> str:
     """Fold white space and the gaps that removed timestamps leave before punctuation."""
     fragment = _SPACES.sub(" ", fragment)
-    fragment = _SPACE_BEFORE.sub(r"\1", fragment)
-    fragment = _SPACE_AFTER.sub(r"\1", fragment)
+    fragment = _SPACE_BEFORE.sub(_kept_bracket, fragment)
+    fragment = _SPACE_AFTER.sub(_kept_bracket, fragment)
     fragment = _EMPTY_BRACKETS.sub("", fragment)
     fragment = _LEFT_BEFORE_END.sub("", fragment)
     fragment = _LEADING_PUNCTUATION.sub("", fragment)

@@ -494,7 +494,8 @@ def _read_list(
                 return i + 1
         elif tok.type == "inline" and tokens[i - 1].type == "paragraph_open":
             line = body_line + (tok.map[0] if tok.map else 0) + 1
-            rendered = _inline(tok)
+            # A callout quoted inside a list item keeps its text, not its `[!type]` marker.
+            rendered = _CALLOUT.sub("", _inline(tok), count=1)
             point = make_point(
                 rendered, prepared, line, item=True, depth=depth - 1, find_label=True
             )
