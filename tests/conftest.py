@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from notedeck.build import BuildReport, build
 from notedeck.config import Config
+
+# In CI the property tests run a fixed sequence of examples, so a run is repeatable;
+# on a developer's machine they explore new examples every time.
+settings.register_profile("ci", derandomize=True, database=None)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO.parent.parent / "shared" / "corpus" / "tubegraph" / "content"
