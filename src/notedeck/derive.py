@@ -6,7 +6,6 @@ import html
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Protocol
 
 from notedeck.identity import card_key, item_slug
 from notedeck.model import Card, CardKind, Line, Moment, Note, Point, Section
@@ -27,58 +26,13 @@ class Style:
 
 def derive_cards(note: Note, moments: Sequence[Moment | None], style: Style) -> tuple[Card, ...]:
     """All cards of one note, in reading order."""
-    cards: list[Card] = []
-    seen: dict[str, int] = {}
-    clozed: set[str] = set()
-    base_tags = _base_tags(note, style)
-
-    def make(
-        kind: CardKind,
-        path: tuple[str, ...],
-        trail: str,
-        item: str,
-        line: int,
-        question: str,
-        answer: tuple[Line, ...],
-        pattern: str,
-    ) -> None:
-        if kind not in style.kinds:
-            return
-        key = card_key(note.key, path, kind.value, item)
-        # Two items with one label in one section ("Calculation:" twice) must still be two
-        # cards: the second and later take their place in the section as a suffix.
-        seen[key] = seen.get(key, 0) + 1
-        if seen[key] > 1:
-            key = card_key(note.key, path, kind.value, f"{item}~{seen[key]}")
-        cited = tuple(dict.fromkeys(m for ln in answer for m in ln.moments))
-        tags = base_tags + ((f"notedeck::{pattern}",) if pattern else ())
-        cards.append(
-            Card(
-                key=key,
-                kind=kind,
-                note_key=note.key,
-                note_path=note.path,
-                note_title=note.title,
-                section=trail,
-                line=line,
-                question=question,
-                answer=answer,
-                deck=note.deck,
-                tags=tags,
-                video_id=note.video_id,
-                moments=cited,
-                pattern=pattern,
-            )
-        )
-
-    def lines_of(points: Sequence[Point]) -> list[Line]:
-        return [Line(_condense(p.html, style.fillers), _moments(p, moments)) for p in points]
-
+    made = _Cards(note, moments, style)
+    lines_of = made.lines_of
     if any(not p.label for p in note.overview):
         prose = [p for p in note.overview if not p.label]
         q = overview_question(note.subject)
         for n, (chunk, total) in enumerate(_chunks(lines_of(prose), style.answer_words)):
-            make(
+            made.add(
                 CardKind.OVERVIEW,
                 ("_overview",),
                 "",
@@ -88,7 +42,7 @@ def derive_cards(note: Note, moments: Sequence[Moment | None], style: Style) -> 
                 chunk,
                 "overview",
             )
-        _clozes(note, (), "", note.overview, moments, style, clozed, make)
+        made.clozes((), "", note.overview)
 
     for path, trail, section, parent in _walk(note.sections, (), (), None):
         subject = _section_subject(note, section, parent, style)
@@ -100,7 +54,7 @@ def derive_cards(note: Note, moments: Sequence[Moment | None], style: Style) -> 
         if top_labels:
             lines = _with_labels(lines, prose, top_labels)
         for n, (chunk, total) in enumerate(_chunks(lines, style.answer_words)):
-            make(
+            made.add(
                 CardKind.QA,
                 path,
                 trail,
@@ -120,18 +74,109 @@ def derive_cards(note: Note, moments: Sequence[Moment | None], style: Style) -> 
                 # Items nested under this one are asked about within it.
                 topic = _lower(label, note)
             body = p.html if p.text else html.escape(label)
-            make(
+            made.add(
                 CardKind.LABEL,
                 path,
                 trail,
                 item_slug(label),
                 p.line,
                 q,
-                (Line(_condense(body, style.fillers), _moments(p, moments)),),
+                (Line(_condense(body, style.fillers), made.moments_of(p)),),
                 question.pattern,
             )
-        _clozes(note, path, trail, section.points, moments, style, clozed, make)
-    return tuple(cards)
+        made.clozes(path, trail, section.points)
+    return tuple(made.cards)
+
+
+class _Cards:
+    """The cards of one note as they are made: keys kept distinct, each term hidden once."""
+
+    def __init__(self, note: Note, moments: Sequence[Moment | None], style: Style) -> None:
+        self.note, self.moments, self.style = note, moments, style
+        self.cards: list[Card] = []
+        self.seen: dict[str, int] = {}
+        self.clozed: set[str] = set()
+        self.base_tags = _base_tags(note, style)
+
+    def add(
+        self,
+        kind: CardKind,
+        path: tuple[str, ...],
+        trail: str,
+        item: str,
+        line: int,
+        question: str,
+        answer: tuple[Line, ...],
+        pattern: str,
+    ) -> None:
+        if kind not in self.style.kinds:
+            return
+        note = self.note
+        key = card_key(note.key, path, kind.value, item)
+        # Two items with one label in one section ("Calculation:" twice) must still be two
+        # cards: the second and later take their place in the section as a suffix.
+        self.seen[key] = self.seen.get(key, 0) + 1
+        if self.seen[key] > 1:
+            key = card_key(note.key, path, kind.value, f"{item}~{self.seen[key]}")
+        cited = tuple(dict.fromkeys(m for ln in answer for m in ln.moments))
+        tags = self.base_tags + ((f"notedeck::{pattern}",) if pattern else ())
+        self.cards.append(
+            Card(
+                key=key,
+                kind=kind,
+                note_key=note.key,
+                note_path=note.path,
+                note_title=note.title,
+                section=trail,
+                line=line,
+                question=question,
+                answer=answer,
+                deck=note.deck,
+                tags=tags,
+                video_id=note.video_id,
+                moments=cited,
+                pattern=pattern,
+            )
+        )
+
+    def moments_of(self, point: Point) -> tuple[Moment, ...]:
+        found = (self.moments[i] for i in point.clocks if i < len(self.moments))
+        return tuple(dict.fromkeys(m for m in found if m is not None))
+
+    def lines_of(self, points: Sequence[Point]) -> list[Line]:
+        fillers = self.style.fillers
+        return [Line(_condense(p.html, fillers), self.moments_of(p)) for p in points]
+
+    def clozes(self, path: tuple[str, ...], trail: str, points: Sequence[Point]) -> None:
+        """Up to `cloze_per_section` cloze cards, one key term hidden in a short sentence."""
+        made = 0
+        for p in points:
+            if made >= self.style.cloze_per_section:
+                return
+            words = len(p.text.split())
+            if words > _MAX_CLOZE_WORDS or words < 5:
+                continue
+            for term in p.terms:
+                k = term.text.casefold()
+                too_big = len(term.text.split()) * 2 > words
+                if k in self.clozed or too_big or not _worth_hiding(term.text):
+                    continue
+                text = _cloze(p.html, term.html)
+                if text is None:
+                    continue
+                self.clozed.add(k)
+                made += 1
+                self.add(
+                    CardKind.CLOZE,
+                    path or ("_overview",),
+                    trail,
+                    item_slug(term.text),
+                    p.line,
+                    _condense(text, self.style.fillers),
+                    (Line("", self.moments_of(p)),),
+                    "cloze",
+                )
+                break
 
 
 def _with_labels(lines: list[Line], prose: Sequence[Point], labels: list[str]) -> list[Line]:
@@ -215,59 +260,6 @@ _TAG = re.compile(r"<[^>]*>")
 _MAX_CLOZE_WORDS = 45
 
 
-def _clozes(
-    note: Note,
-    path: tuple[str, ...],
-    trail: str,
-    points: Sequence[Point],
-    moments: Sequence[Moment | None],
-    style: Style,
-    clozed: set[str],
-    make: _Make,
-) -> None:
-    made = 0
-    for p in points:
-        if made >= style.cloze_per_section:
-            return
-        words = len(p.text.split())
-        if words > _MAX_CLOZE_WORDS or words < 5:
-            continue
-        for term in p.terms:
-            k = term.text.casefold()
-            if k in clozed or len(term.text.split()) * 2 > words or not _worth_hiding(term.text):
-                continue
-            text = _cloze(p.html, term.html)
-            if text is None:
-                continue
-            clozed.add(k)
-            made += 1
-            make(
-                CardKind.CLOZE,
-                path or ("_overview",),
-                trail,
-                item_slug(term.text),
-                p.line,
-                _condense(text, style.fillers),
-                (Line("", _moments(p, moments)),),
-                "cloze",
-            )
-            break
-
-
-class _Make(Protocol):  # the signature of derive_cards' inner `make`, for the type checker
-    def __call__(
-        self,
-        kind: CardKind,
-        path: tuple[str, ...],
-        trail: str,
-        item: str,
-        line: int,
-        question: str,
-        answer: tuple[Line, ...],
-        pattern: str,
-    ) -> None: ...
-
-
 def _worth_hiding(term: str) -> bool:
     """A single short everyday word ("growth", "mean") makes a guessing game, not a card."""
     if len(term.split()) > 1 or not term.islower():
@@ -282,11 +274,6 @@ def _cloze(sentence: str, term_html: str) -> str | None:
             hidden = "{{c1::" + term_html.replace("}}", "} }") + "}}"
             return sentence[:at] + hidden + sentence[at + len(wrapped) :]
     return None
-
-
-def _moments(point: Point, moments: Sequence[Moment | None]) -> tuple[Moment, ...]:
-    found = (moments[i] for i in point.clocks if i < len(moments))
-    return tuple(dict.fromkeys(m for m in found if m is not None))
 
 
 def _condense(fragment: str, fillers: Sequence[str]) -> str:
