@@ -121,10 +121,10 @@ def test_a_crash_on_one_note_is_that_notes_error(
 
     real = build_module.read_note
 
-    def flaky(path: Path, root: Path):  # type: ignore[no-untyped-def]
+    def flaky(path: Path, root: Path, data: bytes | None = None):  # type: ignore[no-untyped-def]
         if path.name.startswith("default_mode"):
             raise IndexError("simulated bug")
-        return real(path, root)
+        return real(path, root, data)
 
     monkeypatch.setattr(build_module, "read_note", flaky)
     report = run_build(vault, tmp_path / "out")

@@ -287,15 +287,15 @@ def read_one(root: Path, path: Path) -> tuple[str, int, int, str, Note | None, D
     rel = path.relative_to(root).as_posix()
     try:
         st = path.stat()
-        data = path.read_bytes()
+        data: bytes | None = path.read_bytes()
+        mtime_ns, size = st.st_mtime_ns, st.st_size
     except OSError:
-        st, data = None, b""
-    sha = hashlib.sha256(data).hexdigest()
+        data, mtime_ns, size = None, 0, 0  # read_note says why, with the note's path
+    sha = hashlib.sha256(data or b"").hexdigest()
     try:
-        note = read_note(path, root)
+        return rel, mtime_ns, size, sha, read_note(path, root, data), None
     except NoteError as exc:
         error = Diagnostic(Level.ERROR, exc.code, exc.path, exc.line, exc.message)
-        return rel, st.st_mtime_ns if st else 0, st.st_size if st else 0, sha, None, error
     except Exception as exc:  # a notedeck bug on one note must not stop the whole vault
         error = Diagnostic(
             Level.ERROR,
@@ -305,8 +305,7 @@ def read_one(root: Path, path: Path) -> tuple[str, int, int, str, Note | None, D
             f"notedeck could not read this note ({type(exc).__name__}: {exc}); "
             "please report it with the note attached.",
         )
-        return rel, st.st_mtime_ns if st else 0, st.st_size if st else 0, sha, None, error
-    return rel, st.st_mtime_ns if st else 0, st.st_size if st else 0, sha, note, None
+    return rel, mtime_ns, size, sha, None, error
 
 
 # The templates and card style of this process, by (configuration, templates digest):
@@ -370,16 +369,15 @@ def discover(root: Path) -> list[Path]:
 
 
 def read_notes(paths: Sequence[Path], root: Path) -> tuple[list[Note], list[Diagnostic]]:
+    """Every note that can be read, and the problems of all of them (no cache)."""
     notes: list[Note] = []
     diagnostics: list[Diagnostic] = []
-    for path in paths:
-        try:
-            note = read_note(path, root)
-        except NoteError as exc:
-            diagnostics.append(Diagnostic(Level.ERROR, exc.code, exc.path, exc.line, exc.message))
-            continue
-        notes.append(note)
-        diagnostics.extend(note.diagnostics)
+    for _rel, _mtime, _size, _sha, note, error in map(partial(read_one, root), paths):
+        if note is not None:
+            notes.append(note)
+            diagnostics.extend(note.diagnostics)
+        if error is not None:
+            diagnostics.append(error)
     return notes, diagnostics
 
 
@@ -429,8 +427,6 @@ def deck_name(card: Card, config: Config) -> str:
 
 def build_time() -> int:
     """Seconds since the epoch for new mod times: SOURCE_DATE_EPOCH when set (CI)."""
-    import time
-
     env = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
     if env.isdigit():
         return min(int(env), int(time.time()))

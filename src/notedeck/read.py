@@ -102,15 +102,21 @@ class _Open:
         )
 
 
-def read_note(path: Path, root: Path) -> Note:
-    """Read the note at `path` (inside `root`); raise NoteError if it cannot be read."""
+def read_note(path: Path, root: Path, data: bytes | None = None) -> Note:
+    """Read the note at `path` (inside `root`), from `data` when the caller has its bytes
+    already; raise NoteError if it cannot be read."""
     rel = path.relative_to(root).as_posix()
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise NoteError(
-            rel, 1, "note.unreadable", f"cannot read the file ({exc.strerror})."
-        ) from exc
+    if data is None:
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise NoteError(
+                rel,
+                1,
+                "note.unreadable",
+                f"cannot read the file ({exc.strerror}); check that it exists and that "
+                "you may read it.",
+            ) from exc
     if b"\x00" in data[:8192]:
         raise NoteError(
             rel,
