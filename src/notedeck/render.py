@@ -178,14 +178,18 @@ def render_card(card: Card, deck: str, templates: Templates, vault: str) -> Rend
         }
         ctx_html = context_template.render(context)
         source_html = source_template.render(context)
-        answer_html = answer_template.render(context, lines=card.answer)
+        cloze = card.kind is CardKind.CLOZE  # a cloze card has no answer field
+        answer_html = "" if cloze else answer_template.render(context, lines=card.answer)
     except jinja2.TemplateError as exc:
         line = getattr(exc, "lineno", None) or 1
         name = getattr(exc, "name", None) or "card template"
-        raise TemplateError(f"{name}:{line}: {exc}") from exc
+        raise TemplateError(
+            f"{name}:{line}: {exc}; fix this template in your templates folder, or delete "
+            "it to use notedeck's own."
+        ) from exc
     key = html.escape(card.key)
     fields: tuple[str, ...]
-    if card.kind is CardKind.CLOZE:
+    if cloze:
         fields = (
             sanitise(card.question),
             sanitise(ctx_html),
@@ -208,6 +212,4 @@ def render_card(card: Card, deck: str, templates: Templates, vault: str) -> Rend
         )
     tags = tuple(sorted({t.replace(" ", "_") for t in card.tags if t}))
     digest = hashlib.sha256("\x1f".join((*fields, " ".join(tags), deck)).encode()).hexdigest()
-    return RenderedCard(
-        card.key, guid_for(card.key), card.kind is CardKind.CLOZE, fields, tags, deck, digest[:16]
-    )
+    return RenderedCard(card.key, guid_for(card.key), cloze, fields, tags, deck, digest[:16])
