@@ -17,7 +17,13 @@ from notedeck.derive import Style, derive_cards
 from notedeck.errors import NoteError
 from notedeck.lock import Update, load_lock, plan_update, removal_search, save_lock
 from notedeck.model import Card, Diagnostic, Level, Moment, Note
-from notedeck.package import media_names, notetype_shapes, package_bytes, write_atomically
+from notedeck.package import (
+    NotetypeShape,
+    media_names,
+    notetype_shapes,
+    package_bytes,
+    write_atomically,
+)
 from notedeck.parallel import map_in_order
 from notedeck.questions import QuestionPattern, load_patterns
 from notedeck.read import read_note
@@ -83,7 +89,8 @@ def build(
     rendered = [card for r in kept_records for card in r.rendered]
     media = {name: Path(source) for note in notes for name, source in note.media}
     unread = {p.relative_to(config.notes_dir).as_posix() for p in paths} - {n.path for n in notes}
-    update = compare_with_lock(cards, rendered, templates, config, unread, diagnostics)
+    shapes = notetype_shapes(templates)
+    update = compare_with_lock(cards, rendered, shapes, config, unread, diagnostics)
     decks = write_decks(
         update.cards,
         templates,
@@ -99,7 +106,7 @@ def build(
     removed = tuple(
         {"guid": c.guid, "key": c.key, "path": c.path, "title": c.title} for c in update.removed
     )
-    search = removal_search(update.removed, notetype_shapes(templates))
+    search = removal_search(update.removed, shapes)
     return BuildReport(
         notes=len(notes),
         cards=tuple(cards),
@@ -144,7 +151,7 @@ def _unique_note_keys(
 def compare_with_lock(
     cards: Sequence[Card],
     rendered: Sequence[RenderedCard],
-    templates: Templates,
+    shapes: tuple[NotetypeShape, ...],
     config: Config,
     unread: set[str],
     diagnostics: list[Diagnostic],
@@ -155,7 +162,7 @@ def compare_with_lock(
     update = plan_update(
         cards,
         rendered,
-        notetype_shapes(templates),
+        shapes,
         lock,
         build_time(),
         unread=unread,

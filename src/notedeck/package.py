@@ -24,29 +24,22 @@ if TYPE_CHECKING:
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 
 
-def qa_model(templates: Templates) -> genanki.Model:
+def notetype(templates: Templates, *, cloze: bool) -> genanki.Model:
+    """One of notedeck's two notetypes; ids, names, fields and card types never change."""
     import genanki  # slow to import: only when a package is built
 
-    return genanki.Model(
-        QA_MODEL_ID,
-        "notedeck Q&A",
-        fields=[{"name": f} for f in QA_FIELDS],
-        templates=[{"name": "Card 1", "qfmt": templates.qa_front, "afmt": templates.qa_back}],
-        css=templates.css,
-        sort_field_index=0,
+    front, back = (
+        (templates.cloze_front, templates.cloze_back)
+        if cloze
+        else (templates.qa_front, templates.qa_back)
     )
-
-
-def cloze_model(templates: Templates) -> genanki.Model:
-    import genanki
-
     return genanki.Model(
-        CLOZE_MODEL_ID,
-        "notedeck Cloze",
-        fields=[{"name": f} for f in CLOZE_FIELDS],
-        templates=[{"name": "Cloze", "qfmt": templates.cloze_front, "afmt": templates.cloze_back}],
+        CLOZE_MODEL_ID if cloze else QA_MODEL_ID,
+        "notedeck Cloze" if cloze else "notedeck Q&A",
+        fields=[{"name": f} for f in (CLOZE_FIELDS if cloze else QA_FIELDS)],
+        templates=[{"name": "Cloze" if cloze else "Card 1", "qfmt": front, "afmt": back}],
         css=templates.css,
-        model_type=genanki.Model.CLOZE,
+        model_type=genanki.Model.CLOZE if cloze else genanki.Model.FRONT_BACK,
         sort_field_index=0,
     )
 
@@ -63,7 +56,7 @@ class NotetypeShape:
 
 def notetype_shapes(templates: Templates) -> tuple[NotetypeShape, ...]:
     shapes = []
-    for model in (qa_model(templates), cloze_model(templates)):
+    for model in (notetype(templates, cloze=False), notetype(templates, cloze=True)):
         schema = [
             model.model_id,
             model.model_type,
@@ -97,7 +90,7 @@ def package_bytes(
         model_mods, default_mod = dict(model_mod), max(model_mod.values(), default=0)
     else:
         model_mods, default_mod = {}, model_mod
-    models = {False: qa_model(templates), True: cloze_model(templates)}
+    models = {cloze: notetype(templates, cloze=cloze) for cloze in (False, True)}
     decks: dict[str, genanki.Deck] = {}
     for card in sorted(cards, key=lambda c: (c.deck, c.key)):
         deck = decks.get(card.deck)
