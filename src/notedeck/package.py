@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import html
+import io
 import itertools
 import json
 import os
@@ -145,8 +146,6 @@ def media_names(cards: Sequence[RenderedCard]) -> set[str]:
 
 
 def _zip(entries: Mapping[str, bytes]) -> bytes:
-    import io
-
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as archive:
         for name in entries:
