@@ -1,14 +1,16 @@
 """The build cache: what each unchanged note gave last time, so a rebuild redoes only edits.
 
-One pickle file per top-level folder of the notes, each stamped with a key made of
-everything else that shapes the output (notedeck's version, the configuration, the
-templates). A file that is missing, corrupt, of another format or another key is an
-empty cache: the notes it held are simply built again.
+Records live in 256 pickle files chosen by a digest of each note's path, so an edit
+rewrites one small file; each is stamped with a key made of everything else that shapes
+the output (notedeck's version and code, the configuration, the templates). A file that
+is missing, corrupt, of another format or another key is an empty cache: the notes it
+held are simply built again.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import os
 import pickle
@@ -59,7 +61,13 @@ def build_key(config: Config, templates: Templates) -> str:
     """A digest of everything besides the notes that changes what a build writes."""
     from notedeck import __version__
 
-    parts: list[str] = [__version__, str(FORMAT), f"{sys.version_info[:2]}", templates.digest]
+    parts: list[str] = [
+        __version__,
+        _code_digest(),
+        str(FORMAT),
+        f"{sys.version_info[:2]}",
+        templates.digest,
+    ]
     for f in dataclasses.fields(config):
         if f.name in _SAME_OUTPUT:
             continue
@@ -73,6 +81,16 @@ def build_key(config: Config, templates: Templates) -> str:
         except OSError:
             parts.append("questions-unreadable")
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()
+
+
+@functools.cache
+def _code_digest() -> str:
+    """A digest of notedeck's own modules: a changed notedeck (even one whose version was
+    not bumped, as in development) never serves cards an older one made."""
+    digest = hashlib.sha256()
+    for module in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(module.name.encode() + b"\0" + module.read_bytes())
+    return digest.hexdigest()
 
 
 SHARDS = 256
