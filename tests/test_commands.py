@@ -247,3 +247,17 @@ def test_watch_with_broken_settings_exits_2(project: Path) -> None:
     result = run("watch", "--max-rebuilds", "0")
     assert result.exit_code == 2
     assert "notedeck.toml:1: 'jobs' must be a whole number" in result.stderr
+
+
+def test_a_broken_question_pattern_table_exits_2_naming_its_line(project: Path) -> None:
+    own = project / "templates"
+    own.mkdir()
+    (own / "questions.toml").write_text(
+        '[[pattern]]\nname = "x"\nregex = "(unclosed"\nquestion = "Q?"\ntopic = "t"\n',
+        encoding="utf-8",
+    )
+    (project / "notedeck.toml").write_text('templates = "templates"\n', encoding="utf-8")
+    for command in ("check", "build"):
+        result = run(command)
+        assert result.exit_code == 2, result.output
+        assert "questions.toml:1: bad regex" in result.stderr

@@ -9,6 +9,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from notedeck.errors import TemplateError
+
 
 @dataclass(frozen=True, slots=True)
 class QuestionPattern:
@@ -26,7 +28,7 @@ class Question:
     topic: str
 
 
-class PatternError(Exception):
+class PatternError(TemplateError):
     """The pattern table cannot be used; the message names path:line and the fix."""
 
 
