@@ -301,7 +301,9 @@ def load_config(
     if file is not None:
         file = file.resolve()
         if not file.is_file():
-            raise ConfigError(str(file), 1, "no such configuration file.")
+            raise ConfigError(
+                str(file), 1, "no such configuration file; check the path given to --config."
+            )
         found = (file, "tool.notedeck" if file.name == "pyproject.toml" else "")
     else:
         found = find_config(start)
