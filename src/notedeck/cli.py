@@ -142,14 +142,18 @@ def failed(diagnostics: Sequence[Diagnostic], strict: bool) -> bool:
     return Level.ERROR in levels or (strict and Level.WARNING in levels)
 
 
-@main.command("build")
-@click.argument("notes_dir", required=False, type=click.Path(path_type=Path))
-@click.option(
+# Where the packages go: the same option for every command that writes them.
+decks_out_option = click.option(
     "--out",
     "out_dir",
     type=click.Path(path_type=Path),
     help="Where the .apkg files go (default: decks/).",
 )
+
+
+@main.command("build")
+@click.argument("notes_dir", required=False, type=click.Path(path_type=Path))
+@decks_out_option
 @click.option(
     "--json", "as_json", is_flag=True, help="Print one JSON object instead of the summary."
 )
@@ -444,12 +448,7 @@ def preview_command(notes_dir: Path | None, out_dir: Path, config_file: Path | N
 
 @main.command("watch")
 @click.argument("notes_dir", required=False, type=click.Path(path_type=Path))
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(path_type=Path),
-    help="Where the .apkg files go (default: decks/).",
-)
+@decks_out_option
 @click.option(
     "--debounce",
     default=300,
