@@ -215,19 +215,16 @@ def clean_inline(fragment: str) -> str:
 
 
 # A run of timestamps with the punctuation that joins them: it leaves the text whole.
-_CLOCK_RUN = re.compile(
-    f"[\\s(\\[]*{CLOCK_OPEN}\\d+{CLOCK_CLOSE}(?:[\\s,;]*{CLOCK_OPEN}\\d+{CLOCK_CLOSE})*[\\s)\\]]*"
-)
 _CLOCK_CORE = re.compile(
     f"{CLOCK_OPEN}\\d+{CLOCK_CLOSE}(?:[\\s,;]*{CLOCK_OPEN}\\d+{CLOCK_CLOSE})*[\\s)\\]]*"
 )
 
 
 def _drop_clock_runs(fragment: str) -> str:
-    """`_CLOCK_RUN.sub(" ", fragment)` in linear time.
+    """Each run of timestamps, with the blanks and brackets before it, as one space.
 
-    The regex retries its leading class at every position of a long run of spaces
-    (quadratic: one wide table took seconds); here each run is walked back once instead.
+    A regex with a leading `[\\s(\\[]*` retries it at every position of a long run of
+    spaces (quadratic: one wide table took seconds); each run is walked back once instead.
     """
     if CLOCK_OPEN not in fragment:
         return fragment
