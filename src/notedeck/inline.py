@@ -124,8 +124,8 @@ def prepare(body: str, first_line: int) -> Prepared:
 
     def image(target: str, alt: str, pos: int) -> str:
         # A timestamp written inside an embed's text names no moment of the image.
-        alt = PLACEHOLDERS.sub("", re.sub(r"\ue000\d+\ue001", "", alt))
-        target = PLACEHOLDERS.sub("", re.sub(r"\ue000\d+\ue001", "", target))
+        alt = PLACEHOLDERS.sub("", _CLOCK_REF.sub("", alt))
+        target = PLACEHOLDERS.sub("", _CLOCK_REF.sub("", target))
         media.append(MediaRef(target.strip(), alt.strip(), line_of(pos)))
         return f"{MEDIA_OPEN}{len(media) - 1}{MEDIA_CLOSE}"
 
