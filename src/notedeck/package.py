@@ -23,6 +23,9 @@ if TYPE_CHECKING:
     import genanki
 
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+# Deflate level 1: 2.5x faster than the default 6 on a deck's database, for files
+# about a fifth larger (measured on the largest deck of the 18k-note corpus).
+_LEVEL = 1
 
 
 def notetype(templates: Templates, *, cloze: bool) -> genanki.Model:
@@ -85,44 +88,22 @@ def package_bytes(
 
     `media` maps Anki media file names (as the cards' `<img src>` use them) to their bytes.
     """
-    import genanki
-
     if isinstance(model_mod, Mapping):
         model_mods, default_mod = dict(model_mod), max(model_mod.values(), default=0)
     else:
         model_mods, default_mod = {}, model_mod
-    models = {cloze: notetype(templates, cloze=cloze) for cloze in (False, True)}
-    decks: dict[str, genanki.Deck] = {}
-    for card in sorted(cards, key=lambda c: (c.deck, c.key)):
-        deck = decks.get(card.deck)
-        if deck is None:
-            deck = decks[card.deck] = genanki.Deck(deck_id(card.deck), card.deck)
-        note = genanki.Note(
-            model=models[card.cloze], fields=list(card.fields), tags=list(card.tags), guid=card.guid
-        )
-        deck.add_note(note)
-    package = genanki.Package([decks[name] for name in sorted(decks)])
-    newest = max([default_mod, *note_mods.values()])
+    ordered = sorted(cards, key=lambda c: (c.deck, c.key))
+    newest = max([default_mod, *(note_mods.get(c.guid, default_mod) for c in ordered)])
     conn = sqlite3.connect(":memory:")
     try:
-        cursor = conn.cursor()
+        decks = sorted({c.deck for c in ordered})
+        _write_skeleton(conn, templates, decks, model_mods, default_mod, newest)
         # Ids only need to be unique within the package; tying them to the newest mod keeps
         # them stable from one build to the next while nothing changes.
-        package.write_to_db(cursor, default_mod, itertools.count(newest * 1000))
-        # Without an index each UPDATE below scans every note: quadratic in the deck size.
-        cursor.execute("CREATE INDEX nd_guid ON notes (guid)")
-        cursor.executemany(
-            "UPDATE notes SET mod = ? WHERE guid = ?",
-            [(note_mods.get(card.guid, default_mod), card.guid) for card in cards],
-        )
-        cursor.execute("UPDATE cards SET mod = (SELECT mod FROM notes WHERE notes.id = cards.nid)")
-        cursor.execute("DROP INDEX nd_guid")
-        (models_json,) = cursor.execute("SELECT models FROM col").fetchone()
-        stored = json.loads(models_json)
-        for model in stored.values():
-            model["mod"] = model_mods.get(int(model["id"]), default_mod)
-        cursor.execute(
-            "UPDATE col SET models = ?, mod = ?", (json.dumps(stored, sort_keys=True), newest)
+        notes, card_rows = _rows(ordered, note_mods, default_mod, newest * 1000)
+        conn.executemany("INSERT INTO notes VALUES(?,?,?,?,-1,?,?,?,0,0,'')", notes)
+        conn.executemany(
+            "INSERT INTO cards VALUES(?,?,?,?,?,-1,0,0,0,0,0,0,0,0,0,0,0,'')", card_rows
         )
         conn.commit()
         database = conn.serialize()
@@ -137,6 +118,67 @@ def package_bytes(
     return _zip(entries)
 
 
+_CLOZE_NUMBER = re.compile(r"{{c(\d+)::.+?}}", re.DOTALL)
+
+
+def _rows(
+    cards: Sequence[RenderedCard], note_mods: Mapping[str, int], default_mod: int, first_id: int
+) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
+    """The notes and cards table rows of `cards`, with ids counted up from `first_id`.
+
+    A Q&A note has one card; a cloze note one per cloze number its text uses (what
+    Anki itself would generate)."""
+    notes: list[tuple[object, ...]] = []
+    rows: list[tuple[object, ...]] = []
+    next_id = first_id
+    decks: dict[str, int] = {}
+    for card in cards:
+        mod = note_mods.get(card.guid, default_mod)
+        note_id = next_id
+        next_id += 1
+        tags = f" {' '.join(card.tags)} "
+        mid = CLOZE_MODEL_ID if card.cloze else QA_MODEL_ID
+        notes.append((note_id, card.guid, mid, mod, tags, "\x1f".join(card.fields), card.fields[0]))
+        did = decks.get(card.deck)
+        if did is None:
+            did = decks[card.deck] = deck_id(card.deck)
+        if card.cloze:
+            ords = sorted({int(n) - 1 for n in _CLOZE_NUMBER.findall(card.fields[0]) if int(n)})
+        else:
+            ords = [0] if card.fields[0] else []
+        for ord_ in ords:
+            rows.append((next_id, note_id, did, ord_, mod))
+            next_id += 1
+    return notes, rows
+
+
+def _write_skeleton(
+    conn: sqlite3.Connection,
+    templates: Templates,
+    decks: Sequence[str],
+    model_mods: Mapping[int, int],
+    default_mod: int,
+    newest: int,
+) -> None:
+    """The tables, and the collection row with the decks and both notetypes."""
+    import genanki  # slow to import: only when a package is built
+
+    models = [notetype(templates, cloze=False), notetype(templates, cloze=True)]
+    package = genanki.Package([genanki.Deck(deck_id(name), name) for name in decks])
+    for deck in package.decks:
+        for model in models:
+            deck.add_model(model)
+    cursor = conn.cursor()
+    package.write_to_db(cursor, default_mod, itertools.count())
+    (models_json,) = cursor.execute("SELECT models FROM col").fetchone()
+    stored = json.loads(models_json)
+    for model_json in stored.values():
+        model_json["mod"] = model_mods.get(int(model_json["id"]), default_mod)
+    cursor.execute(
+        "UPDATE col SET models = ?, mod = ?", (json.dumps(stored, sort_keys=True), newest)
+    )
+
+
 _IMG_SRC = re.compile(r'<img\b[^>]*?\ssrc="([^"]+)"')
 
 
@@ -147,7 +189,7 @@ def media_names(cards: Sequence[RenderedCard]) -> set[str]:
 
 def _zip(entries: Mapping[str, bytes]) -> bytes:
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as archive:
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=_LEVEL) as archive:
         for name in entries:
             info = zipfile.ZipInfo(name, date_time=_ZIP_TIME)
             info.compress_type = zipfile.ZIP_DEFLATED
