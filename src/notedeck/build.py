@@ -2,33 +2,49 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import time
-from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 
 from notedeck import cache
 from notedeck.config import Config
-from notedeck.derive import Style, derive_cards
-from notedeck.errors import NoteError
-from notedeck.lock import Update, load_lock, plan_update, removal_search, save_lock
-from notedeck.model import Card, Diagnostic, Level, Moment, Note
-from notedeck.package import (
-    NotetypeShape,
-    media_names,
-    notetype_shapes,
-    package_bytes,
-    write_atomically,
+from notedeck.lock import (
+    CardChange,
+    CardStamp,
+    LockedCard,
+    LockFile,
+    NotePlan,
+    Planner,
+    load_lock,
+    lock_bytes,
+    plan_notetypes,
+    removal_search,
+    save_lock,
 )
-from notedeck.parallel import map_in_order
-from notedeck.questions import QuestionPattern, load_patterns
-from notedeck.read import read_note
-from notedeck.render import RenderedCard, Templates, load_templates, render_card
-from notedeck.timestamps import resolve
+from notedeck.model import Card, Diagnostic, Level, Moment, Note
+from notedeck.package import NotetypeShape, notetype_shapes
+from notedeck.parallel import Workers
+from notedeck.questions import load_patterns
+from notedeck.render import RenderedCard, load_templates
+from notedeck.work import (
+    Context,
+    NoteResult,
+    PackageJob,
+    ShardJob,
+    build_shard,
+    card_style,
+    deck_name,
+    read_one,
+    remember_tools,
+    resolve_note,
+    write_package,
+)
+
+__all__ = ["BuildReport", "DeckFile", "build", "card_style", "deck_name", "discover"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,15 +61,18 @@ class BuildReport:
     """What a build read, made and wrote, and every problem it met."""
 
     notes: int
-    cards: tuple[Card, ...]
-    rendered: tuple[RenderedCard, ...]
+    card_count: int
+    kinds: dict[str, int]
     decks: tuple[DeckFile, ...]
     diagnostics: tuple[Diagnostic, ...]
-    added: tuple[RenderedCard, ...] = ()
-    changed: tuple[RenderedCard, ...] = ()
-    renamed: tuple[tuple[str, RenderedCard], ...] = ()  # (old key, card)
+    added: tuple[CardChange, ...] = ()
+    changed: tuple[CardChange, ...] = ()
+    renamed: tuple[tuple[str, CardChange], ...] = ()  # (old key, card)
     removed: tuple[dict[str, str], ...] = ()
     extra: dict[str, object] = field(default_factory=dict)
+    # Every card, when the build was asked to collect them (tests, `cards`, `preview`).
+    cards: tuple[Card, ...] = ()
+    rendered: tuple[RenderedCard, ...] = ()
 
     @property
     def errors(self) -> int:
@@ -65,72 +84,257 @@ class BuildReport:
 
 
 def build(
-    config: Config, *, dry_run: bool = False, on_progress: Callable[[int, int], None] | None = None
+    config: Config,
+    *,
+    dry_run: bool = False,
+    collect: bool = True,
+    on_progress: Callable[[int, int], None] | None = None,
 ) -> BuildReport:
     """Build every deck of the notes folder; one bad note never stops the others.
 
     Notes unchanged since the last build (same bytes, same settings and templates) are
-    taken from the cache; `on_progress(done, total)` follows the notes being worked on.
+    taken from the cache, and only the packages whose cards changed are written again.
+    `collect` puts every card in the report; `on_progress(done, total)` follows the notes.
     """
     templates = load_templates(config.templates_dir)
     patterns = load_patterns(config.questions_file or templates.questions)
-    style = card_style(config, templates, patterns)
     key = cache.build_key(config, templates)
-    paths = discover(config.notes_dir)
-    old = cache.load(config, key)
-    records = refresh(paths, config, old, templates, style, on_progress)
-    if not dry_run:  # a dry run (and `check`) writes nothing, not even the cache
-        cache.save(config, key, records, changed_shards(old, records))
-    diagnostics = [d for r in records.values() for d in read_diagnostics(r)]
-    diagnostics += [d for r in records.values() for d in r.time_diagnostics]
-    kept_records = _unique_note_keys(records, diagnostics)
-    notes = [r.note for r in kept_records if r.note is not None]
-    cards = [card for r in kept_records for card in r.cards]
-    rendered = [card for r in kept_records for card in r.rendered]
-    media = {name: Path(source) for note in notes for name, source in note.media}
-    unread = {p.relative_to(config.notes_dir).as_posix() for p in paths} - {n.path for n in notes}
+    context = Context(config, key, templates.digest)
+    remember_tools(context, templates, card_style(config, templates, patterns))
     shapes = notetype_shapes(templates)
-    update = compare_with_lock(cards, rendered, shapes, config, unread, diagnostics)
-    decks = write_decks(
-        update.cards,
-        templates,
-        config,
-        dry_run=dry_run,
-        update=update,
-        media=media,
-        cache_key=key,
-    )
+    paths = discover(config.notes_dir)
+    had_packages = config.out_dir.is_dir() and any(config.out_dir.glob("*.apkg"))
+    lock, diagnostics = load_lock(config.lock_file, had_packages=had_packages)
+    index = cache.load_index(config, key)
+    if index.lock_signature != cache.file_signature(config.lock_file):
+        index = cache.Index()  # a lock this cache did not write: trust nothing it says
+    old = index.records
+
+    with Workers(config.jobs) as workers:
+        stale, records = unchanged_records(paths, config.notes_dir, old)
+        made = refresh(stale, records, old, context, workers, dry_run, collect, on_progress)
+        excluded = duplicate_notes(records, diagnostics)
+        for rel in excluded.symmetric_difference(r for r in old if old[r].excluded):
+            if rel in records:
+                records[rel] = replace(records[rel], excluded=rel in excluded)
+        plan = plan_cards(records, old, made, lock, excluded, shapes, context)
+        decks = write_decks(plan, records, old, index, context, workers, dry_run)
+    diagnostics += [d for r in records.values() for d in read_diagnostics(r)]
+    diagnostics += [d for r in records.values() for d in r.time_diagnostics]
+    diagnostics += plan.diagnostics
     if not dry_run:  # only once every package is written: a crash leaves the old lock
-        save_lock(config.lock_file, update.lock)
-    kept = tuple(d for d in diagnostics if d.code not in config.silence)
-    removed = tuple(
-        {"guid": c.guid, "key": c.key, "path": c.path, "title": c.title} for c in update.removed
-    )
-    search = removal_search(update.removed, shapes)
+        if plan.lock_data != lock.data or not config.lock_file.is_file():
+            save_lock(config.lock_file, plan.lock_data)
+        index.records = records
+        index.lock_signature = cache.file_signature(config.lock_file)
+        cache.save_index(config, key, index)
+    kept = [r for r in records.values() if r.note is not None and r.rel not in excluded]
+    cards, rendered = collect_cards(kept, made, plan, config, key) if collect else ((), ())
+    kinds: Counter[str] = Counter()
+    for r in kept:
+        kinds.update(dict(r.kinds))
     return BuildReport(
-        notes=len(notes),
-        cards=tuple(cards),
-        rendered=update.cards,
+        notes=len(kept),
+        card_count=sum(kinds.values()),
+        kinds=dict(sorted(kinds.items())),
         decks=decks,
-        diagnostics=kept,
-        added=update.added,
-        changed=update.changed,
-        renamed=update.renamed,
-        removed=removed,
-        extra={"removed_search": search},
+        diagnostics=tuple(d for d in diagnostics if d.code not in config.silence),
+        added=tuple(plan.planner.added),
+        changed=tuple(plan.planner.changed),
+        renamed=tuple(plan.planner.renamed),
+        removed=tuple({"guid": c.guid, "key": c.key, "path": c.path} for c in plan.removed),
+        extra={"removed_search": removal_search(plan.removed, shapes)},
+        cards=cards,
+        rendered=rendered,
     )
 
 
-def _unique_note_keys(
+# ---------------------------------------------------------------------------- notes
+
+
+_RACY_NS = 2_000_000_000
+
+
+def unchanged_records(
+    paths: Sequence[Path], root: Path, old: Mapping[str, cache.NoteRecord]
+) -> tuple[list[str], dict[str, cache.NoteRecord]]:
+    """The notes to build again, and the records of all others (in discovery order).
+
+    A note whose size and mtime are as recorded is unchanged; one whose stat changed but
+    whose bytes did not (a checkout, a touch) keeps its record under its new stat."""
+    stale: list[str] = []
+    records: dict[str, cache.NoteRecord] = {}
+    now_ns = time.time_ns()
+    for path in paths:
+        rel = path.relative_to(root).as_posix()
+        record = old.get(rel)
+        try:
+            st = path.stat()
+        except OSError:
+            stale.append(rel)
+            continue
+        if record is not None and (record.mtime_ns, record.size) == (st.st_mtime_ns, st.st_size):
+            records[rel] = record
+            continue
+        if record is not None and record.size == st.st_size and record.error is None:
+            _rel, mtime_ns, size, sha = _signature(root, path)
+            if sha == record.sha:
+                # A file read within a moment of its last change may change again with
+                # the same size inside the file system's timestamp granularity: don't
+                # vouch for it by its stat next time (git's "racily clean" rule).
+                racy = now_ns - mtime_ns < _RACY_NS
+                records[rel] = replace(record, mtime_ns=0 if racy else mtime_ns, size=size)
+                continue
+        stale.append(rel)
+    return stale, records
+
+
+def _signature(root: Path, path: Path) -> tuple[str, int, int, str]:
+    import hashlib
+
+    rel = path.relative_to(root).as_posix()
+    try:
+        st = path.stat()
+        data = path.read_bytes()
+    except OSError:
+        return rel, 0, 0, ""
+    return rel, st.st_mtime_ns, st.st_size, hashlib.sha256(data).hexdigest()
+
+
+@dataclass
+class Made:
+    """What this build made of the notes it built: lock stamps, and the cards if kept."""
+
+    stamps: dict[str, tuple[CardStamp, ...]] = field(default_factory=dict)
+    cards: dict[str, cache.NoteCards] = field(default_factory=dict)
+
+
+def refresh(
+    stale: Sequence[str],
+    records: dict[str, cache.NoteRecord],
+    old: Mapping[str, cache.NoteRecord],
+    context: Context,
+    workers: Workers,
+    dry_run: bool,
+    collect: bool,
+    on_progress: Callable[[int, int], None] | None,
+) -> Made:
+    """Build the stale notes (filling `records` in discovery order), then check every
+    note's timestamps against the other notes of its video and build again those whose
+    moments that changes (a sibling's clocks are evidence for garbled ones)."""
+    made = Made()
+    order = {rel: n for n, rel in enumerate(sorted({*records, *stale}))}
+    gone = [rel for rel in old if rel not in order]
+    total = [len(stale)]
+    done = [0]
+
+    def tick(results: list[NoteResult]) -> None:
+        done[0] += len(results)
+        if on_progress:
+            on_progress(done[0], total[0])
+
+    jobs = shard_jobs({rel: None for rel in stale}, gone, dry_run, collect)
+    for results in workers.map(partial(build_shard, context), jobs, tick):
+        for result in results:
+            _take(result, records, made)
+    ordered = {rel: records[rel] for rel in sorted(records, key=order.__getitem__)}
+    records.clear()
+    records.update(ordered)
+
+    again = check_moments(records, old, set(stale), context.config)
+    if again:
+        total[0] += len(again)
+        jobs = shard_jobs(again, [], dry_run, collect)
+        for results in workers.map(partial(build_shard, context), jobs, tick):
+            for result in results:
+                before = records[result.record.rel]
+                _take(result, records, made)
+                records[result.record.rel] = replace(
+                    records[result.record.rel],
+                    siblings=before.siblings,
+                    time_diagnostics=before.time_diagnostics,
+                )
+    return made
+
+
+def _take(result: NoteResult, records: dict[str, cache.NoteRecord], made: Made) -> None:
+    rel = result.record.rel
+    records[rel] = result.record
+    made.stamps[rel] = result.stamps
+    if result.cards is not None:
+        made.cards[rel] = result.cards
+
+
+def shard_jobs(
+    notes: Mapping[str, tuple[Moment | None, ...] | None],
+    gone: Iterable[str],
+    dry_run: bool,
+    collect: bool,
+) -> list[ShardJob]:
+    """One job per shard with notes to build or to drop, in a fixed order."""
+    by_shard: dict[str, list[str]] = defaultdict(list)
+    dropped: dict[str, list[str]] = defaultdict(list)
+    for rel in notes:
+        by_shard[cache.shard_of(rel)].append(rel)
+    for rel in gone:
+        dropped[cache.shard_of(rel)].append(rel)
+    return [
+        ShardJob(
+            shard,
+            tuple((rel, notes[rel]) for rel in sorted(by_shard.get(shard, ()))),
+            tuple(sorted(dropped.get(shard, ()))),
+            write=not dry_run,
+            collect=collect,
+        )
+        for shard in sorted(by_shard.keys() | dropped.keys())
+    ]
+
+
+def check_moments(
+    records: dict[str, cache.NoteRecord],
+    old: Mapping[str, cache.NoteRecord],
+    built: set[str],
+    config: Config,
+) -> dict[str, tuple[Moment | None, ...]]:
+    """Give every note whose video's evidence changed the moments its siblings imply;
+    return the notes whose cards were made with other moments (to build again)."""
+    by_video: dict[str, list[str]] = defaultdict(list)
+    for rel, r in records.items():
+        if r.note is not None and r.note.video_id:
+            by_video[r.note.video_id].append(rel)
+    again: dict[str, tuple[Moment | None, ...]] = {}
+    for group in by_video.values():
+        for rel in group:
+            r = records[rel]
+            siblings = tuple(sorted(records[s].evidence for s in group if s != rel))
+            if rel not in built and old.get(rel) is not None and siblings == r.siblings:
+                continue
+            note = r.note
+            assert note is not None
+            others: list[Note] = [n for s in group if s != rel if (n := records[s].note)]
+            # A note just built alone was read on its own evidence already.
+            if others or rel not in built:
+                durations = [n.duration for n in others if n.duration]
+                moments, found = resolve_note(note, others, durations, config)
+                r = replace(r, time_diagnostics=tuple(found))
+                if moments != r.moments:
+                    again[rel] = moments
+            records[rel] = replace(r, siblings=siblings)
+    return again
+
+
+def duplicate_notes(
     records: Mapping[str, cache.NoteRecord], diagnostics: list[Diagnostic]
-) -> list[cache.NoteRecord]:
-    """The records whose note key no earlier note has: two notes with one frontmatter `id`
-    would share every card identity, so the second one is an error and gives no cards."""
+) -> set[str]:
+    """The notes whose key an earlier note has: two notes with one frontmatter `id` would
+    share every card identity, so the second one is an error and gives no cards."""
     owner: dict[str, str] = {}
-    kept = []
-    for record in records.values():
+    excluded: set[str] = set()
+    for rel, record in records.items():
         note = record.note
-        if note is not None and note.key in owner:
+        if note is None:
+            continue
+        if note.key in owner:
             diagnostics.append(
                 Diagnostic(
                     Level.ERROR,
@@ -141,146 +345,10 @@ def _unique_note_keys(
                     "give each note its own `id:` in the frontmatter.",
                 )
             )
-            continue
-        if note is not None:
+            excluded.add(rel)
+        else:
             owner[note.key] = note.path
-        kept.append(record)
-    return kept
-
-
-def compare_with_lock(
-    cards: Sequence[Card],
-    rendered: Sequence[RenderedCard],
-    shapes: tuple[NotetypeShape, ...],
-    config: Config,
-    unread: set[str],
-    diagnostics: list[Diagnostic],
-) -> Update:
-    """GUIDs, mod times and changes since the lock (see lock.py)."""
-    had_packages = config.out_dir.is_dir() and any(config.out_dir.glob("*.apkg"))
-    lock, lock_diagnostics = load_lock(config.lock_file, had_packages=had_packages)
-    update = plan_update(
-        cards,
-        rendered,
-        shapes,
-        lock,
-        build_time(),
-        unread=unread,
-        where=str(config.lock_file),
-    )
-    diagnostics += [*lock_diagnostics, *update.diagnostics]
-    return update
-
-
-_RACY_NS = 2_000_000_000
-
-
-def refresh(
-    paths: Sequence[Path],
-    config: Config,
-    old: Mapping[str, cache.NoteRecord],
-    templates: Templates,
-    style: Style,
-    on_progress: Callable[[int, int], None] | None = None,
-) -> dict[str, cache.NoteRecord]:
-    """A record per note, in discovery order: reused from `old` when nothing it depends on
-    changed (its bytes, and the timestamps of the other notes of its video), else rebuilt."""
-    root = config.notes_dir
-    kept: dict[str, cache.NoteRecord] = {}
-    to_read: list[Path] = []
-    for path in paths:
-        rel = path.relative_to(root).as_posix()
-        record = old.get(rel)
-        try:
-            st = path.stat()
-        except OSError:
-            record = None
-        else:
-            if record is not None and (record.mtime_ns, record.size) == (
-                st.st_mtime_ns,
-                st.st_size,
-            ):
-                kept[rel] = record
-                continue
-        to_read.append(path)
-    done = [0]
-    total = len(to_read)
-
-    def tick(n: int) -> None:
-        done[0] += n
-        if on_progress:
-            on_progress(done[0], total)
-
-    fresh = map_in_order(partial(read_one, root), to_read, config.jobs, tick)
-    now_ns = time.time_ns()
-    for rel, mtime_ns, size, sha, note, error in fresh:
-        # A file read within a moment of its last change may change again with the same
-        # size inside the file system's timestamp granularity: don't vouch for it by its
-        # stat next time, compare its bytes (git's "racily clean" rule).
-        if now_ns - mtime_ns < _RACY_NS:
-            mtime_ns = 0
-        previous = old.get(rel)
-        if previous is not None and previous.sha == sha:
-            kept[rel] = replace(previous, mtime_ns=mtime_ns, size=size, note=note)
-        else:
-            kept[rel] = cache.NoteRecord(
-                rel, mtime_ns, size, sha, note, error, cache.evidence_of(note), (), (), (), (), ()
-            )
-    order = [p.relative_to(root).as_posix() for p in paths]
-    records = {rel: kept[rel] for rel in order if rel in kept}
-
-    by_video: dict[str, list[str]] = defaultdict(list)
-    for rel, r in records.items():
-        if r.note is not None and r.note.video_id:
-            by_video[r.note.video_id].append(rel)
-    stale: list[str] = []
-    for rel, r in records.items():
-        if r.note is None:
-            continue
-        group = by_video.get(r.note.video_id or "", [])
-        siblings = tuple(sorted(records[s].evidence for s in group if s != rel))
-        if siblings != r.siblings or rel not in old or old[rel].sha != r.sha:
-            records[rel] = replace(r, siblings=siblings)
-            stale.append(rel)
-    if not stale:
-        return _without_bodies(records)
-    # The cache keeps notes without their body: a cached note whose cards are derived
-    # again (a sibling's timestamps changed) is read again.
-    read_now = {entry[0] for entry in fresh}
-    again = [root / rel for rel in stale if rel not in read_now and records[rel].note is not None]
-    for rel, _mtime_ns, _size, _sha, note, error in map(partial(read_one, root), again):
-        records[rel] = replace(records[rel], note=note, error=error)
-    stale = [rel for rel in stale if records[rel].note is not None]
-    stale_notes = [n for n in (records[rel].note for rel in stale) if n is not None]
-    if not stale_notes:
-        return _without_bodies(records)
-    notes = [r.note for r in records.values() if r.note is not None]
-    moments, time_diagnostics = resolve_moments(notes, config, only={n.key for n in stale_notes})
-    jobs = [(note, moments[note.key]) for note in stale_notes]
-    total += len(jobs)
-    _TOOLS[_tools_key(config, templates)] = (templates, style)
-    made = map_in_order(
-        partial(derive_one, _tools_key(config, templates), config), jobs, config.jobs, tick
-    )
-    for rel, note, (cards, rendered) in zip(stale, stale_notes, made, strict=True):
-        records[rel] = replace(
-            records[rel],
-            moments=moments[note.key],
-            cards=cards,
-            rendered=rendered,
-            time_diagnostics=tuple(time_diagnostics.get(note.key, ())),
-        )
-    return _without_bodies(records)
-
-
-def _without_bodies(records: dict[str, cache.NoteRecord]) -> dict[str, cache.NoteRecord]:
-    """Let go of the notes' sections once their cards are made: the rest of the build
-    needs only their paths, media and diagnostics, and a large vault's sections are big."""
-    for rel, record in records.items():
-        slim = cache.without_body(record.note)
-        if slim is not record.note:
-            records[rel] = replace(record, note=slim)
-    return records
+    return excluded
 
 
 def read_diagnostics(record: cache.NoteRecord) -> tuple[Diagnostic, ...]:
@@ -289,81 +357,176 @@ def read_diagnostics(record: cache.NoteRecord) -> tuple[Diagnostic, ...]:
     return record.note.diagnostics if record.note is not None else ()
 
 
-def read_one(root: Path, path: Path) -> tuple[str, int, int, str, Note | None, Diagnostic | None]:
-    """Read one note for the cache: its signature, the Note, or why it cannot be read."""
-    rel = path.relative_to(root).as_posix()
-    try:
-        st = path.stat()
-        data: bytes | None = path.read_bytes()
-        mtime_ns, size = st.st_mtime_ns, st.st_size
-    except OSError:
-        data, mtime_ns, size = None, 0, 0  # read_note says why, with the note's path
-    sha = hashlib.sha256(data or b"").hexdigest()
-    try:
-        return rel, mtime_ns, size, sha, read_note(path, root, data), None
-    except NoteError as exc:
-        error = Diagnostic(Level.ERROR, exc.code, exc.path, exc.line, exc.message)
-    except Exception as exc:  # a notedeck bug on one note must not stop the whole vault
-        error = Diagnostic(
-            Level.ERROR,
-            "note.internal",
-            rel,
-            1,
-            f"notedeck could not read this note ({type(exc).__name__}: {exc}); "
-            "please report it with the note attached.",
-        )
-    return rel, mtime_ns, size, sha, None, error
+# ---------------------------------------------------------------------------- identity
 
 
-# The templates and card style of this process, by (configuration, templates digest):
-# the main process fills it; a worker started by fork inherits it, any other loads them.
-_TOOLS: dict[tuple[Config, str], tuple[Templates, Style]] = {}
+@dataclass
+class CardPlan:
+    """GUIDs and mods for the cards of the notes planned again, and the lock to write."""
+
+    planner: Planner
+    plans: dict[str, NotePlan]
+    lock_data: bytes
+    guids: dict[str, str]
+    model_mods: dict[int, int]
+    removed: list[LockedCard]
+    diagnostics: list[Diagnostic]
+    changed: set[str]  # notes whose lock entry this build changes
 
 
-def _tools_key(config: Config, templates: Templates) -> tuple[Config, str]:
-    return (config, templates.digest)
-
-
-def card_style(
-    config: Config, templates: Templates, patterns: tuple[QuestionPattern, ...]
-) -> Style:
-    """What shapes the cards, from the settings and the templates folder."""
-    return Style(
-        patterns=patterns,
-        fillers=templates.fillers,
-        kinds=config.card_kinds,
-        answer_words=config.answer_words,
-        cloze_per_section=config.cloze_per_section,
-        extra_tags=config.extra_tags,
+def plan_cards(
+    records: Mapping[str, cache.NoteRecord],
+    old: Mapping[str, cache.NoteRecord],
+    made: Made,
+    lock: LockFile,
+    excluded: set[str],
+    shapes: Sequence[NotetypeShape],
+    context: Context,
+) -> CardPlan:
+    """Plan every note built again (or whose exclusion changed) against the lock; every
+    other note keeps its lock entry byte for byte."""
+    now = build_time()
+    moved_from = set(lock.spans) - set(records)
+    planner = Planner(lock, now, moved_from)
+    blocks: dict[str, bytes] = {}
+    plans: dict[str, NotePlan] = {}
+    for rel, record in records.items():
+        was_excluded = old[rel].excluded if rel in old else False
+        replan = rel in made.stamps or record.excluded != was_excluded
+        # A note unreadable now keeps its cards in the lock as they were.
+        if record.note is None or not replan:
+            if lock.block(rel):
+                blocks[rel] = lock.block(rel)
+            continue
+        stamps = made.stamps.get(rel)
+        if stamps is None:
+            stamps = _stamps_from_cache(rel, context)
+        plans[rel] = plan = planner.plan(rel, () if rel in excluded else stamps)
+        if plan.block:
+            blocks[rel] = plan.block
+    removed = planner.finish()
+    guids = {k: g for k, g in lock.guids.items() if k not in planner.parsed_keys}
+    for plan in plans.values():
+        guids.update(plan.odd_guids)
+    model_mods, types, diagnostics = plan_notetypes(shapes, lock, now)
+    data, _spans = lock_bytes(types, guids, blocks)
+    changed = {rel for rel, p in plans.items() if p.block != lock.block(rel)}
+    return CardPlan(
+        planner,
+        plans,
+        data,
+        guids,
+        model_mods,
+        removed,
+        [*planner.diagnostics, *diagnostics],
+        changed,
     )
 
 
-def derive_one(
-    tools_key: tuple[Config, str], config: Config, job: tuple[Note, tuple[Moment | None, ...]]
+def _stamps_from_cache(rel: str, context: Context) -> tuple[CardStamp, ...]:
+    path = cache.shard_path(context.config, cache.shard_of(rel))
+    made = cache.load_shard(path, context.key).get(rel)
+    return made.stamps if made is not None else ()
+
+
+def build_time() -> int:
+    """Seconds since the epoch for new mod times: SOURCE_DATE_EPOCH when set (CI)."""
+    env = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if env.isdigit():
+        return min(int(env), int(time.time()))
+    return int(time.time())
+
+
+# ---------------------------------------------------------------------------- packages
+
+
+def write_decks(
+    plan: CardPlan,
+    records: Mapping[str, cache.NoteRecord],
+    old: Mapping[str, cache.NoteRecord],
+    index: cache.Index,
+    context: Context,
+    workers: Workers,
+    dry_run: bool,
+) -> tuple[DeckFile, ...]:
+    """One .apkg per top-level deck; only the packages whose cards changed (or that are
+    missing) are written, all of them first beside their place and then moved in."""
+    config = context.config
+    by_top: dict[str, list[str]] = defaultdict(list)
+    for rel, r in records.items():
+        if r.note is not None and not r.excluded and r.top:
+            by_top[r.top].append(rel)
+    # A package changes when a note's lock entry does (its cards' content, GUIDs, mods),
+    # or when a note joins or leaves it.
+    moved = {
+        rel
+        for rel in old.keys() | records.keys()
+        if rel not in old
+        or rel not in records
+        or (old[rel].top, old[rel].note is None) != (records[rel].top, records[rel].note is None)
+    }
+    dirty = {r.top for rel in plan.changed | moved for r in (old.get(rel), records.get(rel)) if r}
+    files = []
+    jobs = []
+    for top in sorted(by_top):
+        path = config.out_dir / f"{package_file_name(top)}.apkg"
+        rels = by_top[top]
+        count = sum(records[rel].cards for rel in rels)
+        files.append(DeckFile(top, path, count))
+        known = index.packages.get(str(path))
+        current = cache.file_signature(path)
+        if top not in dirty and known is not None and current is not None and known == current[:2]:
+            continue
+        media = sorted(
+            {name: source for rel in rels for name, source in records[rel].note.media}.items()  # type: ignore[union-attr]
+        )
+        notes = tuple((rel, records[rel].moments, _block_of(plan, rel)) for rel in rels)
+        jobs.append(PackageJob(top, path, notes, plan.guids, plan.model_mods, tuple(media)))
+    if dry_run or not jobs:
+        return tuple(files)
+    temps: list[str] = []
+    try:
+        for temp, _count in workers.map(partial(write_package, context), jobs):
+            temps.append(temp)
+        for job, temp in zip(jobs, temps, strict=True):
+            os.replace(temp, job.path)
+            signature = cache.file_signature(job.path)
+            if signature is not None:
+                index.packages[str(job.path)] = signature[:2]
+    finally:
+        for temp in temps:
+            Path(temp).unlink(missing_ok=True)
+    return tuple(files)
+
+
+def _block_of(plan: CardPlan, rel: str) -> bytes:
+    made = plan.plans.get(rel)
+    if made is not None:
+        return made.block
+    return plan.planner.lock.block(rel)
+
+
+def collect_cards(
+    kept: Sequence[cache.NoteRecord], made: Made, plan: CardPlan, config: Config, key: str
 ) -> tuple[tuple[Card, ...], tuple[RenderedCard, ...]]:
-    """Derive and render the cards of one note."""
-    tools = _TOOLS.get(tools_key)
-    if tools is None:
-        templates = load_templates(config.templates_dir)
-        patterns = load_patterns(config.questions_file or templates.questions)
-        style = card_style(config, templates, patterns)
-        tools = _TOOLS[tools_key] = (templates, style)
-    templates, style = tools
-    note, moments = job
-    cards = derive_cards(note, moments, style)
-    rendered = tuple(render_card(c, deck_name(c, config), templates, config.vault) for c in cards)
-    return cards, rendered
-
-
-def changed_shards(
-    old: Mapping[str, cache.NoteRecord], new: Mapping[str, cache.NoteRecord]
-) -> set[str]:
-    """The cache files to rewrite: those with a note added, removed or rebuilt."""
-    out = set()
-    for rel in old.keys() | new.keys():
-        if old.get(rel) is not new.get(rel):
-            out.add(cache.shard_of(rel))
-    return out
+    """Every card of the kept notes, with the GUIDs this build gives them."""
+    shards: dict[str, dict[str, cache.NoteCards]] = {}
+    cards: list[Card] = []
+    rendered: list[RenderedCard] = []
+    for record in kept:
+        note_cards = made.cards.get(record.rel)
+        if note_cards is None:
+            shard = cache.shard_of(record.rel)
+            if shard not in shards:
+                shards[shard] = cache.load_shard(cache.shard_path(config, shard), key)
+            note_cards = shards[shard].get(record.rel)
+        if note_cards is None:
+            continue
+        cards.extend(note_cards.cards)
+        for r in note_cards.rendered:
+            guid = plan.guids.get(r.key)
+            rendered.append(replace(r, guid=guid) if guid and guid != r.guid else r)
+    return tuple(cards), tuple(rendered)
 
 
 def discover(root: Path) -> list[Path]:
@@ -389,91 +552,20 @@ def read_notes(paths: Sequence[Path], root: Path) -> tuple[list[Note], list[Diag
 
 
 def resolve_moments(
-    notes: Sequence[Note], config: Config, only: set[str] | None = None
+    notes: Sequence[Note], config: Config
 ) -> tuple[dict[str, tuple[Moment | None, ...]], dict[str, list[Diagnostic]]]:
-    """Read every note's timestamps (or those of the notes keyed in `only`), using the
-    other notes of the same video as evidence."""
+    """Every note's moments, with the other notes of its video as evidence (no cache)."""
     by_video: dict[str, list[Note]] = defaultdict(list)
     for note in notes:
         if note.video_id:
             by_video[note.video_id].append(note)
     out: dict[str, tuple[Moment | None, ...]] = {}
-    diagnostics: dict[str, list[Diagnostic]] = defaultdict(list)
+    diagnostics: dict[str, list[Diagnostic]] = {}
     for note in notes:
-        if only is not None and note.key not in only:
-            continue
-        siblings = [n.clocks for n in by_video.get(note.video_id or "", []) if n is not note]
-        durations = [n.duration for n in by_video.get(note.video_id or "", []) if n.duration]
-        result = resolve(
-            note.clocks,
-            duration=note.duration or (max(durations) if durations else None),
-            siblings=siblings,
-            max_seconds=config.max_video_seconds,
-        )
-        out[note.key] = result.moments
-        if result.repaired and note.clocks:
-            diagnostics[note.key].append(
-                Diagnostic(
-                    Level.WARNING,
-                    "timestamp.garbled",
-                    note.path,
-                    note.clocks[0].line,
-                    f"{result.reason} Write the times as H:MM:SS from the start of the "
-                    "video (e.g. 0:04:31) to silence this.",
-                )
-            )
+        others = [n for n in by_video.get(note.video_id or "", []) if n is not note]
+        durations = [n.duration for n in others if n.duration]
+        out[note.key], diagnostics[note.key] = resolve_note(note, others, durations, config)
     return out, diagnostics
-
-
-def deck_name(card: Card, config: Config) -> str:
-    if config.deck_naming == "single":
-        return config.deck_name
-    parts = card.deck or (config.root_deck_name,)
-    return "::".join(parts)
-
-
-def build_time() -> int:
-    """Seconds since the epoch for new mod times: SOURCE_DATE_EPOCH when set (CI)."""
-    env = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
-    if env.isdigit():
-        return min(int(env), int(time.time()))
-    return int(time.time())
-
-
-def write_decks(
-    rendered: Sequence[RenderedCard],
-    templates: Templates,
-    config: Config,
-    *,
-    dry_run: bool,
-    update: Update,
-    media: Mapping[str, Path] | None = None,
-    cache_key: str = "",
-) -> tuple[DeckFile, ...]:
-    """One .apkg per top-level deck, with the mod times `update` gives each card; a
-    package whose content is all as last written (and still on disk) is not built again."""
-    by_top: dict[str, list[RenderedCard]] = defaultdict(list)
-    for card in rendered:
-        by_top[card.deck.split("::", 1)[0]].append(card)
-    written = cache.load_deck_signatures(config, cache_key) if cache_key else {}
-    signatures: dict[str, str] = {}
-    files = []
-    for top in sorted(by_top):
-        cards = sorted(by_top[top], key=lambda c: c.key)
-        path = config.out_dir / f"{package_file_name(top)}.apkg"
-        if not dry_run:
-            have = media or {}
-            shown = {n: have[n].read_bytes() for n in media_names(cards) if n in have}
-            mods = {c.guid: update.note_mods[c.guid] for c in cards}
-            signature = cache.deck_signature(cards, templates, shown, mods, update.model_mods)
-            if written.get(str(path)) != signature or not path.is_file():
-                data = package_bytes(cards, templates, mods, update.model_mods, media=shown)
-                write_atomically(path, data)
-            signatures[str(path)] = signature
-        files.append(DeckFile(top, path, len(cards)))
-    if cache_key and not dry_run:
-        cache.save_deck_signatures(config, cache_key, signatures)
-    return tuple(files)
 
 
 def package_file_name(deck: str) -> str:

@@ -1,10 +1,13 @@
 """The build cache: what each unchanged note gave last time, so a rebuild redoes only edits.
 
-Records live in 256 pickle files chosen by a digest of each note's path, so an edit
-rewrites one small file; each is stamped with a key made of everything else that shapes
-the output (notedeck's version and code, the configuration, the templates). A file that
-is missing, corrupt, of another format or another key is an empty cache: the notes it
-held are simply built again.
+Two kinds of files, each stamped with a key made of everything else that shapes the
+output (notedeck's version and code, the configuration, the templates):
+- the index: one small record per note (file signature, metadata, moments, counts) and
+  what the last build wrote (the lock file's signature, each package's);
+- shards: the cards of a few dozen notes of one deck, rewritten only when one of those
+  notes is rebuilt, and read back only to write that deck's package again.
+A file that is missing, corrupt, of another format or another key is an empty cache: the
+notes it held are simply built again.
 """
 
 from __future__ import annotations
@@ -15,34 +18,60 @@ import hashlib
 import os
 import pickle
 import sys
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from notedeck.config import Config
+from notedeck.lock import CardStamp
 from notedeck.model import Card, Diagnostic, Moment, Note, pickled_by_fields
 from notedeck.render import RenderedCard, Templates
 
-FORMAT = 3
+FORMAT = 4
+BUCKETS = 8  # shards per top folder: an edit rewrites about 1/8 of its folder's cards
 
 
 @pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class NoteRecord:
-    """One note's file signature and everything the build made from it."""
+    """One note's file signature and what the build needs of it besides its cards."""
 
     rel: str
     mtime_ns: int
     size: int
     sha: str  # of the file's bytes: the real test of "unchanged"
-    note: Note | None  # None when the note could not be read; from the cache, without body
+    note: Note | None  # None when the note could not be read; always without its body
     error: Diagnostic | None  # why it could not be read
     evidence: str  # digest of the note's clocks and duration (what its siblings see)
     siblings: tuple[str, ...]  # evidence digests of the other notes of its video, sorted
-    moments: tuple[Moment | None, ...]
+    moments: tuple[Moment | None, ...]  # what its cards were made with
     time_diagnostics: tuple[Diagnostic, ...]
+    top: str  # the package its cards go to ("" without cards)
+    kinds: tuple[tuple[str, int], ...]  # its number of cards of each kind
+    excluded: bool = False  # its id is another note's: it gives no cards
+
+    @property
+    def cards(self) -> int:
+        return sum(n for _, n in self.kinds)
+
+
+@pickled_by_fields
+@dataclass(frozen=True, slots=True)
+class NoteCards:
+    """Everything one note's cards are: derived, rendered, and as the lock sees them."""
+
     cards: tuple[Card, ...]
     rendered: tuple[RenderedCard, ...]
+    stamps: tuple[CardStamp, ...]
+
+
+@dataclass
+class Index:
+    """The cache's index: a record per note and what the last build wrote."""
+
+    records: dict[str, NoteRecord] = field(default_factory=dict)
+    lock_signature: tuple[int, int, int] | None = None  # (size, mtime_ns, inode) as written
+    packages: dict[str, tuple[int, int]] = field(default_factory=dict)  # path -> (size, mtime)
 
 
 def cache_folder(config: Config) -> Path:
@@ -93,17 +122,21 @@ def _code_digest() -> str:
     return digest.hexdigest()
 
 
-SHARDS = 256
-
-
 def shard_of(rel: str) -> str:
-    """The cache file a note belongs to: one of SHARDS, by a digest of its path, so that
-    editing one note rewrites a small file however the notes are spread over folders."""
-    return f"{hashlib.sha256(rel.encode()).digest()[0] % SHARDS:02x}"
+    """The shard a note's cards live in: one of BUCKETS of its top folder (its deck, as
+    decks are usually named), by a digest of its path, so that editing a note rewrites
+    a small file however large the deck, and writing a deck reads few other notes."""
+    group = rel.split("/", 1)[0] if "/" in rel else ""
+    bucket = hashlib.sha256(rel.encode()).digest()[0] % BUCKETS
+    return f"{hashlib.sha256(group.encode()).hexdigest()[:16]}-{bucket}"
+
+
+def shard_path(config: Config, shard: str) -> Path:
+    return cache_folder(config) / f"cards-{shard}.pickle"
 
 
 def without_body(note: Note | None) -> Note | None:
-    """What the cache keeps of a note: all but its overview, sections and words, which
+    """What the index keeps of a note: all but its overview, sections and words, which
     only deriving its cards reads (and a note whose cards are derived again is re-read)."""
     if note is None or not (note.overview or note.sections or note.vocabulary or note.names):
         return note
@@ -112,69 +145,64 @@ def without_body(note: Note | None) -> Note | None:
     )
 
 
-def _shard_path(folder: Path, shard: str) -> Path:
-    return folder / f"notes-{hashlib.sha256(shard.encode()).hexdigest()[:16]}.pickle"
-
-
-def load(config: Config, key: str) -> dict[str, NoteRecord]:
-    """Every record the cache holds for this key; anything unreadable counts as absent."""
-    folder = cache_folder(config)
-    records: dict[str, NoteRecord] = {}
+def load_index(config: Config, key: str) -> Index:
+    """The index for this key; anything unreadable or stale is an empty one."""
     try:
-        files = sorted(folder.glob("notes-*.pickle"))
-    except OSError:
-        return records
-    for path in files:
-        try:
-            with open(path, "rb") as handle:
-                stored = pickle.load(handle)
-            fmt, stored_key, shard_records = stored
-            if fmt != FORMAT or stored_key != key or not isinstance(shard_records, dict):
-                continue
-            for rel, record in shard_records.items():
-                if isinstance(record, NoteRecord) and record.rel == rel:
-                    records[rel] = record
-        except Exception:  # a corrupt or foreign cache file is an empty one
-            continue
-    return records
+        with open(cache_folder(config) / "index.pickle", "rb") as handle:
+            fmt, stored_key, index = pickle.load(handle)
+        if fmt == FORMAT and stored_key == key and isinstance(index, Index):
+            return index
+    except Exception:  # a corrupt or foreign cache file is an empty cache
+        pass
+    return Index()
 
 
-def save(
-    config: Config, key: str, records: Mapping[str, NoteRecord], changed_shards: Iterable[str]
-) -> None:
-    """Write the shards that changed (atomically); drop files of shards now empty.
+def save_index(config: Config, key: str, index: Index) -> None:
+    """Write the index atomically, and drop the files of an older cache layout.
 
-    A cache that cannot be written is no error: the next build is just slower.
-    """
+    A cache that cannot be written is no error: the next build is just slower."""
     folder = cache_folder(config)
-    wanted = set(changed_shards)
-    by_shard: dict[str, dict[str, NoteRecord]] = {}
-    for rel, record in records.items():
-        if shard_of(rel) in wanted:
-            slim = dataclasses.replace(record, note=without_body(record.note))
-            by_shard.setdefault(shard_of(rel), {})[rel] = slim
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        for shard in wanted:
-            path = _shard_path(folder, shard)
-            content = by_shard.get(shard)
-            if not content:
-                path.unlink(missing_ok=True)
-                continue
-            temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-            try:
-                with open(temp, "wb") as handle:
-                    pickle.dump((FORMAT, key, content), handle, protocol=pickle.HIGHEST_PROTOCOL)
-                os.replace(temp, path)
-            finally:
-                temp.unlink(missing_ok=True)
-        # Files of another layout (an older notedeck's) would be read on every build.
-        current = {_shard_path(folder, f"{n:02x}").name for n in range(SHARDS)}
-        for path in folder.glob("notes-*.pickle"):
-            if path.name not in current:
-                path.unlink(missing_ok=True)
+        _dump(folder / "index.pickle", (FORMAT, key, index))
+        for old in folder.glob("notes-*.pickle"):
+            old.unlink(missing_ok=True)
+        (folder / "decks.pickle").unlink(missing_ok=True)
     except OSError:
         return
+
+
+def load_shard(path: Path, key: str) -> dict[str, NoteCards]:
+    """The cards a shard holds, by note; a missing, corrupt or stale shard holds none."""
+    try:
+        with open(path, "rb") as handle:
+            fmt, stored_key, cards = pickle.load(handle)
+        if fmt == FORMAT and stored_key == key and isinstance(cards, dict):
+            return cards
+    except Exception:  # a corrupt or foreign cache file is an empty cache
+        pass
+    return {}
+
+
+def save_shard(path: Path, key: str, cards: Mapping[str, NoteCards]) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if cards:
+            _dump(path, (FORMAT, key, dict(cards)))
+        else:
+            path.unlink(missing_ok=True)
+    except OSError:
+        return
+
+
+def _dump(path: Path, value: object) -> None:
+    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(temp, "wb") as handle:
+            pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(temp, path)
+    finally:
+        temp.unlink(missing_ok=True)
 
 
 def evidence_of(note: Note | None) -> str:
@@ -185,46 +213,10 @@ def evidence_of(note: Note | None) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 
-def deck_signature(
-    cards: Iterable[RenderedCard],
-    templates: Templates,
-    media: Mapping[str, bytes],
-    note_mods: Mapping[str, int],
-    model_mods: Mapping[int, int],
-) -> str:
-    """Changes exactly when the package of these cards would hold other content."""
-    digest = hashlib.sha256(templates.digest.encode())
-    for card in sorted(cards, key=lambda c: c.key):
-        mod = note_mods.get(card.guid)
-        digest.update(f"\0{card.key}\x1f{card.guid}\x1f{card.content_hash}\x1f{mod}".encode())
-    for name in sorted(media):
-        digest.update(f"\0{name}\x1f{hashlib.sha256(media[name]).hexdigest()}".encode())
-    digest.update(f"\0{sorted(model_mods.items())}".encode())
-    return digest.hexdigest()
-
-
-def load_deck_signatures(config: Config, key: str) -> dict[str, str]:
-    """The signature of each package as last written, by file path."""
+def file_signature(path: Path) -> tuple[int, int, int] | None:
+    """What tells a file we wrote from one written since by someone else."""
     try:
-        with open(cache_folder(config) / "decks.pickle", "rb") as handle:
-            fmt, stored_key, signatures = pickle.load(handle)
-        if fmt == FORMAT and stored_key == key and isinstance(signatures, dict):
-            return {str(k): str(v) for k, v in signatures.items()}
-    except Exception:  # a corrupt or foreign file is an empty cache
-        pass
-    return {}
-
-
-def save_deck_signatures(config: Config, key: str, signatures: Mapping[str, str]) -> None:
-    folder = cache_folder(config)
-    path = folder / "decks.pickle"
-    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        with open(temp, "wb") as handle:
-            pickle.dump((FORMAT, key, dict(signatures)), handle, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(temp, path)
+        st = path.stat()
     except OSError:
-        pass
-    finally:
-        temp.unlink(missing_ok=True)
+        return None
+    return (st.st_size, st.st_mtime_ns, st.st_ino)

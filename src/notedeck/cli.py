@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -85,7 +84,12 @@ def fail_usage(message: str) -> NoReturn:
 
 
 def run_build(
-    config: Config, *, dry_run: bool, debug: bool = False, progress: bool = False
+    config: Config,
+    *,
+    dry_run: bool,
+    debug: bool = False,
+    progress: bool = False,
+    collect: bool = False,
 ) -> BuildReport:
     """Run the pipeline; a broken template or configuration exits 2."""
     from notedeck.build import build
@@ -93,7 +97,7 @@ def run_build(
 
     try:
         with _progress(enabled=progress) as on_progress:
-            return build(config, dry_run=dry_run, on_progress=on_progress)
+            return build(config, dry_run=dry_run, collect=collect, on_progress=on_progress)
     except (ConfigError, TemplateError) as exc:
         fail_usage(str(exc))
     except NotedeckError as exc:
@@ -211,11 +215,10 @@ def diagnostic_json(d: Diagnostic) -> dict[str, Any]:
 
 
 def report_json(report: BuildReport, dry_run: bool = False) -> dict[str, Any]:
-    kinds = Counter(c.kind.value for c in report.cards)
     return {
         "notes": report.notes,
-        "cards": len(report.rendered),
-        "cards_by_kind": dict(sorted(kinds.items())),
+        "cards": report.card_count,
+        "cards_by_kind": report.kinds,
         "dry_run": dry_run,
         "decks": [{"name": d.name, "path": str(d.path), "cards": d.cards} for d in report.decks],
         "added": [{"guid": c.guid, "key": c.key} for c in report.added],
@@ -230,9 +233,8 @@ def report_json(report: BuildReport, dry_run: bool = False) -> dict[str, Any]:
 def _print_summary(report: BuildReport, diagnostics: Sequence[Diagnostic], dry_run: bool) -> None:
     for problem in diagnostics:
         click.echo(problem.format(), err=True)
-    kinds = Counter(c.kind.value for c in report.cards)
-    by_kind = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))
-    click.echo(f"Read {report.notes} notes: {len(report.rendered)} cards ({by_kind or 'none'}).")
+    by_kind = ", ".join(f"{n} {k}" for k, n in report.kinds.items())
+    click.echo(f"Read {report.notes} notes: {report.card_count} cards ({by_kind or 'none'}).")
     verb = "Would write" if dry_run else "Wrote"
     for deck in report.decks:
         click.echo(f"{verb} {deck.path} ({deck.cards} cards, deck '{deck.name}').")
@@ -256,7 +258,7 @@ def _print_changes(report: BuildReport) -> None:
             f"{len(report.removed)} cards left your notes; Anki keeps them until you delete them:"
         )
         for r in report.removed:
-            click.echo(f"  - {r['title']} ({r['path']})")
+            click.echo(f"  - {r['key']} ({r['path']})")
         click.echo(
             "To delete them: in Anki open Browse, paste this search, select all "
             "(Ctrl+A / Cmd+A), then Notes > Delete:"
@@ -309,7 +311,7 @@ def check_command(
     if as_json:
         data = {
             "notes": notes,
-            "cards": len(report.cards),
+            "cards": report.card_count,
             "errors": sum(1 for d in shown if d.level.value == "error"),
             "warnings": sum(1 for d in shown if d.level.value == "warning"),
             "diagnostics": [diagnostic_json(d) for d in shown],
@@ -385,7 +387,7 @@ def cards_command(
     config, wanted = _relative_notes_or_root(
         load_settings(None, config_file=config_file, require_notes=False), notes
     )
-    report = run_build(config, dry_run=True)
+    report = run_build(config, dry_run=True, collect=True)
     diagnostics = [d for d in all_diagnostics(config, report) if d.path in wanted]
     cards = [
         c for c in report.cards if c.note_path in wanted and (not kinds or c.kind.value in kinds)
@@ -433,7 +435,7 @@ def preview_command(notes_dir: Path | None, out_dir: Path, config_file: Path | N
     from notedeck.preview import write_preview
 
     config = load_settings(notes_dir, config_file=config_file)
-    report = run_build(config, dry_run=True)
+    report = run_build(config, dry_run=True, collect=True)
     diagnostics = all_diagnostics(config, report)
     for d in diagnostics:
         click.echo(d.format(), err=True)

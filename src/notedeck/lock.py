@@ -1,4 +1,11 @@
-"""The lock file: what the last build gave Anki, so the next build changes exactly what changed."""
+"""The lock file: what the last build gave Anki, so the next build changes exactly what changed.
+
+The lock is JSON with one block per note (its cards, one per line, sorted), so its diff
+reads as the change and a rebuild can copy the blocks of untouched notes byte for byte:
+an edit rewrites one block, whatever the size of the vault. A card's GUID is
+`guid_for(key)` unless the card was renamed and kept an older GUID; those few are listed
+once under "guids".
+"""
 
 from __future__ import annotations
 
@@ -8,16 +15,16 @@ import json
 import re
 import zlib
 from collections import defaultdict
-from collections.abc import Iterable, Sequence, Set
-from dataclasses import dataclass, fields, replace
+from collections.abc import Iterable, Mapping, Sequence, Set
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from notedeck.identity import fresh_guid
-from notedeck.model import Card, Diagnostic, Level
+from notedeck.identity import fresh_guid, guid_for
+from notedeck.model import Diagnostic, Level
 from notedeck.package import NotetypeShape, write_atomically
 from notedeck.render import RenderedCard
 
-LOCK_FORMAT = 1
+LOCK_FORMAT = 2
 # Two versions of a card are "nearly the same" when at least this share of their words and
 # word pairs is common (estimated from the sketches the lock keeps).
 RENAME_SIMILARITY = 0.6
@@ -26,17 +33,26 @@ _COMMON = 200  # a feature hash shared by more vanished cards than this is not s
 
 
 @dataclass(frozen=True, slots=True)
+class CardStamp:
+    """What the lock needs of a card built now; made beside the card, in the worker."""
+
+    key: str
+    hash: str  # RenderedCard.content_hash
+    type: str  # "qa" or "cloze": the notetype, which a GUID can never change
+    sketch: str  # a few word hashes of its body, to recognise it under a new key
+
+
+@dataclass(frozen=True, slots=True)
 class LockedCard:
     """One card as the last build wrote it."""
 
     key: str
     guid: str
-    hash: str  # RenderedCard.content_hash
+    hash: str
     mod: int  # the note mod Anki holds for it
     path: str  # the note it came from, under the notes folder
-    type: str  # "qa" or "cloze": the notetype, which a GUID can never change
-    sketch: str  # a few word hashes of its body, to recognise it under a new key
-    title: str  # what the user knows it by (its question)
+    type: str
+    sketch: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,34 +65,68 @@ class LockedNotetype:
 
 
 @dataclass(frozen=True, slots=True)
-class Lock:
-    cards: tuple[LockedCard, ...] = ()
+class CardChange:
+    """A card this build adds, changes or renames."""
+
+    key: str
+    guid: str
+
+
+def stamp(rendered: RenderedCard) -> CardStamp:
+    """The lock's view of a freshly built card."""
+    kind = "cloze" if rendered.cloze else "qa"
+    return CardStamp(rendered.key, rendered.content_hash, kind, _sketch(_body(rendered)))
+
+
+# ---------------------------------------------------------------------------- reading
+
+
+@dataclass(frozen=True)
+class LockFile:
+    """A lock as read: the header parsed, each note's block kept as bytes until asked for."""
+
+    data: bytes = b""
     notetypes: tuple[LockedNotetype, ...] = ()
+    guids: Mapping[str, str] = field(default_factory=dict)  # key -> GUID, where not natural
+    spans: Mapping[str, tuple[int, int]] = field(default_factory=dict)  # path -> block bytes
+    where: str = "notedeck.lock"
+
+    def block(self, path: str) -> bytes:
+        span = self.spans.get(path)
+        return self.data[span[0] : span[1]] if span else b""
+
+    def cards_of(self, path: str) -> tuple[tuple[LockedCard, ...], Diagnostic | None]:
+        """The cards the lock holds for the note at `path`; a broken block gives none and
+        says where it is."""
+        span = self.spans.get(path)
+        if span is None:
+            return (), None
+        try:
+            (entries,) = json.loads(b"{" + self.data[span[0] : span[1]] + b"}").values()
+            cards = tuple(
+                LockedCard(
+                    key, self.guids.get(key) or guid_for(key), digest, mod, path, kind, sketch
+                )
+                for key, digest, mod, kind, sketch in entries
+                if isinstance(key, str) and isinstance(mod, int)
+            )
+        except (ValueError, TypeError):
+            line = self.data.count(b"\n", 0, span[0]) + 1
+            return (), _corrupt(self.where, line, f"the entry of {path} is broken")
+        return cards, None
 
 
-@dataclass(frozen=True, slots=True)
-class Update:
-    """What this build gives Anki, measured against the lock."""
-
-    cards: tuple[RenderedCard, ...]  # with the GUIDs the lock says they have
-    note_mods: dict[str, int]  # by GUID
-    model_mods: dict[int, int]  # by notetype id
-    lock: Lock  # the lock to write once every package is written
-    added: tuple[RenderedCard, ...]
-    changed: tuple[RenderedCard, ...]
-    renamed: tuple[tuple[str, RenderedCard], ...]  # (old key, card)
-    removed: tuple[LockedCard, ...]
-    diagnostics: tuple[Diagnostic, ...]
+_BLOCK_START = re.compile(rb'^    "', re.MULTILINE)
 
 
-def load_lock(path: Path, *, had_packages: bool = False) -> tuple[Lock, list[Diagnostic]]:
+def load_lock(path: Path, *, had_packages: bool = False) -> tuple[LockFile, list[Diagnostic]]:
     """Read the lock; a missing or broken one gives an empty lock and a warning, never a crash."""
     where = str(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
     except FileNotFoundError:
         level = Level.WARNING if had_packages else Level.INFO
-        return Lock(), [
+        return LockFile(where=where), [
             Diagnostic(
                 level,
                 "lock.missing",
@@ -86,143 +136,268 @@ def load_lock(path: Path, *, had_packages: bool = False) -> tuple[Lock, list[Dia
                 "now (commit it with your notes).",
             )
         ]
-    except (OSError, UnicodeDecodeError) as exc:
-        return Lock(), [_corrupt(where, 1, f"cannot read it ({exc})")]
+    except OSError as exc:
+        return LockFile(where=where), [_corrupt(where, 1, f"cannot read it ({exc})")]
+    return parse_lock(data, where)
+
+
+def parse_lock(data: bytes, where: str) -> tuple[LockFile, list[Diagnostic]]:
+    marker = b'\n  "notes": {\n'
+    cut = data.find(marker)
+    if cut < 0:
+        return _from_format_1(data, where)
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        return Lock(), [_corrupt(where, exc.lineno, exc.msg)]
-    if not isinstance(data, dict) or data.get("notedeck_lock") != LOCK_FORMAT:
-        return Lock(), [_corrupt(where, 1, "not a notedeck lock of this version")]
-    lines = text.splitlines()
-    index: dict[str, int] = {}  # filled on the first broken entry
+        header = json.loads(data[: cut + len(marker)] + b"}}")
+    except (ValueError, UnicodeDecodeError) as exc:
+        return LockFile(where=where), [_corrupt(where, 1, f"its header is not JSON ({exc})")]
+    if not isinstance(header, dict) or header.get("notedeck_lock") != LOCK_FORMAT:
+        return _from_format_1(data, where)
     diagnostics: list[Diagnostic] = []
-    cards: dict[str, LockedCard] = {}
-    card_names = [f.name for f in fields(LockedCard)]
-    for raw in data.get("cards") or []:
+    notetypes = []
+    for raw in header.get("notetypes") or []:
         try:
-            card = LockedCard(**{name: raw[name] for name in card_names})
-            if not isinstance(card.mod, int) or card.key in cards:
+            notetypes.append(LockedNotetype(**raw))
+        except TypeError:
+            diagnostics.append(_corrupt(where, 1, "a notetype entry is broken"))
+    guids = header.get("guids")
+    if not isinstance(guids, dict):
+        guids = {}
+        diagnostics.append(_corrupt(where, 1, "its list of GUIDs is broken"))
+    end = data.rfind(b"\n  }\n}")
+    if end < cut:
+        diagnostics.append(_corrupt(where, data.count(b"\n") + 1, "it is cut short"))
+        end = len(data)
+    body = cut + len(marker)
+    starts = [m.start() for m in _BLOCK_START.finditer(data, body, end)]
+    spans: dict[str, tuple[int, int]] = {}
+    for start, stop in zip(starts, [*starts[1:], end + 2], strict=True):
+        stop -= 2  # the ",\n" between blocks (or the "\n" before the end, counted above)
+        name_end = data.find(b'": [', start)
+        try:
+            note = json.loads(data[start + 4 : name_end + 1])
+        except (ValueError, UnicodeDecodeError):
+            note = None
+        if not isinstance(note, str) or note in spans:
+            line = data.count(b"\n", 0, start) + 1
+            diagnostics.append(_corrupt(where, line, "a note entry is broken"))
+            continue
+        spans[note] = (start, stop)
+    return LockFile(data, tuple(notetypes), guids, spans, where), diagnostics
+
+
+def _from_format_1(data: bytes, where: str) -> tuple[LockFile, list[Diagnostic]]:
+    """Read a lock of notedeck's first format (one JSON object per card) as a current one."""
+    try:
+        old = json.loads(data)
+    except (ValueError, UnicodeDecodeError) as exc:
+        line = getattr(exc, "lineno", 1)
+        return LockFile(where=where), [_corrupt(where, line, str(exc).split(":")[0])]
+    if not isinstance(old, dict) or old.get("notedeck_lock") != 1:
+        return LockFile(where=where), [_corrupt(where, 1, "not a notedeck lock of this version")]
+    diagnostics: list[Diagnostic] = []
+    by_path: dict[str, list[LockedCard]] = defaultdict(list)
+    seen: set[str] = set()
+    for raw in old.get("cards") or []:
+        try:
+            card = LockedCard(**{f: raw[f] for f in LockedCard.__slots__})  # title dropped
+            if not isinstance(card.mod, int) or card.key in seen:
                 raise TypeError
         except (TypeError, KeyError):
-            diagnostics.append(
-                _corrupt(where, _line_of(lines, raw, index), "a card entry is broken")
-            )
+            diagnostics.append(_corrupt(where, 1, "a card entry is broken"))
             continue
-        cards[card.key] = card
+        seen.add(card.key)
+        by_path[card.path].append(card)
     notetypes = []
-    for raw in data.get("notetypes") or []:
+    for raw in old.get("notetypes") or []:
         try:
-            notetypes.append(
-                LockedNotetype(**{f.name: raw[f.name] for f in fields(LockedNotetype)})
-            )
-        except (TypeError, KeyError):
-            diagnostics.append(
-                _corrupt(where, _line_of(lines, raw, index), "a notetype entry is broken")
-            )
-    return Lock(tuple(cards.values()), tuple(notetypes)), diagnostics
+            notetypes.append(LockedNotetype(**raw))
+        except TypeError:
+            diagnostics.append(_corrupt(where, 1, "a notetype entry is broken"))
+    blocks = {path: note_block(path, cards) for path, cards in by_path.items()}
+    guids = {
+        c.key: c.guid for cards in by_path.values() for c in cards if c.guid != guid_for(c.key)
+    }
+    text, _ = lock_bytes(notetypes, guids, blocks)
+    lock, more = parse_lock(text, where)
+    return lock, diagnostics + more
 
 
-def lock_text(lock: Lock) -> str:
-    """The lock as sorted JSON with one card per line, so that its diff reads as the change."""
+# ---------------------------------------------------------------------------- writing
 
-    def rows(items: Iterable[LockedCard | LockedNotetype], kind: type) -> str:
-        # Every value is a str or an int: a shallow dict is what asdict() would make.
-        names = [f.name for f in fields(kind)]
-        return ",\n".join(
-            "    "
-            + json.dumps({n: getattr(i, n) for n in names}, ensure_ascii=False, sort_keys=True)
-            for i in items
-        )
 
-    types = sorted(lock.notetypes, key=lambda n: n.id)
-    cards = sorted(lock.cards, key=lambda c: c.key)
-    return (
-        f'{{\n  "notedeck_lock": {LOCK_FORMAT},\n'
-        f'  "notetypes": [\n{rows(types, LockedNotetype)}\n  ],\n'
-        f'  "cards": [\n{rows(cards, LockedCard)}\n  ]\n}}\n'
+def note_block(path: str, cards: Iterable[LockedCard]) -> bytes:
+    """One note's entry: its cards sorted by key, one per line."""
+    rows = ",\n".join(
+        "      " + json.dumps([c.key, c.hash, c.mod, c.type, c.sketch], ensure_ascii=False)
+        for c in sorted(cards, key=lambda c: c.key)
     )
+    return f"    {json.dumps(path, ensure_ascii=False)}: [\n{rows}\n    ]".encode()
 
 
-def save_lock(path: Path, lock: Lock) -> None:
-    write_atomically(path, lock_text(lock).encode())
+def lock_bytes(
+    notetypes: Sequence[LockedNotetype], guids: Mapping[str, str], blocks: Mapping[str, bytes]
+) -> tuple[bytes, dict[str, tuple[int, int]]]:
+    """The lock file's bytes from its parts, and where each note's block lies in them."""
+    types = ",\n".join(
+        "    " + json.dumps(_notetype_json(n), ensure_ascii=False, sort_keys=True)
+        for n in sorted(notetypes, key=lambda n: n.id)
+    )
+    renamed = ",\n".join(
+        f"    {json.dumps(k, ensure_ascii=False)}: {json.dumps(guids[k])}" for k in sorted(guids)
+    )
+    head = (
+        f'{{\n  "notedeck_lock": {LOCK_FORMAT},\n'
+        f'  "notetypes": [\n{types}\n  ],\n'
+        f'  "guids": {{\n{renamed}\n  }},\n'
+        f'  "notes": {{\n'
+    ).encode()
+    parts = [head]
+    spans: dict[str, tuple[int, int]] = {}
+    at = len(head)
+    for n, path in enumerate(sorted(blocks)):
+        if n:
+            parts.append(b",\n")
+            at += 2
+        block = blocks[path]
+        parts.append(block)
+        spans[path] = (at, at + len(block))
+        at += len(block)
+    parts.append(b"\n  }\n}\n")
+    return b"".join(parts), spans
 
 
-def plan_update(
-    cards: Sequence[Card],
-    rendered: Sequence[RenderedCard],
-    notetypes: Sequence[NotetypeShape],
-    lock: Lock,
-    now: int,
-    *,
-    unread: Set[str] = frozenset(),
-    where: str = "notedeck.lock",
-) -> Update:
-    """Give every card its GUID and mod, and say what changed since the lock.
+def save_lock(path: Path, data: bytes) -> None:
+    write_atomically(path, data)
+
+
+def _notetype_json(n: LockedNotetype) -> dict[str, object]:
+    return {"id": n.id, "mod": n.mod, "name": n.name, "schema": n.schema, "templates": n.templates}
+
+
+# ---------------------------------------------------------------------------- planning
+
+
+@dataclass(frozen=True, slots=True)
+class NotePlan:
+    """One note's cards as this build gives them to Anki, and its new lock entry."""
+
+    guids: tuple[str, ...]  # in the order of the stamps planned
+    mods: tuple[int, ...]
+    block: bytes  # b"" for a note without cards
+    odd_guids: Mapping[str, str]  # key -> GUID for the cards that kept an older GUID
+
+
+class Planner:
+    """Gives every card its GUID and mod, note by note, and keeps count of what changed.
 
     An unchanged card keeps the mod the lock recorded; a changed or renamed one gets `now`,
     and always more than its recorded mod, since Anki updates a note only if it is newer.
-    Cards of notes that could not be read this time (`unread` paths) stay in the lock."""
-    old = {c.key: c for c in lock.cards}
-    paths = {c.note_path for c in cards}
-    new_keys = {r.key for r in rendered}
-    gone = [c for c in lock.cards if c.key not in new_keys and c.path not in unread]
-    kept_over = [c for c in lock.cards if c.key not in new_keys and c.path in unread]
-    fresh = [(c, r) for c, r in zip(cards, rendered, strict=True) if r.key not in old]
-    renames = _match_renames(gone, fresh, paths)
+    A card that appears under a new key continues a vanished card of the same note (or of
+    a note that moved away) when its body is nearly the same: it keeps that GUID."""
 
-    taken = {c.guid for c in kept_over} | {old[r.key].guid for r in rendered if r.key in old}
-    taken |= {o.guid for o in renames.values()}
-    out: list[RenderedCard] = []
-    entries: list[LockedCard] = list(kept_over)
-    mods: dict[str, int] = {}
-    added, changed, renamed = [], [], []
-    for card, r in zip(cards, rendered, strict=True):
-        before = old.get(r.key) or renames.get(r.key)
-        if before is None:
-            guid, mod = fresh_guid(r.key, taken), now
-            taken.add(guid)
-            added.append(replace(r, guid=guid))
-        elif before.hash == r.content_hash and before.key == r.key:
-            guid, mod = before.guid, before.mod
-        else:
-            guid, mod = before.guid, max(now, before.mod + 1)
-            if before.key == r.key:
-                changed.append(replace(r, guid=guid))
+    def __init__(self, lock: LockFile, now: int, moved_from: Set[str]) -> None:
+        self.lock = lock
+        self.now = now
+        self.diagnostics: list[Diagnostic] = []
+        self.added: list[CardChange] = []
+        self.changed: list[CardChange] = []
+        self.renamed: list[tuple[str, CardChange]] = []
+        self.removed: list[LockedCard] = []
+        self.parsed_keys: set[str] = set()  # keys of every lock block read by this plan
+        self.taken: set[str] = set(lock.guids.values())
+        # Cards of notes whose path is gone: a moved note's cards live on under its new path.
+        self.pool: dict[str, LockedCard] = {}
+        for path in sorted(moved_from):
+            for card in self._old(path):
+                self.pool[card.key] = card
+
+    def _old(self, path: str) -> tuple[LockedCard, ...]:
+        cards, problem = self.lock.cards_of(path)
+        if problem is not None:
+            self.diagnostics.append(problem)
+        self.parsed_keys.update(c.key for c in cards)
+        return cards
+
+    def plan(self, path: str, stamps: Sequence[CardStamp]) -> NotePlan:
+        old = {c.key: c for c in self._old(path)}
+        here = {s.key for s in stamps}
+        before: list[LockedCard | None] = []
+        for s in stamps:
+            prior = old.get(s.key) or self.pool.pop(s.key, None)
+            before.append(prior)
+        gone = [c for k, c in old.items() if k not in here]
+        fresh = [i for i, b in enumerate(before) if b is None]
+        if fresh and (gone or self.pool):
+            renames = _match_renames([*gone, *self.pool.values()], [stamps[i] for i in fresh])
+            for i in fresh:
+                continued = renames.get(stamps[i].key)
+                if continued is not None:
+                    before[i] = continued
+                    if continued.key in self.pool:
+                        del self.pool[continued.key]
+            matched = {b.key for b in before if b is not None}
+            gone = [c for c in gone if c.key not in matched]
+        self.removed.extend(gone)
+        guids, mods, entries = [], [], []
+        odd: dict[str, str] = {}
+        for s, prior in zip(stamps, before, strict=True):
+            if prior is None:
+                guid, mod = fresh_guid(s.key, self.taken), self.now
+                self.added.append(CardChange(s.key, guid))
+            elif prior.hash == s.hash and prior.key == s.key:
+                guid, mod = prior.guid, prior.mod
             else:
-                renamed.append((before.key, replace(r, guid=guid)))
-        if r.guid != guid:
-            r = replace(r, guid=guid)
-        out.append(r)
-        mods[guid] = mod
-        entries.append(
-            LockedCard(
-                r.key,
-                guid,
-                r.content_hash,
-                mod,
-                card.note_path,
-                "cloze" if r.cloze else "qa",
-                # the body has not changed when the hash has not: no need to hash it again
-                before.sketch if before and before.hash == r.content_hash else _sketch(_body(r)),
-                _title(card),
-            )
-        )
+                guid, mod = prior.guid, max(self.now, prior.mod + 1)
+                if prior.key == s.key:
+                    self.changed.append(CardChange(s.key, guid))
+                else:
+                    self.renamed.append((prior.key, CardChange(s.key, guid)))
+            if guid != guid_for(s.key):
+                odd[s.key] = guid
+                self.taken.add(guid)
+            guids.append(guid)
+            mods.append(mod)
+            sketch = prior.sketch if prior is not None and prior.hash == s.hash else s.sketch
+            entries.append(LockedCard(s.key, guid, s.hash, mod, path, s.type, sketch))
+        block = note_block(path, entries) if entries else b""
+        return NotePlan(tuple(guids), tuple(mods), block, odd)
 
-    continued = {o.key for o in renames.values()}
-    removed = [c for c in gone if c.key not in continued]
-    model_mods, types, diagnostics = _notetypes(notetypes, lock, now, where)
-    return Update(
-        tuple(out),
-        mods,
-        model_mods,
-        Lock(tuple(entries), types),
-        tuple(added),
-        tuple(changed),
-        tuple(renamed),
-        tuple(sorted(removed, key=lambda c: c.key)),
-        tuple(diagnostics),
-    )
+    def finish(self) -> list[LockedCard]:
+        """Every card that left the notes, sorted by key."""
+        self.removed.extend(self.pool.values())
+        self.pool.clear()
+        self.removed.sort(key=lambda c: c.key)
+        return self.removed
+
+
+def plan_notetypes(
+    shapes: Sequence[NotetypeShape], lock: LockFile, now: int
+) -> tuple[dict[int, int], tuple[LockedNotetype, ...], list[Diagnostic]]:
+    before = {n.id: n for n in lock.notetypes}
+    mods: dict[int, int] = {}
+    diagnostics: list[Diagnostic] = []
+    for shape in shapes:
+        prior = before.get(shape.id)
+        if prior is None:
+            mods[shape.id] = now
+            continue
+        if prior.schema != shape.schema:
+            diagnostics.append(
+                Diagnostic(
+                    Level.WARNING,
+                    "notetype.split",
+                    lock.where,
+                    1,
+                    f"the fields or card types of the notetype '{shape.name}' changed since the "
+                    f"last build. When you import, tick 'Merge note types' in Anki's import dialog "
+                    f"(Anki then asks for a one-way full sync); otherwise Anki adds a copy "
+                    f"'{shape.name}+' and skips every card you already have.",
+                )
+            )
+        same = prior.schema == shape.schema and prior.templates == shape.templates
+        mods[shape.id] = prior.mod if same else max(now, prior.mod + 1)
+    types = tuple(LockedNotetype(s.id, s.name, s.schema, s.templates, mods[s.id]) for s in shapes)
+    return mods, types, diagnostics
 
 
 def removal_search(removed: Sequence[LockedCard], notetypes: Sequence[NotetypeShape]) -> str:
@@ -239,65 +414,28 @@ def _escape(text: str) -> str:
     return re.sub(r'([\\"*_])', r"\\\1", text)
 
 
-def _notetypes(
-    shapes: Sequence[NotetypeShape], lock: Lock, now: int, where: str
-) -> tuple[dict[int, int], tuple[LockedNotetype, ...], list[Diagnostic]]:
-    before = {n.id: n for n in lock.notetypes}
-    mods: dict[int, int] = {}
-    diagnostics: list[Diagnostic] = []
-    for shape in shapes:
-        prior = before.get(shape.id)
-        if prior is None:
-            mods[shape.id] = now
-            continue
-        if prior.schema != shape.schema:
-            diagnostics.append(
-                Diagnostic(
-                    Level.WARNING,
-                    "notetype.split",
-                    where,
-                    1,
-                    f"the fields or card types of the notetype '{shape.name}' changed since the "
-                    f"last build. When you import, tick 'Merge note types' in Anki's import dialog "
-                    f"(Anki then asks for a one-way full sync); otherwise Anki adds a copy "
-                    f"'{shape.name}+' and skips every card you already have.",
-                )
-            )
-        same = prior.schema == shape.schema and prior.templates == shape.templates
-        mods[shape.id] = prior.mod if same else max(now, prior.mod + 1)
-    types = tuple(LockedNotetype(s.id, s.name, s.schema, s.templates, mods[s.id]) for s in shapes)
-    return mods, types, diagnostics
-
-
-def _match_renames(
-    gone: Sequence[LockedCard], fresh: Sequence[tuple[Card, RenderedCard]], paths: Set[str]
-) -> dict[str, LockedCard]:
-    """New key -> the vanished card it continues: same notetype, same note (or a note whose
-    old path is gone, i.e. moved), and nearly the same body. Best pairs first."""
-    if not gone:
-        return {}
+def _match_renames(gone: Sequence[LockedCard], fresh: Sequence[CardStamp]) -> dict[str, LockedCard]:
+    """New key -> the vanished card it continues: same notetype and nearly the same body.
+    Best pairs first."""
     by_hash: dict[str, list[LockedCard]] = defaultdict(list)
     for c in gone:
         for h in _split(c.sketch):
             by_hash[h].append(c)
     pairs: list[tuple[float, str, str, LockedCard]] = []
-    for card, r in fresh:
-        sketch = _split(_sketch(_body(r)))
-        kind = "cloze" if r.cloze else "qa"
+    for s in fresh:
+        sketch = _split(s.sketch)
         seen: set[str] = set()
         for h in sketch:
             bucket = by_hash.get(h, ())
             if len(bucket) > _COMMON:  # a word in every card says nothing about this one
                 continue
             for c in bucket:
-                if c.key in seen or c.type != kind:
+                if c.key in seen or c.type != s.type:
                     continue
                 seen.add(c.key)
-                if c.path != card.note_path and c.path in paths:
-                    continue
                 score = _similarity(sketch, _split(c.sketch))
                 if score >= RENAME_SIMILARITY:
-                    pairs.append((-score, c.key, r.key, c))
+                    pairs.append((-score, c.key, s.key, c))
     matched: dict[str, LockedCard] = {}
     used: set[str] = set()
     for _, old_key, new_key, c in sorted(pairs, key=lambda p: p[:3]):
@@ -334,37 +472,6 @@ def _similarity(a: Sequence[str], b: Sequence[str]) -> float:
     if not union:
         return 0.0
     return sum(1 for h in union if h in a and h in b) / len(union)
-
-
-def _title(card: Card) -> str:
-    text = html.unescape(_TAG.sub("", re.sub(r"\{\{c\d+::(.*?)\}\}", r"[\1]", card.question)))
-    text = " ".join(text.split())
-    where = f"{card.note_title} > {card.section}" if card.section else card.note_title
-    return f"{where}: {text[:100]}"
-
-
-def _line_of(lines: Sequence[str], raw: object, index: dict[str, int]) -> int:
-    key = raw.get("key") if isinstance(raw, dict) else None
-    if not key:
-        return 1
-    needle = json.dumps(key, ensure_ascii=False)
-    # In JSON a quoted needle can only match a whole string of a line, so the first line
-    # holding that string is the first line holding the needle: one pass over the lines
-    # for every broken entry instead of one pass each. Other needles take the long way.
-    if not index:
-        for n, line in enumerate(lines, 1):
-            for string in _JSON_STRING.findall(line):
-                index.setdefault(string, n)
-    if needle in index and not _PUNCTUATION.fullmatch(key):
-        return index[needle]
-    for n, line in enumerate(lines, 1):
-        if needle in line:
-            return n
-    return 1
-
-
-_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
-_PUNCTUATION = re.compile(r"[\s:,{}\[\]]*")
 
 
 def _corrupt(where: str, line: int, problem: str) -> Diagnostic:

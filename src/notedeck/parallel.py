@@ -1,19 +1,18 @@
-"""Run one stage over many notes across processes; results come back in input order."""
+"""Run one stage's jobs across processes; results come back in the order of the jobs."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from types import TracebackType
 from typing import TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
 
-# Below this many notes a pool costs more to start than it saves; and a worker is only
-# worth starting for at least MIN_PER_WORKER notes.
-SERIAL_BELOW = 200
-MIN_PER_WORKER = 50
+# Fewer jobs than this finish sooner in this process than a pool takes to start.
+SERIAL_BELOW = 4
 
 
 def worker_count(jobs: int) -> int:
@@ -21,31 +20,47 @@ def worker_count(jobs: int) -> int:
     return jobs if jobs > 0 else (os.cpu_count() or 1)
 
 
-def map_in_order(
-    func: Callable[[T], R],
-    items: Sequence[T],
-    jobs: int,
-    on_done: Callable[[int], None] | None = None,
-) -> list[R]:
-    """`[func(x) for x in items]`, spread over processes for large inputs.
+class Workers:
+    """A pool of worker processes, started the first time there is enough work for it.
 
-    `func` must be a picklable top-level function (or a partial of one). The order of the
-    results is the order of `items`, so the bytes built from them never depend on which
-    process finished first.
+    `map(func, items)` is `[func(x) for x in items]` in the order of `items`, so what is
+    built from the results never depends on which process finished first. `func` must be
+    a picklable top-level function (or a partial of one).
     """
-    workers = min(worker_count(jobs), max(1, len(items) // MIN_PER_WORKER))
-    if workers <= 1 or len(items) < SERIAL_BELOW:
-        out = []
-        for item in items:
-            out.append(func(item))
+
+    def __init__(self, jobs: int) -> None:
+        self.count = worker_count(jobs)
+        self._pool: ProcessPoolExecutor | None = None
+
+    def __enter__(self) -> Workers:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+            self._pool = None
+
+    def map(
+        self,
+        func: Callable[[T], R],
+        items: Sequence[T],
+        on_done: Callable[[R], None] | None = None,
+    ) -> Iterator[R]:
+        if self.count <= 1 or len(items) < SERIAL_BELOW:
+            for item in items:
+                result = func(item)
+                if on_done:
+                    on_done(result)
+                yield result
+            return
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(max_workers=self.count)
+        for result in self._pool.map(func, items):
             if on_done:
-                on_done(1)
-        return out
-    chunk = max(1, min(32, len(items) // (workers * 16)))
-    results: list[R] = []
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        for result in pool.map(func, items, chunksize=chunk):
-            results.append(result)
-            if on_done:
-                on_done(1)
-    return results
+                on_done(result)
+            yield result

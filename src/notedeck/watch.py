@@ -103,7 +103,7 @@ def rebuild(config: Config, echo: Echo) -> bool:
 
     started = time.perf_counter()
     try:
-        report = build(config)
+        report = build(config, collect=False)
     except NotedeckError as exc:
         echo(f"notedeck: {exc}", err=True)
         echo("Build failed; fix the file above and save again.", err=True)
@@ -119,7 +119,7 @@ def rebuild(config: Config, echo: Echo) -> bool:
     seconds = time.perf_counter() - started
     decks = ", ".join(f"{d.name} ({d.cards})" for d in report.decks) or "no decks"
     echo(
-        f"Built {len(report.rendered)} cards from {report.notes} notes in {seconds:.1f}s: "
+        f"Built {report.card_count} cards from {report.notes} notes in {seconds:.1f}s: "
         f"{decks}; {report.errors} errors, {report.warnings} warnings."
     )
     return True

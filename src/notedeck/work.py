@@ -1,0 +1,267 @@
+"""The work done in worker processes: a shard of notes to cards, and a deck to a package."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from notedeck import cache
+from notedeck.config import Config
+from notedeck.derive import Style, derive_cards
+from notedeck.errors import NoteError
+from notedeck.identity import guid_for
+from notedeck.lock import CardStamp, stamp
+from notedeck.model import Diagnostic, Level, Moment, Note
+from notedeck.package import media_names, package_bytes
+from notedeck.questions import QuestionPattern, load_patterns
+from notedeck.read import read_note
+from notedeck.render import RenderedCard, Templates, load_templates, render_card
+from notedeck.timestamps import resolve
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """What every job of one build shares (small enough to send to each worker)."""
+
+    config: Config
+    key: str  # the cache key of this build
+    templates_digest: str
+
+
+@dataclass(frozen=True, slots=True)
+class ShardJob:
+    """Notes of one shard to build (again), and notes that left it."""
+
+    shard: str
+    notes: tuple[tuple[str, tuple[Moment | None, ...] | None], ...]  # rel, moments to use
+    drop: tuple[str, ...]
+    write: bool  # False on a dry run: the cache is left as it is
+    collect: bool  # send the cards back too
+
+
+@dataclass(frozen=True, slots=True)
+class NoteResult:
+    record: cache.NoteRecord
+    stamps: tuple[CardStamp, ...]
+    cards: cache.NoteCards | None  # when the job collects them
+
+
+@dataclass(frozen=True, slots=True)
+class PackageJob:
+    """One package to write: its notes in order, each with its lock entry."""
+
+    top: str
+    path: Path
+    notes: tuple[tuple[str, tuple[Moment | None, ...], bytes], ...]  # rel, moments, lock block
+    guids: Mapping[str, str]  # key -> GUID where not guid_for(key)
+    model_mods: Mapping[int, int]
+    media: tuple[tuple[str, str], ...]  # Anki media name, source file
+
+
+# The templates and card style of this process, by (configuration, templates digest): the
+# main process fills it; a worker started by fork inherits it, any other loads them.
+_TOOLS: dict[tuple[Config, str], tuple[Templates, Style]] = {}
+
+
+def remember_tools(context: Context, templates: Templates, style: Style) -> None:
+    _TOOLS[(context.config, context.templates_digest)] = (templates, style)
+
+
+def _tools(context: Context) -> tuple[Templates, Style]:
+    tools = _TOOLS.get((context.config, context.templates_digest))
+    if tools is None:
+        config = context.config
+        templates = load_templates(config.templates_dir)
+        patterns = load_patterns(config.questions_file or templates.questions)
+        tools = _TOOLS[(config, context.templates_digest)] = (
+            templates,
+            card_style(config, templates, patterns),
+        )
+    return tools
+
+
+def card_style(
+    config: Config, templates: Templates, patterns: tuple[QuestionPattern, ...]
+) -> Style:
+    """What shapes the cards, from the settings and the templates folder."""
+    return Style(
+        patterns=patterns,
+        fillers=templates.fillers,
+        kinds=config.card_kinds,
+        answer_words=config.answer_words,
+        cloze_per_section=config.cloze_per_section,
+        extra_tags=config.extra_tags,
+    )
+
+
+def build_shard(context: Context, job: ShardJob) -> list[NoteResult]:
+    """Read, derive and render the job's notes, store the shard, and say what each gave."""
+    path = cache.shard_path(context.config, job.shard)
+    stored = cache.load_shard(path, context.key) if job.write else {}
+    results = []
+    for rel, moments in job.notes:
+        result = build_note(context, rel, moments, keep_cards=job.write or job.collect)
+        if job.write:
+            if result.cards is not None:
+                stored[rel] = result.cards
+            else:
+                stored.pop(rel, None)
+        if not job.collect:
+            result = NoteResult(result.record, result.stamps, None)
+        results.append(result)
+    if job.write:
+        for rel in job.drop:
+            stored.pop(rel, None)
+        cache.save_shard(path, context.key, dict(sorted(stored.items())))
+    return results
+
+
+def build_note(
+    context: Context,
+    rel: str,
+    moments: tuple[Moment | None, ...] | None,
+    *,
+    keep_cards: bool = True,
+) -> NoteResult:
+    """One note from its file to its cards. Without `moments`, its timestamps are read on
+    its own evidence (the build checks them against its siblings' afterwards)."""
+    config = context.config
+    _rel, mtime_ns, size, sha, note, error = read_one(config.notes_dir, config.notes_dir / rel)
+    time_diagnostics: tuple[Diagnostic, ...] = ()
+    if note is not None and moments is None:
+        moments, found = resolve_note(note, [], [], config)
+        time_diagnostics = tuple(found)
+    record = cache.NoteRecord(
+        rel,
+        mtime_ns,
+        size,
+        sha,
+        cache.without_body(note),
+        error,
+        cache.evidence_of(note),
+        (),
+        moments or (),
+        time_diagnostics,
+        "",
+        (),
+    )
+    if note is None:
+        return NoteResult(record, (), None)
+    templates, style = _tools(context)
+    cards = derive_cards(note, moments or (), style)
+    rendered = tuple(
+        render_card(c, deck_name(c.deck, config), templates, config.vault) for c in cards
+    )
+    stamps = tuple(stamp(r) for r in rendered)
+    kinds = tuple(sorted(Counter(c.kind.value for c in cards).items()))
+    top = rendered[0].deck.split("::", 1)[0] if rendered else ""
+    record = dataclasses.replace(record, top=top, kinds=kinds)
+    return NoteResult(
+        record, stamps, cache.NoteCards(cards, rendered, stamps) if keep_cards else None
+    )
+
+
+def read_one(root: Path, path: Path) -> tuple[str, int, int, str, Note | None, Diagnostic | None]:
+    """Read one note for the cache: its signature, the Note, or why it cannot be read."""
+    rel = path.relative_to(root).as_posix()
+    try:
+        st = path.stat()
+        data: bytes | None = path.read_bytes()
+        mtime_ns, size = st.st_mtime_ns, st.st_size
+    except OSError:
+        data, mtime_ns, size = None, 0, 0  # read_note says why, with the note's path
+    sha = hashlib.sha256(data or b"").hexdigest()
+    try:
+        return rel, mtime_ns, size, sha, read_note(path, root, data), None
+    except NoteError as exc:
+        error = Diagnostic(Level.ERROR, exc.code, exc.path, exc.line, exc.message)
+    except Exception as exc:  # a notedeck bug on one note must not stop the whole vault
+        error = Diagnostic(
+            Level.ERROR,
+            "note.internal",
+            rel,
+            1,
+            f"notedeck could not read this note ({type(exc).__name__}: {exc}); "
+            "please report it with the note attached.",
+        )
+    return rel, mtime_ns, size, sha, None, error
+
+
+def resolve_note(
+    note: Note, siblings: Sequence[Note], durations: Sequence[int], config: Config
+) -> tuple[tuple[Moment | None, ...], list[Diagnostic]]:
+    """The moments of a note's timestamps, using the other notes of its video as evidence."""
+    result = resolve(
+        note.clocks,
+        duration=note.duration or (max(durations) if durations else None),
+        siblings=[n.clocks for n in siblings],
+        max_seconds=config.max_video_seconds,
+    )
+    diagnostics = []
+    if result.repaired and note.clocks:
+        diagnostics.append(
+            Diagnostic(
+                Level.WARNING,
+                "timestamp.garbled",
+                note.path,
+                note.clocks[0].line,
+                f"{result.reason} Write the times as H:MM:SS from the start of the "
+                "video (e.g. 0:04:31) to silence this.",
+            )
+        )
+    return result.moments, diagnostics
+
+
+def deck_name(deck: tuple[str, ...], config: Config) -> str:
+    if config.deck_naming == "single":
+        return config.deck_name
+    return "::".join(deck or (config.root_deck_name,))
+
+
+def write_package(context: Context, job: PackageJob) -> tuple[str, int]:
+    """Write one package beside its final place; the build moves it there once every
+    package is written. Returns the temporary file and the number of cards."""
+    templates, _style = _tools(context)
+    shards: dict[str, dict[str, cache.NoteCards]] = {}
+    cards: list[RenderedCard] = []
+    mods: dict[str, int] = {}
+    for rel, moments, block in job.notes:
+        shard = cache.shard_of(rel)
+        if shard not in shards:
+            shards[shard] = cache.load_shard(cache.shard_path(context.config, shard), context.key)
+        made = shards[shard].get(rel)
+        if made is None:  # the cache could not be written: make the cards again
+            made = build_note(context, rel, moments).cards
+        entries = {} if not block else _entries(block)
+        for card in made.rendered if made is not None else ():
+            guid, mod = job.guids.get(card.key) or guid_for(card.key), entries[card.key]
+            cards.append(card if card.guid == guid else _with_guid(card, guid))
+            mods[guid] = mod
+    wanted = media_names(cards)
+    media = {name: Path(source).read_bytes() for name, source in job.media if name in wanted}
+    data = package_bytes(cards, templates, mods, job.model_mods, media=media)
+    temp = job.path.with_name(f".{job.path.name}.{os.getpid()}.tmp")
+    job.path.parent.mkdir(parents=True, exist_ok=True)
+    with open(temp, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    return str(temp), len(cards)
+
+
+def _entries(block: bytes) -> dict[str, int]:
+    """Card key -> mod, from one note's lock entry."""
+    (rows,) = json.loads(b"{" + block + b"}").values()
+    return {row[0]: row[2] for row in rows}
+
+
+def _with_guid(card: RenderedCard, guid: str) -> RenderedCard:
+    return RenderedCard(
+        card.key, guid, card.cloze, card.fields, card.tags, card.deck, card.content_hash
+    )
