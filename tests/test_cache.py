@@ -109,7 +109,6 @@ def test_a_parallel_build_writes_the_same_bytes_as_a_serial_one(
     shutil.copytree(corpus_dir(), notes)
     serial = run_build(notes, tmp_path / "serial", jobs=1, cache_dir=tmp_path / "c1")
     monkeypatch.setattr(parallel, "SERIAL_BELOW", 0)
-    monkeypatch.setattr(parallel, "MIN_PER_WORKER", 1)
     spread = run_build(notes, tmp_path / "spread", jobs=2, cache_dir=tmp_path / "c2")
     assert len(serial.rendered) > 100
     assert [d.path.name for d in serial.decks] == [d.path.name for d in spread.decks]
@@ -148,12 +147,12 @@ def test_cache_files_of_another_layout_are_removed(vault: Path) -> None:
     (vault / SEED).write_text((vault / SEED).read_text() + "\nA new closing sentence here.\n")
     run_build(vault)
     assert not foreign.exists()
-    assert list(folder.glob("notes-*.pickle"))
+    assert list(folder.glob("cards-*.pickle"))
 
 
 def test_the_number_of_workers_keeps_the_cache(vault: Path) -> None:
     run_build(vault, jobs=1)
-    notes = [p for p in _cache_files(vault) if p.name.startswith("notes-")]
+    notes = [p for p in _cache_files(vault) if p.name.startswith("cards-")]
     before = {p: p.stat().st_mtime_ns for p in notes}
     run_build(vault, jobs=2)  # a parallel build writes what a serial one does
     assert {p: p.stat().st_mtime_ns for p in notes} == before

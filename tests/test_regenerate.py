@@ -242,13 +242,15 @@ def test_lock_is_sorted_text_with_one_card_per_line(vault: Path) -> None:
     report = run_build(vault)
     lines = (vault.parent / "notedeck.lock").read_text(encoding="utf-8").splitlines()
     data = json.loads("\n".join(lines))
-    keys = [c["key"] for c in data["cards"]]
+    assert list(data["notes"]) == sorted(data["notes"]) == sorted([SEED, SIBLING])
+    keys = [row[0] for rows in data["notes"].values() for row in rows]
     assert keys == sorted(keys) == sorted(c.key for c in report.rendered)
-    card_lines = [ln for ln in lines if '"key": ' in ln]
+    card_lines = [ln for ln in lines if ln.startswith("      [")]
     assert len(card_lines) == len(keys)
-    entry = data["cards"][0]
-    assert {"guid", "key", "hash", "mod", "path"} <= set(entry)
+    _key, digest, mod, kind, sketch = data["notes"][SEED][0]
+    assert isinstance(mod, int) and kind in ("qa", "cloze") and digest and sketch
     assert {n["name"] for n in data["notetypes"]} == {"notedeck Q&A", "notedeck Cloze"}
+    assert data["guids"] == {}  # every GUID is still the one its key gives
 
 
 @pytest.mark.parametrize("content", ["{not json", '{"notedeck_lock": 99}', "", "\x00\xff"])
@@ -259,7 +261,7 @@ def test_missing_or_broken_lock_is_rebuilt_with_a_warning(vault: Path, content: 
     lock.write_text(content, encoding="utf-8", errors="surrogateescape")
     report = run_build(vault)
     assert [d.code for d in report.diagnostics if d.code.startswith("lock.")] == ["lock.corrupt"]
-    assert json.loads(lock.read_text(encoding="utf-8"))["notedeck_lock"] == 1
+    assert json.loads(lock.read_text(encoding="utf-8"))["notedeck_lock"] == 2
     # The GUIDs do not depend on the lock for cards that were never renamed.
     assert [c.guid for c in report.rendered] == [c.guid for c in first.rendered]
 
@@ -295,7 +297,7 @@ def test_a_crash_while_writing_leaves_the_previous_packages_and_lock(
 ) -> None:
     import importlib
 
-    pipeline = importlib.import_module("notedeck.build")
+    pipeline = importlib.import_module("notedeck.work")
     out = tmp_path / "decks"
     run_build(vault, out)
     lock = (vault.parent / "notedeck.lock").read_bytes()
@@ -319,7 +321,7 @@ def test_a_note_that_cannot_be_read_is_not_reported_as_removed(vault: Path) -> N
     assert report.errors == 1
     assert not report.removed
     lock = json.loads((vault.parent / "notedeck.lock").read_text(encoding="utf-8"))
-    assert any(c["path"] == SIBLING for c in lock["cards"])
+    assert lock["notes"][SIBLING]
 
 
 @pytest.mark.parametrize("marker", ["{#speed}", "^speed"])
@@ -380,5 +382,5 @@ def test_cli_reports_changes_and_the_removal_search(vault: Path, tmp_path: Path)
     assert data["removed_search"].startswith('("note:notedeck Q&A"')
     assert lock.read_bytes() == before
     human = runner.invoke(main, args)
-    assert "removed." in human.stdout and "Speed of Efficacy" in human.stdout
+    assert "removed." in human.stdout and "#speed-of-efficacy#qa (" in human.stdout
     assert data["removed_search"] in human.stdout

@@ -104,7 +104,8 @@ def build(
     shapes = notetype_shapes(templates)
     paths = discover(config.notes_dir)
     had_packages = config.out_dir.is_dir() and any(config.out_dir.glob("*.apkg"))
-    lock, diagnostics = load_lock(config.lock_file, had_packages=had_packages)
+    lock, lock_diagnostics = load_lock(config.lock_file, had_packages=had_packages)
+    diagnostics: list[Diagnostic] = []
     index = cache.load_index(config, key)
     if index.lock_signature != cache.file_signature(config.lock_file):
         index = cache.Index()  # a lock this cache did not write: trust nothing it says
@@ -118,10 +119,10 @@ def build(
             if rel in records:
                 records[rel] = replace(records[rel], excluded=rel in excluded)
         plan = plan_cards(records, old, made, lock, excluded, shapes, context)
-        decks = write_decks(plan, records, old, index, context, workers, dry_run)
-    diagnostics += [d for r in records.values() for d in read_diagnostics(r)]
+        decks = write_decks(plan, records, old, context, workers, dry_run)
+    diagnostics[:0] = [d for r in records.values() for d in read_diagnostics(r)]
     diagnostics += [d for r in records.values() for d in r.time_diagnostics]
-    diagnostics += plan.diagnostics
+    diagnostics += [*lock_diagnostics, *plan.diagnostics]
     if not dry_run:  # only once every package is written: a crash leaves the old lock
         if plan.lock_data != lock.data or not config.lock_file.is_file():
             save_lock(config.lock_file, plan.lock_data)
@@ -179,10 +180,7 @@ def unchanged_records(
         if record is not None and record.size == st.st_size and record.error is None:
             _rel, mtime_ns, size, sha = _signature(root, path)
             if sha == record.sha:
-                # A file read within a moment of its last change may change again with
-                # the same size inside the file system's timestamp granularity: don't
-                # vouch for it by its stat next time (git's "racily clean" rule).
-                racy = now_ns - mtime_ns < _RACY_NS
+                racy = now_ns - mtime_ns < _RACY_NS  # see _take
                 records[rel] = replace(record, mtime_ns=0 if racy else mtime_ns, size=size)
                 continue
         stale.append(rel)
@@ -258,8 +256,13 @@ def refresh(
 
 
 def _take(result: NoteResult, records: dict[str, cache.NoteRecord], made: Made) -> None:
-    rel = result.record.rel
-    records[rel] = result.record
+    rel, record = result.record.rel, result.record
+    if time.time_ns() - record.mtime_ns < _RACY_NS:
+        # A file read within a moment of its last change may change again with the same
+        # size inside the file system's timestamp granularity: don't vouch for it by its
+        # stat next time, compare its bytes (git's "racily clean" rule).
+        record = replace(record, mtime_ns=0)
+    records[rel] = record
     made.stamps[rel] = result.stamps
     if result.cards is not None:
         made.cards[rel] = result.cards
@@ -444,7 +447,6 @@ def write_decks(
     plan: CardPlan,
     records: Mapping[str, cache.NoteRecord],
     old: Mapping[str, cache.NoteRecord],
-    index: cache.Index,
     context: Context,
     workers: Workers,
     dry_run: bool,
@@ -473,9 +475,7 @@ def write_decks(
         rels = by_top[top]
         count = sum(records[rel].cards for rel in rels)
         files.append(DeckFile(top, path, count))
-        known = index.packages.get(str(path))
-        current = cache.file_signature(path)
-        if top not in dirty and known is not None and current is not None and known == current[:2]:
+        if top not in dirty and path.is_file():
             continue
         media = sorted(
             {name: source for rel in rels for name, source in records[rel].note.media}.items()  # type: ignore[union-attr]
@@ -490,9 +490,6 @@ def write_decks(
             temps.append(temp)
         for job, temp in zip(jobs, temps, strict=True):
             os.replace(temp, job.path)
-            signature = cache.file_signature(job.path)
-            if signature is not None:
-                index.packages[str(job.path)] = signature[:2]
     finally:
         for temp in temps:
             Path(temp).unlink(missing_ok=True)

@@ -71,7 +71,6 @@ class Index:
 
     records: dict[str, NoteRecord] = field(default_factory=dict)
     lock_signature: tuple[int, int, int] | None = None  # (size, mtime_ns, inode) as written
-    packages: dict[str, tuple[int, int]] = field(default_factory=dict)  # path -> (size, mtime)
 
 
 def cache_folder(config: Config) -> Path:

@@ -18,6 +18,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, cast
 
 from notedeck.identity import fresh_guid, guid_for
 from notedeck.model import Diagnostic, Level
@@ -142,16 +143,16 @@ def load_lock(path: Path, *, had_packages: bool = False) -> tuple[LockFile, list
 
 
 def parse_lock(data: bytes, where: str) -> tuple[LockFile, list[Diagnostic]]:
+    """Read a lock as notedeck writes it, without parsing each note's entry yet; a lock
+    laid out otherwise (reformatted, or of the first format) is read whole first."""
     marker = b'\n  "notes": {\n'
     cut = data.find(marker)
-    if cut < 0:
-        return _from_format_1(data, where)
     try:
-        header = json.loads(data[: cut + len(marker)] + b"}}")
-    except (ValueError, UnicodeDecodeError) as exc:
-        return LockFile(where=where), [_corrupt(where, 1, f"its header is not JSON ({exc})")]
+        header = json.loads(data[: cut + len(marker)] + b"}}") if cut >= 0 else None
+    except (ValueError, UnicodeDecodeError):
+        header = None
     if not isinstance(header, dict) or header.get("notedeck_lock") != LOCK_FORMAT:
-        return _from_format_1(data, where)
+        return _from_document(data, where)
     diagnostics: list[Diagnostic] = []
     notetypes = []
     for raw in header.get("notetypes") or []:
@@ -185,41 +186,57 @@ def parse_lock(data: bytes, where: str) -> tuple[LockFile, list[Diagnostic]]:
     return LockFile(data, tuple(notetypes), guids, spans, where), diagnostics
 
 
-def _from_format_1(data: bytes, where: str) -> tuple[LockFile, list[Diagnostic]]:
-    """Read a lock of notedeck's first format (one JSON object per card) as a current one."""
+def _from_document(data: bytes, where: str) -> tuple[LockFile, list[Diagnostic]]:
+    """Read a lock of another layout or of notedeck's first format (one JSON object per
+    card) whole, as the lock notedeck would have written."""
     try:
-        old = json.loads(data)
+        doc = json.loads(data)
     except (ValueError, UnicodeDecodeError) as exc:
         line = getattr(exc, "lineno", 1)
         return LockFile(where=where), [_corrupt(where, line, str(exc).split(":")[0])]
-    if not isinstance(old, dict) or old.get("notedeck_lock") != 1:
+    if not isinstance(doc, dict) or doc.get("notedeck_lock") not in (1, LOCK_FORMAT):
         return LockFile(where=where), [_corrupt(where, 1, "not a notedeck lock of this version")]
     diagnostics: list[Diagnostic] = []
     by_path: dict[str, list[LockedCard]] = defaultdict(list)
     seen: set[str] = set()
-    for raw in old.get("cards") or []:
+    named = doc.get("guids")
+    guids: dict[str, str] = named if isinstance(named, dict) else {}
+    for path, raw in _card_entries(doc):
         try:
-            card = LockedCard(**{f: raw[f] for f in LockedCard.__slots__})  # title dropped
-            if not isinstance(card.mod, int) or card.key in seen:
+            if isinstance(raw, dict):  # the first format: an object per card
+                card = LockedCard(**{f: raw[f] for f in LockedCard.__slots__})
+            else:
+                key, digest, mod, kind, sketch = cast(list[Any], raw)
+                guid = guids.get(key) or guid_for(key)
+                card = LockedCard(key, guid, digest, mod, path, kind, sketch)
+            if not isinstance(card.mod, int) or not isinstance(card.key, str) or card.key in seen:
                 raise TypeError
-        except (TypeError, KeyError):
+        except (TypeError, KeyError, ValueError):
             diagnostics.append(_corrupt(where, 1, "a card entry is broken"))
             continue
         seen.add(card.key)
         by_path[card.path].append(card)
     notetypes = []
-    for raw in old.get("notetypes") or []:
+    for raw in doc.get("notetypes") or []:
         try:
             notetypes.append(LockedNotetype(**raw))
         except TypeError:
             diagnostics.append(_corrupt(where, 1, "a notetype entry is broken"))
     blocks = {path: note_block(path, cards) for path, cards in by_path.items()}
-    guids = {
-        c.key: c.guid for cards in by_path.values() for c in cards if c.guid != guid_for(c.key)
-    }
-    text, _ = lock_bytes(notetypes, guids, blocks)
+    odd = {c.key: c.guid for cs in by_path.values() for c in cs if c.guid != guid_for(c.key)}
+    text, _ = lock_bytes(notetypes, odd, blocks)
     lock, more = parse_lock(text, where)
     return lock, diagnostics + more
+
+
+def _card_entries(doc: dict[str, object]) -> list[tuple[str, object]]:
+    cards = doc.get("cards")
+    if isinstance(cards, list):
+        return [(c.get("path", "") if isinstance(c, dict) else "", c) for c in cards]
+    notes = doc.get("notes")
+    if isinstance(notes, dict):
+        return [(p, row) for p, rows in notes.items() if isinstance(rows, list) for row in rows]
+    return []
 
 
 # ---------------------------------------------------------------------------- writing
