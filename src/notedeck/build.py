@@ -35,6 +35,7 @@ from notedeck.work import (
     NoteResult,
     PackageJob,
     ShardJob,
+    build_note,
     build_shard,
     card_style,
     deck_name,
@@ -130,7 +131,7 @@ def build(
         index.lock_signature = cache.file_signature(config.lock_file)
         cache.save_index(config, key, index)
     kept = [r for r in records.values() if r.note is not None and r.rel not in excluded]
-    cards, rendered = collect_cards(kept, made, plan, config, key) if collect else ((), ())
+    cards, rendered = collect_cards(kept, made, plan, context) if collect else ((), ())
     kinds: Counter[str] = Counter()
     for r in kept:
         kinds.update(dict(r.kinds))
@@ -204,7 +205,8 @@ class Made:
     """What this build made of the notes it built: lock stamps, and the cards if kept."""
 
     stamps: dict[str, tuple[CardStamp, ...]] = field(default_factory=dict)
-    cards: dict[str, cache.NoteCards] = field(default_factory=dict)
+    cards: dict[str, tuple[Card, ...]] = field(default_factory=dict)
+    rendered: dict[str, cache.NoteCards] = field(default_factory=dict)
 
 
 def refresh(
@@ -266,6 +268,8 @@ def _take(result: NoteResult, records: dict[str, cache.NoteRecord], made: Made) 
     made.stamps[rel] = result.stamps
     if result.cards is not None:
         made.cards[rel] = result.cards
+    if result.made is not None:
+        made.rendered[rel] = result.made
 
 
 def shard_jobs(
@@ -504,23 +508,37 @@ def _block_of(plan: CardPlan, rel: str) -> bytes:
 
 
 def collect_cards(
-    kept: Sequence[cache.NoteRecord], made: Made, plan: CardPlan, config: Config, key: str
+    kept: Sequence[cache.NoteRecord], made: Made, plan: CardPlan, context: Context
 ) -> tuple[tuple[Card, ...], tuple[RenderedCard, ...]]:
-    """Every card of the kept notes, with the GUIDs this build gives them."""
+    """Every card of the kept notes, with the GUIDs this build gives them: those built
+    now as they came, the others from the cache (or derived again if it lacks them)."""
+    config, key = context.config, context.key
     shards: dict[str, dict[str, cache.NoteCards]] = {}
+    derived: dict[str, dict[str, cache.Derived]] = {}
     cards: list[Card] = []
     rendered: list[RenderedCard] = []
     for record in kept:
-        note_cards = made.cards.get(record.rel)
-        if note_cards is None:
-            shard = cache.shard_of(record.rel)
-            if shard not in shards:
-                shards[shard] = cache.load_shard(cache.shard_path(config, shard), key)
-            note_cards = shards[shard].get(record.rel)
-        if note_cards is None:
+        rel = record.rel
+        shard = cache.shard_of(rel)
+        if shard not in shards:
+            shards[shard] = cache.load_shard(cache.shard_path(config, shard), key)
+            derived[shard] = cache.load_derived(cache.derived_path(config, shard), key)
+        note_cards = made.cards.get(rel)
+        stored = derived[shard].get(rel)
+        if (
+            note_cards is None
+            and stored
+            and (stored.sha, stored.moments) == (record.sha, record.moments)
+        ):
+            note_cards = stored.cards
+        made_now = made.rendered.get(rel) or shards[shard].get(rel)
+        if note_cards is None or made_now is None:
+            again = build_note(context, rel, record.moments)
+            note_cards, made_now = again.cards, again.made
+        if note_cards is None or made_now is None:
             continue
-        cards.extend(note_cards.cards)
-        for r in note_cards.rendered:
+        cards.extend(note_cards)
+        for r in made_now.rendered:
             guid = plan.guids.get(r.key)
             rendered.append(replace(r, guid=guid) if guid and guid != r.guid else r)
     return tuple(cards), tuple(rendered)

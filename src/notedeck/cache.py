@@ -58,11 +58,21 @@ class NoteRecord:
 @pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class NoteCards:
-    """Everything one note's cards are: derived, rendered, and as the lock sees them."""
+    """One note's cards as a package and the lock need them."""
 
-    cards: tuple[Card, ...]
     rendered: tuple[RenderedCard, ...]
     stamps: tuple[CardStamp, ...]
+
+
+@pickled_by_fields
+@dataclass(frozen=True, slots=True)
+class Derived:
+    """One note's cards before rendering, kept only by builds that report every card
+    (tests, `cards`, `preview`): packaging never needs them, and they are costly to store."""
+
+    sha: str  # of the note they were derived from
+    moments: tuple[Moment | None, ...]
+    cards: tuple[Card, ...]
 
 
 @dataclass
@@ -134,6 +144,10 @@ def shard_path(config: Config, shard: str) -> Path:
     return cache_folder(config) / f"cards-{shard}.pickle"
 
 
+def derived_path(config: Config, shard: str) -> Path:
+    return cache_folder(config) / f"derived-{shard}.pickle"
+
+
 def without_body(note: Note | None) -> Note | None:
     """What the index keeps of a note: all but its overview, sections and words, which
     only deriving its cards reads (and a note whose cards are derived again is re-read)."""
@@ -173,21 +187,31 @@ def save_index(config: Config, key: str, index: Index) -> None:
 
 def load_shard(path: Path, key: str) -> dict[str, NoteCards]:
     """The cards a shard holds, by note; a missing, corrupt or stale shard holds none."""
+    return {rel: v for rel, v in _load(path, key).items() if isinstance(v, NoteCards)}
+
+
+def load_derived(path: Path, key: str) -> dict[str, Derived]:
+    return {rel: v for rel, v in _load(path, key).items() if isinstance(v, Derived)}
+
+
+def _load(path: Path, key: str) -> dict[str, object]:
     try:
         with open(path, "rb") as handle:
-            fmt, stored_key, cards = pickle.load(handle)
-        if fmt == FORMAT and stored_key == key and isinstance(cards, dict):
-            return cards
+            fmt, stored_key, values = pickle.load(handle)
+        if fmt == FORMAT and stored_key == key and isinstance(values, dict):
+            return values
     except Exception:  # a corrupt or foreign cache file is an empty cache
         pass
     return {}
 
 
-def save_shard(path: Path, key: str, cards: Mapping[str, NoteCards]) -> None:
+def save_shard(
+    path: Path, key: str, values: Mapping[str, NoteCards] | Mapping[str, Derived]
+) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        if cards:
-            _dump(path, (FORMAT, key, dict(cards)))
+        if values:
+            _dump(path, (FORMAT, key, dict(values)))
         else:
             path.unlink(missing_ok=True)
     except OSError:

@@ -17,7 +17,7 @@ from notedeck.derive import Style, derive_cards
 from notedeck.errors import NoteError
 from notedeck.identity import guid_for
 from notedeck.lock import CardStamp, stamp
-from notedeck.model import Diagnostic, Level, Moment, Note
+from notedeck.model import Card, Diagnostic, Level, Moment, Note
 from notedeck.package import media_names, package_bytes
 from notedeck.questions import QuestionPattern, load_patterns
 from notedeck.read import read_note
@@ -49,7 +49,8 @@ class ShardJob:
 class NoteResult:
     record: cache.NoteRecord
     stamps: tuple[CardStamp, ...]
-    cards: cache.NoteCards | None  # when the job collects them
+    made: cache.NoteCards | None  # for the shard
+    cards: tuple[Card, ...] | None  # when the job collects them
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,33 +103,36 @@ def card_style(
 
 def build_shard(context: Context, job: ShardJob) -> list[NoteResult]:
     """Read, derive and render the job's notes, store the shard, and say what each gave."""
-    path = cache.shard_path(context.config, job.shard)
+    config = context.config
+    path = cache.shard_path(config, job.shard)
     stored = cache.load_shard(path, context.key) if job.write else {}
+    derived = cache.load_derived(cache.derived_path(config, job.shard), context.key)
     results = []
     for rel, moments in job.notes:
-        result = build_note(context, rel, moments, keep_cards=job.write or job.collect)
-        if job.write:
-            if result.cards is not None:
-                stored[rel] = result.cards
-            else:
-                stored.pop(rel, None)
-        if not job.collect:
-            result = NoteResult(result.record, result.stamps, None)
-        results.append(result)
+        result = build_note(context, rel, moments)
+        stored.pop(rel, None)
+        derived.pop(rel, None)
+        if result.made is not None:
+            stored[rel] = result.made
+        if result.cards is not None and job.collect:
+            record = result.record
+            derived[rel] = cache.Derived(record.sha, record.moments, result.cards)
+        results.append(
+            result if job.collect else NoteResult(result.record, result.stamps, None, None)
+        )
     if job.write:
         for rel in job.drop:
             stored.pop(rel, None)
+            derived.pop(rel, None)
         cache.save_shard(path, context.key, dict(sorted(stored.items())))
+        if job.collect or job.drop:
+            cache.save_shard(
+                cache.derived_path(config, job.shard), context.key, dict(sorted(derived.items()))
+            )
     return results
 
 
-def build_note(
-    context: Context,
-    rel: str,
-    moments: tuple[Moment | None, ...] | None,
-    *,
-    keep_cards: bool = True,
-) -> NoteResult:
+def build_note(context: Context, rel: str, moments: tuple[Moment | None, ...] | None) -> NoteResult:
     """One note from its file to its cards. Without `moments`, its timestamps are read on
     its own evidence (the build checks them against its siblings' afterwards)."""
     config = context.config
@@ -152,7 +156,7 @@ def build_note(
         (),
     )
     if note is None:
-        return NoteResult(record, (), None)
+        return NoteResult(record, (), None, None)
     templates, style = _tools(context)
     cards = derive_cards(note, moments or (), style)
     rendered = tuple(
@@ -162,9 +166,7 @@ def build_note(
     kinds = tuple(sorted(Counter(c.kind.value for c in cards).items()))
     top = rendered[0].deck.split("::", 1)[0] if rendered else ""
     record = dataclasses.replace(record, top=top, kinds=kinds)
-    return NoteResult(
-        record, stamps, cache.NoteCards(cards, rendered, stamps) if keep_cards else None
-    )
+    return NoteResult(record, stamps, cache.NoteCards(rendered, stamps), cards)
 
 
 def read_one(root: Path, path: Path) -> tuple[str, int, int, str, Note | None, Diagnostic | None]:
@@ -237,7 +239,7 @@ def write_package(context: Context, job: PackageJob) -> tuple[str, int]:
             shards[shard] = cache.load_shard(cache.shard_path(context.config, shard), context.key)
         made = shards[shard].get(rel)
         if made is None:  # the cache could not be written: make the cards again
-            made = build_note(context, rel, moments).cards
+            made = build_note(context, rel, moments).made
         entries = {} if not block else _entries(block)
         for card in made.rendered if made is not None else ():
             guid, mod = job.guids.get(card.key) or guid_for(card.key), entries[card.key]
