@@ -125,8 +125,9 @@ def build(
     diagnostics += [d for r in records.values() for d in r.time_diagnostics]
     diagnostics += [*lock_diagnostics, *plan.diagnostics]
     if not dry_run:  # only once every package is written: a crash leaves the old lock
-        if plan.lock_data != lock.data or not config.lock_file.is_file():
+        if plan.lock_data != lock.data or not lock.exact or not config.lock_file.is_file():
             save_lock(config.lock_file, plan.lock_data)
+        diagnostics += drop_old_packages(index, decks)
         index.records = records
         index.lock_signature = cache.file_signature(config.lock_file)
         cache.save_index(config, key, index)
@@ -498,6 +499,29 @@ def write_decks(
         for temp in temps:
             Path(temp).unlink(missing_ok=True)
     return tuple(files)
+
+
+def drop_old_packages(index: cache.Index, decks: Sequence[DeckFile]) -> list[Diagnostic]:
+    """Delete the packages an earlier build wrote for decks that no longer have cards, so
+    that no one imports cards from notes that are gone."""
+    current = sorted(str(d.path) for d in decks)
+    notes = []
+    for old in sorted(set(index.packages) - set(current)):
+        path = Path(old)
+        if path.is_file():
+            path.unlink()
+            notes.append(
+                Diagnostic(
+                    Level.INFO,
+                    "package.removed",
+                    old,
+                    1,
+                    "deleted: its deck has no cards any more (Anki keeps the cards you "
+                    "imported from it until you delete them).",
+                )
+            )
+    index.packages = current
+    return notes
 
 
 def _block_of(plan: CardPlan, rel: str) -> bytes:

@@ -16,7 +16,7 @@ import re
 import zlib
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence, Set
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, cast
 
@@ -91,6 +91,7 @@ class LockFile:
     guids: Mapping[str, str] = field(default_factory=dict)  # key -> GUID, where not natural
     spans: Mapping[str, tuple[int, int]] = field(default_factory=dict)  # path -> block bytes
     where: str = "notedeck.lock"
+    exact: bool = True  # `data` is the file's bytes (not a lock of another layout, converted)
 
     def block(self, path: str) -> bytes:
         span = self.spans.get(path)
@@ -226,7 +227,7 @@ def _from_document(data: bytes, where: str) -> tuple[LockFile, list[Diagnostic]]
     odd = {c.key: c.guid for cs in by_path.values() for c in cs if c.guid != guid_for(c.key)}
     text, _ = lock_bytes(notetypes, odd, blocks)
     lock, more = parse_lock(text, where)
-    return lock, diagnostics + more
+    return replace(lock, exact=False), diagnostics + more
 
 
 def _card_entries(doc: dict[str, object]) -> list[tuple[str, object]]:

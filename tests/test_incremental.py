@@ -1,0 +1,142 @@
+"""A rebuild from the cache writes exactly what a cold build from the same lock writes, and
+touches only the packages whose cards changed."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from conftest import Anki, corpus_dir
+from notedeck.build import BuildReport, build
+from notedeck.config import Config
+
+MARK = 1_000_000_000_000_000_000  # a file time no write would give
+
+
+def _build(notes: Path, **settings: object) -> BuildReport:
+    config = Config(notes_dir=notes, out_dir=notes.parent / "decks", **settings)  # type: ignore[arg-type]
+    return build(config, collect=False)
+
+
+def _written(notes: Path) -> dict[str, bytes]:
+    files = {"notedeck.lock": (notes.parent / "notedeck.lock").read_bytes()}
+    for package in sorted((notes.parent / "decks").glob("*.apkg")):
+        files[package.name] = package.read_bytes()
+    return files
+
+
+def _cold_copy(notes: Path, lock: bytes, where: Path) -> dict[str, bytes]:
+    """Build a copy of `notes` with `lock` and no cache at all."""
+    shutil.rmtree(where, ignore_errors=True)
+    shutil.copytree(notes, where / "notes")
+    (where / "notedeck.lock").write_bytes(lock)
+    _build(where / "notes")
+    return _written(where / "notes")
+
+
+def _replace(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} not in {path}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def _first_heading(path: Path) -> str:
+    return next(ln for ln in path.read_text(encoding="utf-8").splitlines() if ln.startswith("## "))
+
+
+EDITS: dict[str, Callable[[Path], None]] = {
+    "edit a sentence": lambda notes: _replace(
+        notes / "3blue1brown" / "3blue1brown.md", "linear algebra", "linear algebra (LA)"
+    ),
+    "reword a heading": lambda notes: _replace(
+        notes / "colemedin" / sorted(os.listdir(notes / "colemedin"))[0],
+        _first_heading(notes / "colemedin" / sorted(os.listdir(notes / "colemedin"))[0]),
+        _first_heading(notes / "colemedin" / sorted(os.listdir(notes / "colemedin"))[0])
+        + " explained",
+    ),
+    "delete a note": lambda notes: (notes / "extinction_and_restoration_of_species.md").unlink(),
+    "move a note to another deck": lambda notes: shutil.move(
+        notes / "3blue1brown" / "integration_and_antiderivatives.md",
+        notes / "asianometry" / "integration_and_antiderivatives.md",
+    ),
+    "add a note": lambda notes: (notes / "asianometry" / "new_note.md").write_text(
+        "---\ntitle: Lithography\nvideoId: abcdefghijk\n---\n\n## What Lithography Is\n\n"
+        "Lithography prints circuit patterns onto silicon wafers with light.\n",
+        encoding="utf-8",
+    ),
+    "touch without change": lambda notes: (notes / "3blue1brown" / "3blue1brown.md").touch(),
+}
+
+
+def test_every_rebuild_equals_a_cold_build_from_the_same_lock(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    notes = tmp_path / "vault" / "notes"
+    shutil.copytree(corpus_dir(), notes)
+    epoch = 1_700_000_000
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(epoch))
+    _build(notes)
+    for step, (name, edit) in enumerate(EDITS.items(), 1):
+        before = _written(notes)
+        for package in (notes.parent / "decks").glob("*.apkg"):
+            os.utime(package, ns=(MARK, MARK))
+        edit(notes)
+        monkeypatch.setenv("SOURCE_DATE_EPOCH", str(epoch + step * 1000))
+        report = _build(notes)
+        warm = _written(notes)
+        cold = _cold_copy(notes, before["notedeck.lock"], tmp_path / f"cold-{step}")
+        assert warm == cold, name
+        rewritten = {
+            p.name for p in (notes.parent / "decks").glob("*.apkg") if p.stat().st_mtime_ns != MARK
+        }
+        changed = {n for n in warm if n.endswith(".apkg") and warm[n] != before.get(n)}
+        assert rewritten == changed, name  # what changed is written, nothing else
+        if name == "delete a note":  # the only note of the root deck: its package goes
+            assert "notes.apkg" in before and "notes.apkg" not in warm
+        if name == "touch without change":
+            assert not rewritten and warm == before
+        if name == "move a note to another deck":
+            assert report.renamed and not report.added and not report.removed
+            assert rewritten == {"3blue1brown.apkg", "asianometry.apkg"}
+        if name == "edit a sentence":
+            assert rewritten == {"3blue1brown.apkg"} and (report.changed or report.renamed)
+
+
+def test_a_lock_of_the_first_format_keeps_every_guid_and_mod(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, anki: Anki
+) -> None:
+    notes = tmp_path / "vault" / "notes"
+    shutil.copytree(corpus_dir(), notes)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    _build(notes)
+    lock_path = notes.parent / "notedeck.lock"
+    current = json.loads(lock_path.read_text(encoding="utf-8"))
+    assert current["notedeck_lock"] == 2
+    # The same lock as notedeck 0.1 wrote it: an object per card, with its GUID and path.
+    cards = [
+        {"guid": current["guids"].get(row[0]) or _guid(row[0]), "hash": row[1], "key": row[0],
+         "mod": row[2], "path": path, "sketch": row[4], "title": "t", "type": row[3]}
+        for path, rows in current["notes"].items()
+        for row in rows
+    ]  # fmt: skip
+    first = {"notedeck_lock": 1, "notetypes": current["notetypes"], "cards": cards}
+    lock_path.write_text(json.dumps(first, indent=1), encoding="utf-8")
+    packages = {p.name: p.read_bytes() for p in (notes.parent / "decks").glob("*.apkg")}
+    shutil.rmtree(notes.parent / ".notedeck-cache")
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700005000")
+    report = _build(notes)
+    assert not (report.added or report.changed or report.renamed or report.removed)
+    assert not [d for d in report.diagnostics if d.code.startswith("lock.")]
+    assert json.loads(lock_path.read_text(encoding="utf-8")) == current
+    assert {p.name: p.read_bytes() for p in (notes.parent / "decks").glob("*.apkg")} == packages
+
+
+def _guid(key: str) -> str:
+    from notedeck.identity import guid_for
+
+    return guid_for(key)
