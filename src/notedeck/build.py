@@ -131,7 +131,7 @@ def build(
         index.records = records
         index.lock_signature = cache.file_signature(config.lock_file)
         cache.save_index(config, key, index)
-    kept = [r for r in records.values() if r.note is not None and r.rel not in excluded]
+    kept = [r for r in records.values() if r.readable and r.rel not in excluded]
     cards, rendered = collect_cards(kept, made, plan, context) if collect else ((), ())
     kinds: Counter[str] = Counter()
     for r in kept:
@@ -179,7 +179,7 @@ def unchanged_records(
         if record is not None and (record.mtime_ns, record.size) == (st.st_mtime_ns, st.st_size):
             records[rel] = record
             continue
-        if record is not None and record.size == st.st_size and record.error is None:
+        if record is not None and record.size == st.st_size and record.readable:
             _rel, mtime_ns, size, sha = _signature(root, path)
             if sha == record.sha:
                 racy = now_ns - mtime_ns < _RACY_NS  # see _take
@@ -308,18 +308,25 @@ def check_moments(
     return the notes whose cards were made with other moments (to build again)."""
     by_video: dict[str, list[str]] = defaultdict(list)
     for rel, r in records.items():
-        if r.note is not None and r.note.video_id:
-            by_video[r.note.video_id].append(rel)
+        if r.readable and r.video_id:
+            by_video[r.video_id].append(rel)
     again: dict[str, tuple[Moment | None, ...]] = {}
+    notes: dict[str, Note | None] = {}
+
+    def note_of(rel: str) -> Note | None:
+        if rel not in notes:
+            notes[rel] = records[rel].note
+        return notes[rel]
+
     for group in by_video.values():
         for rel in group:
             r = records[rel]
             siblings = tuple(sorted(records[s].evidence for s in group if s != rel))
             if rel not in built and old.get(rel) is not None and siblings == r.siblings:
                 continue
-            note = r.note
+            note = note_of(rel)
             assert note is not None
-            others: list[Note] = [n for s in group if s != rel if (n := records[s].note)]
+            others: list[Note] = [n for s in group if s != rel if (n := note_of(s))]
             # A note just built alone was read on its own evidence already.
             if others or rel not in built:
                 durations = [n.duration for n in others if n.duration]
@@ -339,30 +346,27 @@ def duplicate_notes(
     owner: dict[str, str] = {}
     excluded: set[str] = set()
     for rel, record in records.items():
-        note = record.note
-        if note is None:
+        if not record.readable:
             continue
-        if note.key in owner:
+        if record.key in owner:
             diagnostics.append(
                 Diagnostic(
                     Level.ERROR,
                     "note.duplicate-id",
-                    note.path,
+                    rel,
                     1,
-                    f"the id '{note.key}' is also the id of {owner[note.key]}; "
+                    f"the id '{record.key}' is also the id of {owner[record.key]}; "
                     "give each note its own `id:` in the frontmatter.",
                 )
             )
             excluded.add(rel)
         else:
-            owner[note.key] = note.path
+            owner[record.key] = rel
     return excluded
 
 
 def read_diagnostics(record: cache.NoteRecord) -> tuple[Diagnostic, ...]:
-    if record.error is not None:
-        return (record.error,)
-    return record.note.diagnostics if record.note is not None else ()
+    return record.diagnostics
 
 
 # ---------------------------------------------------------------------------- identity
@@ -402,7 +406,7 @@ def plan_cards(
         was_excluded = old[rel].excluded if rel in old else False
         replan = rel in made.stamps or record.excluded != was_excluded
         # A note unreadable now keeps its cards in the lock as they were.
-        if record.note is None or not replan:
+        if not record.readable or not replan:
             if lock.block(rel):
                 blocks[rel] = lock.block(rel)
             continue
@@ -461,7 +465,7 @@ def write_decks(
     config = context.config
     by_top: dict[str, list[str]] = defaultdict(list)
     for rel, r in records.items():
-        if r.note is not None and not r.excluded and r.top:
+        if r.readable and not r.excluded and r.top:
             by_top[r.top].append(rel)
     # A package changes when a note's lock entry does (its cards' content, GUIDs, mods),
     # or when a note joins or leaves it.
@@ -470,7 +474,7 @@ def write_decks(
         for rel in old.keys() | records.keys()
         if rel not in old
         or rel not in records
-        or (old[rel].top, old[rel].note is None) != (records[rel].top, records[rel].note is None)
+        or (old[rel].top, old[rel].readable) != (records[rel].top, records[rel].readable)
     }
     dirty = {r.top for rel in plan.changed | moved for r in (old.get(rel), records.get(rel)) if r}
     files = []
@@ -483,9 +487,9 @@ def write_decks(
         if top not in dirty and path.is_file():
             continue
         media = sorted(
-            {name: source for rel in rels for name, source in records[rel].note.media}.items()  # type: ignore[union-attr]
+            {name: source for rel in rels for name, source in records[rel].media}.items()
         )
-        notes = tuple((rel, records[rel].moments, _block_of(plan, rel)) for rel in rels)
+        notes = tuple((rel, records[rel].detail, _block_of(plan, rel)) for rel in rels)
         jobs.append(PackageJob(top, path, notes, plan.guids, plan.model_mods, tuple(media)))
     if dry_run or not jobs:
         return tuple(files)

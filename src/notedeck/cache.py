@@ -34,25 +34,64 @@ BUCKETS = 8  # shards per top folder: an edit rewrites about 1/8 of its folder's
 @pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class NoteRecord:
-    """One note's file signature and what the build needs of it besides its cards."""
+    """One note's file signature and what the build needs of it besides its cards.
+
+    Plain values only, so that the index of a large vault loads and saves fast; what only
+    a rebuild of the note needs (its metadata and moments) stays pickled in `detail`."""
 
     rel: str
     mtime_ns: int
     size: int
     sha: str  # of the file's bytes: the real test of "unchanged"
-    note: Note | None  # None when the note could not be read; always without its body
-    error: Diagnostic | None  # why it could not be read
+    readable: bool
+    key: str  # the note's identity ("" when unreadable)
+    video_id: str  # "" without one
+    diagnostics: tuple[Diagnostic, ...]  # from reading it (or why it cannot be read)
     evidence: str  # digest of the note's clocks and duration (what its siblings see)
     siblings: tuple[str, ...]  # evidence digests of the other notes of its video, sorted
-    moments: tuple[Moment | None, ...]  # what its cards were made with
     time_diagnostics: tuple[Diagnostic, ...]
     top: str  # the package its cards go to ("" without cards)
     kinds: tuple[tuple[str, int], ...]  # its number of cards of each kind
+    media: tuple[tuple[str, str], ...]  # (Anki media name, source file) of its images
+    detail: bytes  # pickled (note without body, moments its cards were made with)
     excluded: bool = False  # its id is another note's: it gives no cards
 
     @property
     def cards(self) -> int:
         return sum(n for _, n in self.kinds)
+
+    @property
+    def note(self) -> Note | None:
+        note: Note | None = pickle.loads(self.detail)[0]
+        return note
+
+    @property
+    def moments(self) -> tuple[Moment | None, ...]:
+        moments: tuple[Moment | None, ...] = pickle.loads(self.detail)[1]
+        return moments
+
+
+def note_record(
+    rel: str,
+    signature: tuple[int, int, str],
+    note: Note | None,
+    error: Diagnostic | None,
+    moments: tuple[Moment | None, ...],
+    time_diagnostics: tuple[Diagnostic, ...],
+) -> NoteRecord:
+    """The record of a note just read (or found unreadable)."""
+    mtime_ns, size, sha = signature
+    slim = without_body(note)
+    detail = pickle.dumps((slim, moments), protocol=pickle.HIGHEST_PROTOCOL)
+    if note is None:
+        return NoteRecord(
+            rel, mtime_ns, size, sha, False, "", "", (error,) if error else (), "", (),
+            (), "", (), (), detail,
+        )  # fmt: skip
+    return NoteRecord(
+        rel, mtime_ns, size, sha, True, note.key, note.video_id or "", note.diagnostics,
+        evidence_of(note), (), time_diagnostics, "", (), note.media, detail,
+    )  # fmt: skip
 
 
 @pickled_by_fields

@@ -6,6 +6,7 @@ import dataclasses
 import hashlib
 import json
 import os
+import pickle
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -59,7 +60,7 @@ class PackageJob:
 
     top: str
     path: Path
-    notes: tuple[tuple[str, tuple[Moment | None, ...], bytes], ...]  # rel, moments, lock block
+    notes: tuple[tuple[str, bytes, bytes], ...]  # rel, its record's detail, its lock block
     guids: Mapping[str, str]  # key -> GUID where not guid_for(key)
     model_mods: Mapping[int, int]
     media: tuple[tuple[str, str], ...]  # Anki media name, source file
@@ -141,19 +142,8 @@ def build_note(context: Context, rel: str, moments: tuple[Moment | None, ...] | 
     if note is not None and moments is None:
         moments, found = resolve_note(note, [], [], config)
         time_diagnostics = tuple(found)
-    record = cache.NoteRecord(
-        rel,
-        mtime_ns,
-        size,
-        sha,
-        cache.without_body(note),
-        error,
-        cache.evidence_of(note),
-        (),
-        moments or (),
-        time_diagnostics,
-        "",
-        (),
+    record = cache.note_record(
+        rel, (mtime_ns, size, sha), note, error, moments or (), time_diagnostics
     )
     if note is None:
         return NoteResult(record, (), None, None)
@@ -233,13 +223,13 @@ def write_package(context: Context, job: PackageJob) -> tuple[str, int]:
     shards: dict[str, dict[str, cache.NoteCards]] = {}
     cards: list[RenderedCard] = []
     mods: dict[str, int] = {}
-    for rel, moments, block in job.notes:
+    for rel, detail, block in job.notes:
         shard = cache.shard_of(rel)
         if shard not in shards:
             shards[shard] = cache.load_shard(cache.shard_path(context.config, shard), context.key)
         made = shards[shard].get(rel)
         if made is None:  # the cache could not be written: make the cards again
-            made = build_note(context, rel, moments).made
+            made = build_note(context, rel, pickle.loads(detail)[1]).made
         entries = {} if not block else _entries(block)
         for card in made.rendered if made is not None else ():
             guid, mod = job.guids.get(card.key) or guid_for(card.key), entries[card.key]
