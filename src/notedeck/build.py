@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import time
 from collections import Counter, defaultdict
@@ -103,17 +104,18 @@ def build(
     context = Context(config, key, templates.digest)
     remember_tools(context, templates, card_style(config, templates, patterns))
     shapes = notetype_shapes(templates)
-    paths = discover(config.notes_dir)
+    rels = note_files(config.notes_dir)
     had_packages = config.out_dir.is_dir() and any(config.out_dir.glob("*.apkg"))
-    lock, lock_diagnostics = load_lock(config.lock_file, had_packages=had_packages)
-    diagnostics: list[Diagnostic] = []
     index = cache.load_index(config, key)
     if index.lock_signature != cache.file_signature(config.lock_file):
         index = cache.Index()  # a lock this cache did not write: trust nothing it says
+    known = index.lock_spans if index.lock_signature is not None else None
+    lock, lock_diagnostics = load_lock(config.lock_file, had_packages=had_packages, known=known)
+    diagnostics: list[Diagnostic] = []
     old = index.records
 
     with Workers(config.jobs) as workers:
-        stale, records = unchanged_records(paths, config.notes_dir, old)
+        stale, records = unchanged_records(rels, config.notes_dir, old)
         made = refresh(stale, records, old, context, workers, dry_run, collect, on_progress)
         excluded = duplicate_notes(records, diagnostics)
         for rel in excluded.symmetric_difference(r for r in old if old[r].excluded):
@@ -130,6 +132,7 @@ def build(
         diagnostics += drop_old_packages(index, decks)
         index.records = records
         index.lock_signature = cache.file_signature(config.lock_file)
+        index.lock_spans = plan.lock_spans
         cache.save_index(config, key, index)
     kept = [r for r in records.values() if r.readable and r.rel not in excluded]
     cards, rendered = collect_cards(kept, made, plan, context) if collect else ((), ())
@@ -159,7 +162,7 @@ _RACY_NS = 2_000_000_000
 
 
 def unchanged_records(
-    paths: Sequence[Path], root: Path, old: Mapping[str, cache.NoteRecord]
+    rels: Sequence[str], root: Path, old: Mapping[str, cache.NoteRecord]
 ) -> tuple[list[str], dict[str, cache.NoteRecord]]:
     """The notes to build again, and the records of all others (in discovery order).
 
@@ -168,37 +171,33 @@ def unchanged_records(
     stale: list[str] = []
     records: dict[str, cache.NoteRecord] = {}
     now_ns = time.time_ns()
-    for path in paths:
-        rel = path.relative_to(root).as_posix()
+    folder = str(root)
+    for rel in rels:
         record = old.get(rel)
+        if record is None:
+            stale.append(rel)
+            continue
+        path = os.path.join(folder, rel)
         try:
-            st = path.stat()
+            st = os.stat(path)
         except OSError:
             stale.append(rel)
             continue
-        if record is not None and (record.mtime_ns, record.size) == (st.st_mtime_ns, st.st_size):
+        if (record.mtime_ns, record.size) == (st.st_mtime_ns, st.st_size):
             records[rel] = record
             continue
-        if record is not None and record.size == st.st_size and record.readable:
-            _rel, mtime_ns, size, sha = _signature(root, path)
-            if sha == record.sha:
-                racy = now_ns - mtime_ns < _RACY_NS  # see _take
-                records[rel] = replace(record, mtime_ns=0 if racy else mtime_ns, size=size)
+        if record.size == st.st_size and record.readable:
+            try:
+                with open(path, "rb") as handle:
+                    same = hashlib.sha256(handle.read()).hexdigest() == record.sha
+            except OSError:
+                same = False
+            if same:
+                racy = now_ns - st.st_mtime_ns < _RACY_NS  # see _take
+                records[rel] = replace(record, mtime_ns=0 if racy else st.st_mtime_ns)
                 continue
         stale.append(rel)
     return stale, records
-
-
-def _signature(root: Path, path: Path) -> tuple[str, int, int, str]:
-    import hashlib
-
-    rel = path.relative_to(root).as_posix()
-    try:
-        st = path.stat()
-        data = path.read_bytes()
-    except OSError:
-        return rel, 0, 0, ""
-    return rel, st.st_mtime_ns, st.st_size, hashlib.sha256(data).hexdigest()
 
 
 @dataclass
@@ -379,6 +378,7 @@ class CardPlan:
     planner: Planner
     plans: dict[str, NotePlan]
     lock_data: bytes
+    lock_spans: dict[str, tuple[int, int]]
     guids: dict[str, str]
     model_mods: dict[int, int]
     removed: list[LockedCard]
@@ -421,12 +421,13 @@ def plan_cards(
     for plan in plans.values():
         guids.update(plan.odd_guids)
     model_mods, types, diagnostics = plan_notetypes(shapes, lock, now)
-    data, _spans = lock_bytes(types, guids, blocks)
+    data, spans = lock_bytes(types, guids, blocks)
     changed = {rel for rel, p in plans.items() if p.block != lock.block(rel)}
     return CardPlan(
         planner,
         plans,
         data,
+        spans,
         guids,
         model_mods,
         removed,
@@ -574,11 +575,30 @@ def collect_cards(
 
 def discover(root: Path) -> list[Path]:
     """Every Markdown note under `root`, in a stable order; hidden folders are skipped."""
-    found: list[Path] = []
-    for folder, dirs, files in os.walk(root):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        found.extend(Path(folder) / f for f in files if f.endswith(".md") and not f.startswith("."))
-    return sorted(found, key=lambda p: p.relative_to(root).as_posix())
+    return [root / rel for rel in note_files(root)]
+
+
+def note_files(root: Path) -> list[str]:
+    """The POSIX paths under `root` of every Markdown note, sorted (os.scandir, not
+    pathlib: this runs before every build, over every note of the vault)."""
+    found: list[str] = []
+
+    def walk(folder: str, prefix: str) -> None:
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            return
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            if entry.is_dir():
+                if not entry.is_symlink():  # as os.walk: a linked folder is not entered
+                    walk(entry.path, f"{prefix}{entry.name}/")
+            elif entry.name.endswith(".md"):
+                found.append(prefix + entry.name)
+
+    walk(str(root), "")
+    return sorted(found)
 
 
 def read_notes(paths: Sequence[Path], root: Path) -> tuple[list[Note], list[Diagnostic]]:

@@ -121,6 +121,7 @@ class Index:
     records: dict[str, NoteRecord] = field(default_factory=dict)
     lock_signature: tuple[int, int, int] | None = None  # (size, mtime_ns, inode) as written
     packages: list[str] = field(default_factory=list)  # every package the last build wrote
+    lock_spans: dict[str, tuple[int, int]] = field(default_factory=dict)  # note -> its block
 
 
 def cache_folder(config: Config) -> Path:

@@ -118,11 +118,15 @@ class LockFile:
         return cards, None
 
 
-_BLOCK_START = re.compile(rb'^    "', re.MULTILINE)
+def load_lock(
+    path: Path,
+    *,
+    had_packages: bool = False,
+    known: Mapping[str, tuple[int, int]] | None = None,
+) -> tuple[LockFile, list[Diagnostic]]:
+    """Read the lock; a missing or broken one gives an empty lock and a warning, never a crash.
 
-
-def load_lock(path: Path, *, had_packages: bool = False) -> tuple[LockFile, list[Diagnostic]]:
-    """Read the lock; a missing or broken one gives an empty lock and a warning, never a crash."""
+    `known` gives where each note's block lies when the caller wrote this very file."""
     where = str(path)
     try:
         data = path.read_bytes()
@@ -140,10 +144,12 @@ def load_lock(path: Path, *, had_packages: bool = False) -> tuple[LockFile, list
         ]
     except OSError as exc:
         return LockFile(where=where), [_corrupt(where, 1, f"cannot read it ({exc})")]
-    return parse_lock(data, where)
+    return parse_lock(data, where, known)
 
 
-def parse_lock(data: bytes, where: str) -> tuple[LockFile, list[Diagnostic]]:
+def parse_lock(
+    data: bytes, where: str, known: Mapping[str, tuple[int, int]] | None = None
+) -> tuple[LockFile, list[Diagnostic]]:
     """Read a lock as notedeck writes it, without parsing each note's entry yet; a lock
     laid out otherwise (reformatted, or of the first format) is read whole first."""
     marker = b'\n  "notes": {\n'
@@ -170,7 +176,14 @@ def parse_lock(data: bytes, where: str) -> tuple[LockFile, list[Diagnostic]]:
         diagnostics.append(_corrupt(where, data.count(b"\n") + 1, "it is cut short"))
         end = len(data)
     body = cut + len(marker)
-    starts = [m.start() for m in _BLOCK_START.finditer(data, body, end)]
+    if known is not None:  # where the blocks are, from the build that wrote this file
+        return LockFile(data, tuple(notetypes), guids, dict(known), where), diagnostics
+    # Each block starts a line with four spaces and a quote; cards are indented further.
+    starts = []
+    at = data.find(b'\n    "', body - 1)
+    while 0 <= at < end:
+        starts.append(at + 1)
+        at = data.find(b'\n    "', at + 1)
     spans: dict[str, tuple[int, int]] = {}
     for start, stop in zip(starts, [*starts[1:], end + 2], strict=True):
         stop -= 2  # the ",\n" between blocks (or the "\n" before the end, counted above)
