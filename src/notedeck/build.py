@@ -410,7 +410,7 @@ def plan_cards(
             if lock.block(rel):
                 blocks[rel] = lock.block(rel)
             continue
-        stamps = made.stamps.get(rel)
+        stamps = made.stamps.pop(rel, None)  # planned once: let go of them
         if stamps is None:
             stamps = _stamps_from_cache(rel, context)
         plans[rel] = plan = planner.plan(rel, () if rel in excluded else stamps)

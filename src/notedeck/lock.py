@@ -312,8 +312,6 @@ def _notetype_json(n: LockedNotetype) -> dict[str, object]:
 class NotePlan:
     """One note's cards as this build gives them to Anki, and its new lock entry."""
 
-    guids: tuple[str, ...]  # in the order of the stamps planned
-    mods: tuple[int, ...]
     block: bytes  # b"" for a note without cards
     odd_guids: Mapping[str, str]  # key -> GUID for the cards that kept an older GUID
 
@@ -369,7 +367,7 @@ class Planner:
             matched = {b.key for b in before if b is not None}
             gone = [c for c in gone if c.key not in matched]
         self.removed.extend(gone)
-        guids, mods, entries = [], [], []
+        entries = []
         odd: dict[str, str] = {}
         for s, prior in zip(stamps, before, strict=True):
             if prior is None:
@@ -386,12 +384,10 @@ class Planner:
             if guid != guid_for(s.key):
                 odd[s.key] = guid
                 self.taken.add(guid)
-            guids.append(guid)
-            mods.append(mod)
             sketch = prior.sketch if prior is not None and prior.hash == s.hash else s.sketch
             entries.append(LockedCard(s.key, guid, s.hash, mod, path, s.type, sketch))
         block = note_block(path, entries) if entries else b""
-        return NotePlan(tuple(guids), tuple(mods), block, odd)
+        return NotePlan(block, odd)
 
     def finish(self) -> list[LockedCard]:
         """Every card that left the notes, sorted by key."""
