@@ -5,8 +5,10 @@
 For each size it builds a vault (the first N notes of the 18,078-note corpus; sizes past
 the corpus are synthetic, from synth.py) and prints the median over --runs of: a cold
 build (no cache, `notedeck build` as a subprocess), a rebuild after one note is edited
-(end to end, Python start-up included), and the floor script; plus notes, cards, MB read,
-notes/s, MB/s and peak memory. Vaults, caches and outputs stay under --work.
+(end to end, Python start-up included; "edit" is the note in the middle of the sorted
+paths, "big" one in the largest top folder, whose package is the largest to write again),
+and the floor script; plus notes, cards, MB read, notes/s, MB/s and peak memory (of the
+largest process). Vaults, caches and outputs stay under --work.
 """
 
 from __future__ import annotations
@@ -71,10 +73,24 @@ def cold_build(notes: Path, out: Path, env: dict[str, str]) -> Measurement:
     return run_measured(notedeck_cmd(notes, out), env=env)
 
 
-def edited_rebuild(notes: Path, out: Path, env: dict[str, str], run: int) -> Measurement:
-    """Edit one note (a new line of text in its first section) and rebuild."""
+def middle_note(notes: Path) -> Path:
+    """The note in the middle of the vault's sorted paths: a deck of typical size."""
     paths = sorted(notes.rglob("*.md"))
-    target = paths[len(paths) // 2]
+    return paths[len(paths) // 2]
+
+
+def note_of_largest_deck(notes: Path) -> Path:
+    """A note of the top folder with the most notes: the largest package to write again."""
+    folders = [d for d in notes.iterdir() if d.is_dir()]
+    largest = max(folders, key=lambda d: (sum(1 for _ in d.rglob("*.md")), d.name))
+    paths = sorted(largest.rglob("*.md"))
+    return paths[len(paths) // 2]
+
+
+def edited_rebuild(
+    notes: Path, out: Path, env: dict[str, str], run: int, target: Path
+) -> Measurement:
+    """Edit one note (a new sentence at its end) and rebuild."""
     original = target.read_bytes()
     target.write_bytes(original + f"\n\nBenchmark edit number {run} adds a sentence.\n".encode())
     try:
@@ -95,7 +111,7 @@ def main() -> None:
     env = bench_env()
     print(
         f"{'notes':>7} {'cards':>7} {'MB':>6} {'cold s':>7} {'notes/s':>8} {'MB/s':>5} "
-        f"{'peak MB':>7} {'edit s':>6} {'floor s':>7} {'ratio':>5}",
+        f"{'peak MB':>7} {'edit s':>6} {'big s':>6} {'floor s':>7} {'ratio':>5}",
         flush=True,
     )
     for size in (int(s) for s in args.sizes.split(",")):
@@ -104,9 +120,12 @@ def main() -> None:
         out = notes.parent / "decks"
         colds = [cold_build(notes, out, env) for _ in range(args.runs)]
         cards = json.loads(colds[-1].stdout)["cards"]
-        edits = [edited_rebuild(notes, out, env, run) for run in range(args.runs)]
+        edits = [edited_rebuild(notes, out, env, n, middle_note(notes)) for n in range(args.runs)]
+        big = note_of_largest_deck(notes)
+        bigs = [edited_rebuild(notes, out, env, n, big) for n in range(args.runs)]
         cold = median_of([m.seconds for m in colds])
         edit = median_of([m.seconds for m in edits])
+        edit_big = median_of([m.seconds for m in bigs])
         peak = max(m.peak_rss_mb for m in colds)
         floor_text, ratio_text = "-", "-"
         if not args.no_floor:
@@ -119,7 +138,7 @@ def main() -> None:
             floor_text, ratio_text = f"{floor:.1f}", f"{cold / floor:.2f}"
         print(
             f"{count:>7} {cards:>7} {megabytes:>6.1f} {cold:>7.1f} {count / cold:>8.0f} "
-            f"{megabytes / cold:>5.1f} {peak:>7.0f} {edit:>6.2f} {floor_text:>7} "
+            f"{megabytes / cold:>5.1f} {peak:>7.0f} {edit:>6.2f} {edit_big:>6.2f} {floor_text:>7} "
             f"{ratio_text:>5}",
             flush=True,
         )
