@@ -15,16 +15,17 @@ from notedeck import cache
 from notedeck.config import Config
 from notedeck.lock import (
     CardChange,
-    CardStamp,
     LockedCard,
     LockFile,
+    LockText,
     NotePlan,
     Planner,
     load_lock,
-    lock_bytes,
+    lock_text,
     plan_notetypes,
     removal_search,
     save_lock,
+    unpack_stamps,
 )
 from notedeck.model import Card, Diagnostic, Level, Moment, Note
 from notedeck.package import NotetypeShape, notetype_shapes
@@ -127,12 +128,12 @@ def build(
     diagnostics += [d for r in records.values() for d in r.time_diagnostics]
     diagnostics += [*lock_diagnostics, *plan.diagnostics]
     if not dry_run:  # only once every package is written: a crash leaves the old lock
-        if plan.lock_data != lock.data or not lock.exact or not config.lock_file.is_file():
-            save_lock(config.lock_file, plan.lock_data)
+        if plan.lock_changed or not config.lock_file.is_file():
+            save_lock(config.lock_file, plan.lock_text)
         diagnostics += drop_old_packages(index, decks)
         index.records = records
         index.lock_signature = cache.file_signature(config.lock_file)
-        index.lock_spans = plan.lock_spans
+        index.lock_spans = plan.lock_text.spans
         cache.save_index(config, key, index)
     kept = [r for r in records.values() if r.readable and r.rel not in excluded]
     cards, rendered = collect_cards(kept, made, plan, context) if collect else ((), ())
@@ -204,7 +205,7 @@ def unchanged_records(
 class Made:
     """What this build made of the notes it built: lock stamps, and the cards if kept."""
 
-    stamps: dict[str, tuple[CardStamp, ...]] = field(default_factory=dict)
+    stamps: dict[str, str] = field(default_factory=dict)  # lock.pack_stamps, by note
     cards: dict[str, tuple[Card, ...]] = field(default_factory=dict)
     rendered: dict[str, cache.NoteCards] = field(default_factory=dict)
 
@@ -377,8 +378,8 @@ class CardPlan:
 
     planner: Planner
     plans: dict[str, NotePlan]
-    lock_data: bytes
-    lock_spans: dict[str, tuple[int, int]]
+    lock_text: LockText
+    lock_changed: bool
     guids: dict[str, str]
     model_mods: dict[int, int]
     removed: list[LockedCard]
@@ -400,7 +401,7 @@ def plan_cards(
     now = build_time()
     moved_from = set(lock.spans) - set(records)
     planner = Planner(lock, now, moved_from)
-    blocks: dict[str, bytes] = {}
+    blocks: dict[str, bytes | memoryview] = {}
     plans: dict[str, NotePlan] = {}
     for rel, record in records.items():
         was_excluded = old[rel].excluded if rel in old else False
@@ -413,7 +414,7 @@ def plan_cards(
         stamps = made.stamps.pop(rel, None)  # planned once: let go of them
         if stamps is None:
             stamps = _stamps_from_cache(rel, context)
-        plans[rel] = plan = planner.plan(rel, () if rel in excluded else stamps)
+        plans[rel] = plan = planner.plan(rel, () if rel in excluded else unpack_stamps(stamps))
         if plan.block:
             blocks[rel] = plan.block
     removed = planner.finish()
@@ -421,13 +422,15 @@ def plan_cards(
     for plan in plans.values():
         guids.update(plan.odd_guids)
     model_mods, types, diagnostics = plan_notetypes(shapes, lock, now)
-    data, spans = lock_bytes(types, guids, blocks)
+    text = lock_text(types, guids, blocks)
     changed = {rel for rel, p in plans.items() if p.block != lock.block(rel)}
+    # The same header and the same notes, none of whose blocks changed: the same bytes.
+    same = lock.exact and text.parts[0] == lock.header() and text.spans.keys() == lock.spans.keys()
     return CardPlan(
         planner,
         plans,
-        data,
-        spans,
+        text,
+        not (same and not changed),
         guids,
         model_mods,
         removed,
@@ -436,10 +439,10 @@ def plan_cards(
     )
 
 
-def _stamps_from_cache(rel: str, context: Context) -> tuple[CardStamp, ...]:
+def _stamps_from_cache(rel: str, context: Context) -> str:
     path = cache.shard_path(context.config, cache.shard_of(rel))
     made = cache.load_shard(path, context.key).get(rel)
-    return made.stamps if made is not None else ()
+    return made.stamps if made is not None else ""
 
 
 def build_time() -> int:
@@ -533,7 +536,7 @@ def _block_of(plan: CardPlan, rel: str) -> bytes:
     made = plan.plans.get(rel)
     if made is not None:
         return made.block
-    return plan.planner.lock.block(rel)
+    return bytes(plan.planner.lock.block(rel))
 
 
 def collect_cards(

@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from notedeck.config import Config
-from notedeck.lock import CardStamp
 from notedeck.model import Card, Diagnostic, Moment, Note, pickled_by_fields
 from notedeck.render import RenderedCard, Templates
 
@@ -100,7 +99,7 @@ class NoteCards:
     """One note's cards as a package and the lock need them."""
 
     rendered: tuple[RenderedCard, ...]
-    stamps: tuple[CardStamp, ...]
+    stamps: str  # lock.pack_stamps of them
 
 
 @pickled_by_fields

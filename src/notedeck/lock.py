@@ -79,6 +79,16 @@ def stamp(rendered: RenderedCard) -> CardStamp:
     return CardStamp(rendered.key, rendered.content_hash, kind, _sketch(_body(rendered)))
 
 
+def pack_stamps(stamps: Iterable[CardStamp]) -> str:
+    """A note's stamps as one string: a large vault's half million cards stay small in
+    memory until their note is planned."""
+    return json.dumps([[s.key, s.hash, s.type, s.sketch] for s in stamps], ensure_ascii=False)
+
+
+def unpack_stamps(text: str) -> tuple[CardStamp, ...]:
+    return tuple(CardStamp(*row) for row in json.loads(text)) if text else ()
+
+
 # ---------------------------------------------------------------------------- reading
 
 
@@ -93,9 +103,16 @@ class LockFile:
     where: str = "notedeck.lock"
     exact: bool = True  # `data` is the file's bytes (not a lock of another layout, converted)
 
-    def block(self, path: str) -> bytes:
+    def block(self, path: str) -> memoryview:
+        """The note's block as written (empty when the lock has none), without a copy."""
         span = self.spans.get(path)
-        return self.data[span[0] : span[1]] if span else b""
+        return memoryview(self.data)[span[0] : span[1]] if span else memoryview(b"")
+
+    def header(self) -> bytes:
+        first = min((start for start, _ in self.spans.values()), default=None)
+        if first is None:
+            first = self.data.find(b"\n  }\n}") + 1
+        return self.data[:first]
 
     def cards_of(self, path: str) -> tuple[tuple[LockedCard, ...], Diagnostic | None]:
         """The cards the lock holds for the note at `path`; a broken block gives none and
@@ -238,8 +255,7 @@ def _from_document(data: bytes, where: str) -> tuple[LockFile, list[Diagnostic]]
             diagnostics.append(_corrupt(where, 1, "a notetype entry is broken"))
     blocks = {path: note_block(path, cards) for path, cards in by_path.items()}
     odd = {c.key: c.guid for cs in by_path.values() for c in cs if c.guid != guid_for(c.key)}
-    text, _ = lock_bytes(notetypes, odd, blocks)
-    lock, more = parse_lock(text, where)
+    lock, more = parse_lock(bytes(lock_text(notetypes, odd, blocks)), where)
     return replace(lock, exact=False), diagnostics + more
 
 
@@ -265,10 +281,24 @@ def note_block(path: str, cards: Iterable[LockedCard]) -> bytes:
     return f"    {json.dumps(path, ensure_ascii=False)}: [\n{rows}\n    ]".encode()
 
 
-def lock_bytes(
-    notetypes: Sequence[LockedNotetype], guids: Mapping[str, str], blocks: Mapping[str, bytes]
-) -> tuple[bytes, dict[str, tuple[int, int]]]:
-    """The lock file's bytes from its parts, and where each note's block lies in them."""
+@dataclass(frozen=True)
+class LockText:
+    """A lock file to write, as pieces: the blocks of untouched notes are views into the
+    lock as read, so a large lock is never copied whole in memory."""
+
+    parts: tuple[bytes | memoryview, ...]
+    spans: dict[str, tuple[int, int]]  # where each note's block lies in the file
+
+    def __bytes__(self) -> bytes:
+        return b"".join(self.parts)
+
+
+def lock_text(
+    notetypes: Sequence[LockedNotetype],
+    guids: Mapping[str, str],
+    blocks: Mapping[str, bytes | memoryview],
+) -> LockText:
+    """The lock file from its header and the notes' blocks."""
     types = ",\n".join(
         "    " + json.dumps(_notetype_json(n), ensure_ascii=False, sort_keys=True)
         for n in sorted(notetypes, key=lambda n: n.id)
@@ -282,7 +312,7 @@ def lock_bytes(
         f'  "guids": {{\n{renamed}\n  }},\n'
         f'  "notes": {{\n'
     ).encode()
-    parts = [head]
+    parts: list[bytes | memoryview] = [head]
     spans: dict[str, tuple[int, int]] = {}
     at = len(head)
     for n, path in enumerate(sorted(blocks)):
@@ -294,11 +324,11 @@ def lock_bytes(
         spans[path] = (at, at + len(block))
         at += len(block)
     parts.append(b"\n  }\n}\n")
-    return b"".join(parts), spans
+    return LockText(tuple(parts), spans)
 
 
-def save_lock(path: Path, data: bytes) -> None:
-    write_atomically(path, data)
+def save_lock(path: Path, text: LockText) -> None:
+    write_atomically(path, text.parts)
 
 
 def _notetype_json(n: LockedNotetype) -> dict[str, object]:

@@ -17,7 +17,7 @@ from notedeck.config import Config
 from notedeck.derive import Style, derive_cards
 from notedeck.errors import NoteError
 from notedeck.identity import guid_for
-from notedeck.lock import CardStamp, stamp
+from notedeck.lock import pack_stamps, stamp
 from notedeck.model import Card, Diagnostic, Level, Moment, Note
 from notedeck.package import media_names, package_bytes
 from notedeck.questions import QuestionPattern, load_patterns
@@ -49,7 +49,7 @@ class ShardJob:
 @dataclass(frozen=True, slots=True)
 class NoteResult:
     record: cache.NoteRecord
-    stamps: tuple[CardStamp, ...]
+    stamps: str  # lock.pack_stamps of its cards
     made: cache.NoteCards | None  # for the shard
     cards: tuple[Card, ...] | None  # when the job collects them
 
@@ -146,13 +146,13 @@ def build_note(context: Context, rel: str, moments: tuple[Moment | None, ...] | 
         rel, (mtime_ns, size, sha), note, error, moments or (), time_diagnostics
     )
     if note is None:
-        return NoteResult(record, (), None, None)
+        return NoteResult(record, "", None, None)
     templates, style = _tools(context)
     cards = derive_cards(note, moments or (), style)
     rendered = tuple(
         render_card(c, deck_name(c.deck, config), templates, config.vault) for c in cards
     )
-    stamps = tuple(stamp(r) for r in rendered)
+    stamps = pack_stamps(stamp(r) for r in rendered)
     kinds = tuple(sorted(Counter(c.kind.value for c in cards).items()))
     top = rendered[0].deck.split("::", 1)[0] if rendered else ""
     record = dataclasses.replace(record, top=top, kinds=kinds)
