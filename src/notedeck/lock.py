@@ -48,12 +48,16 @@ class LockedCard:
     """One card as the last build wrote it."""
 
     key: str
-    guid: str
+    odd_guid: str  # its GUID when that is not guid_for(key) (a renamed card's), else ""
     hash: str
     mod: int  # the note mod Anki holds for it
     path: str  # the note it came from, under the notes folder
     type: str
     sketch: str
+
+    @property
+    def guid(self) -> str:
+        return self.odd_guid or guid_for(self.key)
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,9 +127,7 @@ class LockFile:
         try:
             (entries,) = json.loads(b"{" + self.data[span[0] : span[1]] + b"}").values()
             cards = tuple(
-                LockedCard(
-                    key, self.guids.get(key) or guid_for(key), digest, mod, path, kind, sketch
-                )
+                LockedCard(key, self.guids.get(key, ""), digest, mod, path, kind, sketch)
                 for key, digest, mod, kind, sketch in entries
                 if isinstance(key, str) and isinstance(mod, int)
             )
@@ -235,11 +237,20 @@ def _from_document(data: bytes, where: str) -> tuple[LockFile, list[Diagnostic]]
     for path, raw in _card_entries(doc):
         try:
             if isinstance(raw, dict):  # the first format: an object per card
-                card = LockedCard(**{f: raw[f] for f in LockedCard.__slots__})
+                guid = raw["guid"]
+                odd = guid if guid != guid_for(raw["key"]) else ""
+                card = LockedCard(
+                    raw["key"],
+                    odd,
+                    raw["hash"],
+                    raw["mod"],
+                    raw["path"],
+                    raw["type"],
+                    raw["sketch"],
+                )
             else:
                 key, digest, mod, kind, sketch = cast(list[Any], raw)
-                guid = guids.get(key) or guid_for(key)
-                card = LockedCard(key, guid, digest, mod, path, kind, sketch)
+                card = LockedCard(key, guids.get(key, ""), digest, mod, path, kind, sketch)
             if not isinstance(card.mod, int) or not isinstance(card.key, str) or card.key in seen:
                 raise TypeError
         except (TypeError, KeyError, ValueError):
@@ -253,8 +264,11 @@ def _from_document(data: bytes, where: str) -> tuple[LockFile, list[Diagnostic]]
             notetypes.append(LockedNotetype(**raw))
         except TypeError:
             diagnostics.append(_corrupt(where, 1, "a notetype entry is broken"))
-    blocks = {path: note_block(path, cards) for path, cards in by_path.items()}
-    odd = {c.key: c.guid for cs in by_path.values() for c in cs if c.guid != guid_for(c.key)}
+    blocks = {
+        path: note_block(path, [(c.key, c.hash, c.mod, c.type, c.sketch) for c in cards])
+        for path, cards in by_path.items()
+    }
+    odd = {c.key: c.odd_guid for cs in by_path.values() for c in cs if c.odd_guid}
     lock, more = parse_lock(bytes(lock_text(notetypes, odd, blocks)), where)
     return replace(lock, exact=False), diagnostics + more
 
@@ -272,12 +286,10 @@ def _card_entries(doc: dict[str, object]) -> list[tuple[str, object]]:
 # ---------------------------------------------------------------------------- writing
 
 
-def note_block(path: str, cards: Iterable[LockedCard]) -> bytes:
-    """One note's entry: its cards sorted by key, one per line."""
-    rows = ",\n".join(
-        "      " + json.dumps([c.key, c.hash, c.mod, c.type, c.sketch], ensure_ascii=False)
-        for c in sorted(cards, key=lambda c: c.key)
-    )
+def note_block(path: str, cards: Iterable[tuple[str, str, int, str, str]]) -> bytes:
+    """One note's entry: its cards (key, hash, mod, type, sketch) sorted by key, one a line."""
+    dumps = json.JSONEncoder(ensure_ascii=False).encode
+    rows = ",\n".join("      " + dumps(row) for row in sorted(cards))
     return f"    {json.dumps(path, ensure_ascii=False)}: [\n{rows}\n    ]".encode()
 
 
@@ -403,19 +415,23 @@ class Planner:
             if prior is None:
                 guid, mod = fresh_guid(s.key, self.taken), self.now
                 self.added.append(CardChange(s.key, guid))
+                if self.taken and guid != guid_for(s.key):
+                    odd[s.key] = guid
             elif prior.hash == s.hash and prior.key == s.key:
-                guid, mod = prior.guid, prior.mod
+                mod = prior.mod
+                if prior.odd_guid:
+                    odd[s.key] = prior.odd_guid
             else:
                 guid, mod = prior.guid, max(self.now, prior.mod + 1)
                 if prior.key == s.key:
                     self.changed.append(CardChange(s.key, guid))
                 else:
                     self.renamed.append((prior.key, CardChange(s.key, guid)))
-            if guid != guid_for(s.key):
-                odd[s.key] = guid
-                self.taken.add(guid)
+                if guid != guid_for(s.key):
+                    odd[s.key] = guid
             sketch = prior.sketch if prior is not None and prior.hash == s.hash else s.sketch
-            entries.append(LockedCard(s.key, guid, s.hash, mod, path, s.type, sketch))
+            entries.append((s.key, s.hash, mod, s.type, sketch))
+        self.taken.update(odd.values())
         block = note_block(path, entries) if entries else b""
         return NotePlan(block, odd)
 

@@ -235,7 +235,7 @@ def write_package(context: Context, job: PackageJob) -> tuple[str, int]:
             guid, mod = job.guids.get(card.key) or guid_for(card.key), entries[card.key]
             cards.append(card if card.guid == guid else _with_guid(card, guid))
             mods[guid] = mod
-    wanted = media_names(cards)
+    wanted = media_names(cards) if job.media else set()  # most decks show no images
     media = {name: Path(source).read_bytes() for name, source in job.media if name in wanted}
     data = package_bytes(cards, templates, mods, job.model_mods, media=media)
     temp = job.path.with_name(f".{job.path.name}.{os.getpid()}.tmp")
