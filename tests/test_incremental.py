@@ -140,3 +140,34 @@ def _guid(key: str) -> str:
     from notedeck.identity import guid_for
 
     return guid_for(key)
+
+
+def test_a_package_that_fails_in_a_parallel_build_leaves_everything_as_it_was(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import notedeck.work
+    from notedeck import parallel
+
+    notes = tmp_path / "vault" / "notes"
+    shutil.copytree(corpus_dir(), notes)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    _build(notes, jobs=2)
+    before = _written(notes)
+    for folder in sorted(p for p in notes.iterdir() if p.is_dir()):
+        note = sorted(folder.glob("*.md"))[0]
+        note.write_text(note.read_text(encoding="utf-8") + "\nOne more line.\n", encoding="utf-8")
+    real = notedeck.work.package_bytes
+
+    def fail_on_one(cards, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if any(c.deck.startswith("colemedin") for c in cards):
+            raise OSError("disk full")
+        return real(cards, *args, **kwargs)
+
+    # Workers are forked from this process, so they see the failing writer too.
+    monkeypatch.setattr(notedeck.work, "package_bytes", fail_on_one)
+    monkeypatch.setattr(parallel, "SERIAL_BELOW", 0)
+    with pytest.raises(OSError, match="disk full"):
+        _build(notes, jobs=2)
+    assert _written(notes) == before
+    leftovers = [p.name for p in (notes.parent / "decks").iterdir() if p.name.endswith(".tmp")]
+    assert leftovers == []

@@ -503,9 +503,14 @@ def write_decks(
             temps.append(temp)
         for job, temp in zip(jobs, temps, strict=True):
             os.replace(temp, job.path)
+    except BaseException:
+        workers.stop()  # let the other packages finish (or never start) before cleaning up
+        raise
     finally:
-        for temp in temps:
-            Path(temp).unlink(missing_ok=True)
+        # After a failure, other workers may have finished packages nobody will move in.
+        for job in jobs:
+            for temp_path in job.path.parent.glob(f".{job.path.name}.*.tmp"):
+                temp_path.unlink(missing_ok=True)
     return tuple(files)
 
 
