@@ -30,7 +30,6 @@ from notedeck.lock import (
 from notedeck.model import Card, Diagnostic, Level, Moment, Note
 from notedeck.package import NotetypeShape, notetype_shapes
 from notedeck.parallel import Workers
-from notedeck.questions import load_patterns
 from notedeck.render import RenderedCard, load_templates
 from notedeck.work import (
     Context,
@@ -42,7 +41,7 @@ from notedeck.work import (
     card_style,
     deck_name,
     read_one,
-    remember_tools,
+    ready_tools,
     resolve_note,
     write_package,
 )
@@ -100,10 +99,8 @@ def build(
     `collect` puts every card in the report; `on_progress(done, total)` follows the notes.
     """
     templates = load_templates(config.templates_dir)
-    patterns = load_patterns(config.questions_file or templates.questions)
     key = cache.build_key(config, templates)
     context = Context(config, key, templates.digest)
-    remember_tools(context, templates, card_style(config, templates, patterns))
     shapes = notetype_shapes(templates)
     rels = note_files(config.notes_dir)
     had_packages = config.out_dir.is_dir() and any(config.out_dir.glob("*.apkg"))
@@ -117,6 +114,8 @@ def build(
 
     with Workers(config.jobs) as workers:
         stale, records = unchanged_records(rels, config.notes_dir, old)
+        if stale:
+            ready_tools(context, templates)
         made = refresh(stale, records, old, context, workers, dry_run, collect, on_progress)
         excluded = duplicate_notes(records, diagnostics)
         for rel in excluded.symmetric_difference(r for r in old if old[r].excluded):
@@ -130,11 +129,15 @@ def build(
     if not dry_run:  # only once every package is written: a crash leaves the old lock
         if plan.lock_changed or not config.lock_file.is_file():
             save_lock(config.lock_file, plan.lock_text)
+        packages = list(index.packages)
         diagnostics += drop_old_packages(index, decks)
-        index.records = records
-        index.lock_signature = cache.file_signature(config.lock_file)
-        index.lock_spans = plan.lock_text.spans
-        cache.save_index(config, key, index)
+        signature = cache.file_signature(config.lock_file)
+        moved = packages != index.packages or signature != index.lock_signature
+        if moved or records != index.records:  # an unchanged vault writes nothing at all
+            index.records = records
+            index.lock_signature = signature
+            index.lock_spans = plan.lock_text.spans
+            cache.save_index(config, key, index)
     kept = [r for r in records.values() if r.readable and r.rel not in excluded]
     cards, rendered = collect_cards(kept, made, plan, context) if collect else ((), ())
     kinds: Counter[str] = Counter()

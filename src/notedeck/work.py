@@ -71,20 +71,22 @@ class PackageJob:
 _TOOLS: dict[tuple[Config, str], tuple[Templates, Style]] = {}
 
 
-def remember_tools(context: Context, templates: Templates, style: Style) -> None:
-    _TOOLS[(context.config, context.templates_digest)] = (templates, style)
+def ready_tools(context: Context, templates: Templates) -> None:
+    """Load the question patterns in this process (a broken table is a TemplateError here,
+    not in a worker); workers started by fork inherit them. Only builds with notes to
+    derive call this: an unchanged vault never compiles the patterns."""
+    if (context.config, context.templates_digest) not in _TOOLS:
+        config = context.config
+        patterns = load_patterns(config.questions_file or templates.questions)
+        style = card_style(config, templates, patterns)
+        _TOOLS[(config, context.templates_digest)] = (templates, style)
 
 
 def _tools(context: Context) -> tuple[Templates, Style]:
     tools = _TOOLS.get((context.config, context.templates_digest))
     if tools is None:
-        config = context.config
-        templates = load_templates(config.templates_dir)
-        patterns = load_patterns(config.questions_file or templates.questions)
-        tools = _TOOLS[(config, context.templates_digest)] = (
-            templates,
-            card_style(config, templates, patterns),
-        )
+        ready_tools(context, load_templates(context.config.templates_dir))
+        tools = _TOOLS[(context.config, context.templates_digest)]
     return tools
 
 
