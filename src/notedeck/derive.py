@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from notedeck.identity import card_key, item_slug
 from notedeck.model import Card, CardKind, Line, Moment, Note, Point, Section
-from notedeck.questions import QuestionPattern, overview_question, phrase_question
+from notedeck.questions import Question, QuestionPattern, overview_question, phrase_question
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,8 +45,8 @@ def derive_cards(note: Note, moments: Sequence[Moment | None], style: Style) -> 
         made.clozes((), "", note.overview)
 
     for path, trail, section, parent in _walk(note.sections, (), (), None):
-        subject = _section_subject(note, section, parent, style)
-        question = phrase_question(section.heading, subject, style.patterns, note.vocabulary)
+        subject = _section_subject(note, section, parent, made.ask)
+        question = made.ask(section.heading, subject)
         prose = [p for p in section.points if not p.label]
         labelled = [p for p in section.points if p.label]
         lines = lines_of(prose)
@@ -97,6 +97,16 @@ class _Cards:
         self.seen: dict[str, int] = {}
         self.clozed: set[str] = set()
         self.base_tags = _base_tags(note, style)
+        self.asked: dict[tuple[str, str], Question] = {}
+
+    def ask(self, heading: str, subject: str) -> Question:
+        """The question for a heading, phrased once: every subsection under a heading
+        asks about that heading again to find its own subject."""
+        question = self.asked.get((heading, subject))
+        if question is None:
+            question = phrase_question(heading, subject, self.style.patterns, self.note.vocabulary)
+            self.asked[heading, subject] = question
+        return question
 
     def add(
         self,
@@ -140,6 +150,8 @@ class _Cards:
         )
 
     def moments_of(self, point: Point) -> tuple[Moment, ...]:
+        if not point.clocks:
+            return ()  # most sentences cite no moment
         found = (self.moments[i] for i in point.clocks if i < len(self.moments))
         return tuple(dict.fromkeys(m for m in found if m is not None))
 
@@ -214,14 +226,16 @@ def _walk(
         yield from _walk(s.children, p, t, s)
 
 
-def _section_subject(note: Note, section: Section, parent: Section | None, style: Style) -> str:
+def _section_subject(
+    note: Note, section: Section, parent: Section | None, ask: Callable[[str, str], Question]
+) -> str:
     """What a section's question is about: the note's subject, or for a subsection under
     a topic heading ("Z-statistic" > "Formula"), that topic."""
     if parent is None or len(parent.heading.split()) > 4:
         return note.subject
     if parent.heading.casefold() in section.heading.casefold():
         return note.subject  # "Interrogation" > "Interrogation (third)": nothing to add
-    asked = phrase_question(parent.heading, note.subject, style.patterns, note.vocabulary)
+    asked = ask(parent.heading, note.subject)
     if asked.pattern != "fallback":
         return note.subject
     return _lower(parent.heading.rstrip(":"), note)
@@ -279,6 +293,8 @@ def _cloze(sentence: str, term_html: str) -> str | None:
 def _condense(fragment: str, fillers: Sequence[str]) -> str:
     """Drop an opening that carries no fact, so the answer starts with the fact."""
     low = fragment.lower()
+    if not low.startswith(tuple(fillers)):
+        return fragment  # most sentences open with no filler: one test, not one per filler
     for filler in fillers:
         if low.startswith(filler) and len(fragment) > len(filler) + 3:
             rest = fragment[len(filler) :].lstrip(" ,")
