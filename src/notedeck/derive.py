@@ -250,7 +250,8 @@ def _chunks(lines: list[Line], words: int) -> list[tuple[tuple[Line, ...], int]]
     parts: list[list[Line]] = []
     count = 0
     for line in lines:
-        n = len(_TAG.sub("", line.html).split())
+        text = _TAG.sub("", line.html) if "<" in line.html else line.html
+        n = len(text.split())
         if parts and count + n <= words:
             parts[-1].append(line)
             count += n

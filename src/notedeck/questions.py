@@ -103,8 +103,9 @@ def _normalise(text: str) -> str:
     return stripped or text
 
 
-def _cased(text: str, vocabulary: frozenset[str]) -> str:
-    """Lower-case Title Case words the note itself writes in lower case."""
+def _cased(text: str, vocabulary: frozenset[str], also: frozenset[str] = frozenset()) -> str:
+    """Lower-case Title Case words the note itself writes in lower case (or `also` has:
+    looked up apart, as merging them into a note's thousands of words cost more)."""
 
     def fix(m: re.Match[str]) -> str:
         word = m.group()
@@ -113,7 +114,11 @@ def _cased(text: str, vocabulary: frozenset[str]) -> str:
         lower = word.lower()
         base = lower[:-2] if lower.endswith(("'s", "\u2019s")) else lower
         parts = base.split("-")
-        known = base in vocabulary or all(p in vocabulary or p in _FUNCTION_WORDS for p in parts)
+        known = (
+            base in vocabulary
+            or base in also
+            or all(p in vocabulary or p in also or p in _FUNCTION_WORDS for p in parts)
+        )
         # Title Case capitalises a heading's first word; a leading gerund is no proper noun.
         gerund = m.start() == 0 and len(base) > 5 and base.endswith("ing")
         return lower if known or gerund or base in _FUNCTION_WORDS else word
@@ -281,12 +286,11 @@ def phrase_question(
         cased = _cased(plain, vocabulary)
         return Question(_finish(cased), "question", cased.lower().rstrip("?"))
     table = _table(patterns)
-    known = _known_words(vocabulary, table.words)
-    cased = _cased(plain, known)
+    cased = _cased(plain, vocabulary, table.words)
     matched = first_match(plain, patterns, table.joined)
     if matched is not None:
         pattern, m = matched
-        found = {k: _cased(v, known) for k, v in m.groupdict().items() if v}
+        found = {k: _cased(v, vocabulary, table.words) for k, v in m.groupdict().items() if v}
         # The template's own words ("role of") do not anchor; only what the heading adds.
         anchored = _mentions(cased, subject) or any(_anchored(v) for v in found.values())
         groups = {k: found.get(k, subject) for k in m.groupdict()}
@@ -329,21 +333,6 @@ def _table(patterns: Sequence[QuestionPattern]) -> _Table:
             _TABLES.clear()
         _TABLES[id(patterns)] = (patterns, table)  # kept alive, so its id is not reused
     return table
-
-
-# The last vocabulary merged with a table's words: the headings of one note come one
-# after another with the same vocabulary, and merging a note's thousands of words for
-# each heading was the dearest step of phrasing its question.
-_LAST_KNOWN: list[tuple[frozenset[str], frozenset[str], frozenset[str]]] = []
-
-
-def _known_words(vocabulary: frozenset[str], table_words: frozenset[str]) -> frozenset[str]:
-    last = _LAST_KNOWN[0] if _LAST_KNOWN else None
-    if last is not None and last[0] is vocabulary and last[1] is table_words:
-        return last[2]
-    known = vocabulary | table_words
-    _LAST_KNOWN[:] = [(vocabulary, table_words, known)]
-    return known
 
 
 @functools.lru_cache(maxsize=8)

@@ -222,6 +222,7 @@ def render_cards(
     except jinja2.TemplateError as exc:
         raise _template_error(exc) from exc
     note_urls: dict[str, str] = {}
+    moment_urls: dict[str, _MomentUrls] = {}
     sorted_tags: dict[tuple[str, ...], tuple[str, ...]] = {}
     out = []
     for card, deck in zip(cards, decks, strict=True):
@@ -229,11 +230,10 @@ def render_cards(
         if url is None:
             url = note_urls[card.note_path] = note_url(vault, card.note_path)
         video_id = card.video_id or ""
+        moment_url = moment_urls.get(video_id)
+        if moment_url is None:
+            moment_url = moment_urls[video_id] = _MomentUrls(video_id)
         cloze = card.kind is CardKind.CLOZE  # a cloze card has no answer field
-
-        def moment_url(m: Moment, video_id: str = video_id) -> str:
-            return video_url(video_id, m)
-
         try:
             ctx_html = context_of(card, url, moment_url)
             source_html = source_of(card, url, moment_url)
@@ -273,6 +273,21 @@ def render_cards(
             RenderedCard(card.key, guid_for(card.key), cloze, fields, tags, deck, digest[:16])
         )
     return tuple(out)
+
+
+class _MomentUrls:
+    """The URLs of the moments of one video, each made once: a note's cards cite the
+    same moments in their answers and sources."""
+
+    def __init__(self, video_id: str) -> None:
+        self.video_id = video_id
+        self.made: dict[Moment, str] = {}
+
+    def __call__(self, moment: Moment) -> str:
+        url = self.made.get(moment)
+        if url is None:
+            url = self.made[moment] = video_url(self.video_id, moment)
+        return url
 
 
 def _template_error(exc: jinja2.TemplateError) -> TemplateError:
