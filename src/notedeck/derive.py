@@ -50,7 +50,8 @@ def derive_cards(note: Note, moments: Sequence[Moment | None], style: Style) -> 
         prose = [p for p in section.points if not p.label]
         labelled = [p for p in section.points if p.label]
         lines = lines_of(prose)
-        top_labels = [_lower(p.label or "", note) for p in labelled if p.depth == 0]
+        lowered = [_lower(p.label or "", note) for p in labelled]
+        top_labels = [low for p, low in zip(labelled, lowered, strict=True) if p.depth == 0]
         if top_labels:
             lines = _with_labels(lines, prose, top_labels)
         for n, (chunk, total) in enumerate(_chunks(lines, style.answer_words)):
@@ -65,14 +66,14 @@ def derive_cards(note: Note, moments: Sequence[Moment | None], style: Style) -> 
                 question.pattern,
             )
         topic = question.topic
-        for p in labelled:
+        for p, low in zip(labelled, lowered, strict=True):
             label = p.label or ""
             if p.depth == 0:
                 topic = question.topic
-            q = f"{_capital(subject)}, {topic}: {_lower(label, note)}?"
+            q = f"{_capital(subject)}, {topic}: {low}?"
             if p.depth == 0:
                 # Items nested under this one are asked about within it.
-                topic = _lower(label, note)
+                topic = low
             body = p.html if p.text else html.escape(label)
             made.add(
                 CardKind.LABEL,
@@ -98,6 +99,7 @@ class _Cards:
         self.clozed: set[str] = set()
         self.base_tags = _base_tags(note, style)
         self.asked: dict[tuple[str, str], Question] = {}
+        self.tags: dict[str, tuple[str, ...]] = {}  # by question pattern
 
     def ask(self, heading: str, subject: str) -> Question:
         """The question for a heading, phrased once: every subsection under a heading
@@ -128,8 +130,15 @@ class _Cards:
         self.seen[key] = self.seen.get(key, 0) + 1
         if self.seen[key] > 1:
             key = card_key(note.key, path, kind.value, f"{item}~{self.seen[key]}")
-        cited = tuple(dict.fromkeys(m for ln in answer for m in ln.moments))
-        tags = self.base_tags + ((f"notedeck::{pattern}",) if pattern else ())
+        if len(answer) == 1 and len(answer[0].moments) < 2:
+            cited = answer[0].moments  # nothing to merge or repeat
+        else:
+            cited = tuple(dict.fromkeys(m for ln in answer for m in ln.moments))
+        tags = self.tags.get(pattern)
+        if tags is None:
+            tags = self.tags[pattern] = self.base_tags + (
+                (f"notedeck::{pattern}",) if pattern else ()
+            )
         self.cards.append(
             Card(
                 key=key,
@@ -152,7 +161,12 @@ class _Cards:
     def moments_of(self, point: Point) -> tuple[Moment, ...]:
         if not point.clocks:
             return ()  # most sentences cite no moment
-        found = (self.moments[i] for i in point.clocks if i < len(self.moments))
+        moments = self.moments
+        if len(point.clocks) == 1:
+            i = point.clocks[0]
+            m = moments[i] if i < len(moments) else None
+            return () if m is None else (m,)
+        found = (moments[i] for i in point.clocks if i < len(moments))
         return tuple(dict.fromkeys(m for m in found if m is not None))
 
     def lines_of(self, points: Sequence[Point]) -> list[Line]:

@@ -93,9 +93,15 @@ _PARTICIPLE = re.compile(r"\s\w+(?:ing|ed)\b")
 
 
 def _normalise(text: str) -> str:
+    # Most headings are plain words: each pattern is tried only on a heading holding the
+    # one character it cannot match without.
     text = _INVISIBLE.sub("", text)
-    text = _WIKILINK.sub(r"\1", _LINK.sub(r"\1", _HTML.sub(" ", text)))
-    text = _STAMP.sub(" ", text)
+    if "<" in text:
+        text = _HTML.sub(" ", text)
+    if "[" in text:
+        text = _WIKILINK.sub(r"\1", _LINK.sub(r"\1", text))
+    if "[" in text or "(" in text:
+        text = _STAMP.sub(" ", text)
     text = _MARKS_OR_SPACE.sub(lambda m: " " if m.group().isspace() else "", text)
     text = text.strip(" \t:;,.-\u2013\u2014|>")
     stripped = _NUMBERING.sub("", text, count=1).strip(" :;,.-\u2013\u2014")
@@ -259,7 +265,8 @@ def _agreement(phrase: str) -> dict[str, str]:
 
 
 def _render(template: str, values: Mapping[str, str], drop_optional: bool) -> str:
-    template = _OPTIONAL.sub("" if drop_optional else r"\1", template)
+    if "[" in template:
+        template = _OPTIONAL.sub("" if drop_optional else r"\1", template)
     text = _PLACEHOLDER.sub(lambda m: values.get(m.group(1), ""), template)
     text = _SPACES.sub(" ", text).strip()
     # "the the", "of of": a group may repeat the template's own word.
