@@ -59,6 +59,10 @@ _CLEANER = nh3.Cleaner(
 @functools.lru_cache(maxsize=4096)
 def sanitise(fragment: str) -> str:
     """Keep only the HTML a card needs: no scripts, handlers, frames or foreign URLs."""
+    return _clean(fragment)
+
+
+def _clean(fragment: str) -> str:
     return str(_CLEANER.clean(fragment))
 
 
@@ -223,7 +227,17 @@ def render_cards(
         raise _template_error(exc) from exc
     note_urls: dict[str, str] = {}
     moment_urls: dict[str, _MomentUrls] = {}
-    sorted_tags: dict[tuple[str, ...], tuple[str, ...]] = {}
+    sorted_tags: dict[tuple[str, ...], tuple[tuple[str, ...], str]] = {}
+    # The fields the cards of a note share (a section's context, the note's source
+    # line) are cleaned once; a dict for one note costs less than the global lru_cache.
+    cleaned: dict[str, str] = {}
+
+    def clean(fragment: str) -> str:
+        done = cleaned.get(fragment)
+        if done is None:
+            done = cleaned[fragment] = _clean(fragment)
+        return done
+
     out = []
     for card, deck in zip(cards, decks, strict=True):
         url = note_urls.get(card.note_path)
@@ -244,9 +258,9 @@ def render_cards(
         fields: tuple[str, ...]
         if cloze:
             fields = (
-                sanitise(card.question),
-                sanitise(ctx_html),
-                sanitise(source_html),
+                clean(card.question),
+                clean(ctx_html),
+                clean(source_html),
                 key,
                 "",
                 "",
@@ -255,20 +269,20 @@ def render_cards(
         else:
             fields = (
                 html.escape(card.question),
-                sanitise(answer_html),
-                sanitise(ctx_html),
-                sanitise(source_html),
+                clean(answer_html),
+                clean(ctx_html),
+                clean(source_html),
                 key,
                 "",
                 "",
                 "",
             )
-        tags = sorted_tags.get(card.tags)
-        if tags is None:
-            tags = sorted_tags[card.tags] = tuple(
-                sorted({t.replace(" ", "_") for t in card.tags if t})
-            )
-        digest = hashlib.sha256("\x1f".join((*fields, " ".join(tags), deck)).encode()).hexdigest()
+        known = sorted_tags.get(card.tags)
+        if known is None:
+            tidy = tuple(sorted({t.replace(" ", "_") for t in card.tags if t}))
+            known = sorted_tags[card.tags] = (tidy, " ".join(tidy))
+        tags, tags_text = known
+        digest = hashlib.sha256("\x1f".join((*fields, tags_text, deck)).encode()).hexdigest()
         out.append(
             RenderedCard(card.key, guid_for(card.key), cloze, fields, tags, deck, digest[:16])
         )
