@@ -19,6 +19,7 @@ from notedeck.model import Card, CardKind, Line, Moment
 from notedeck.questions import load_patterns
 from notedeck.render import (
     _field_templates,
+    _VideoLinks,
     default_templates_dir,
     load_templates,
     note_url,
@@ -44,14 +45,24 @@ def jinja_fields(card: Card, templates: jinja2.Environment) -> tuple[str, str, s
     return ctx.render(context), source.render(context), answer.render(context, lines=card.answer)
 
 
+class Links:
+    """video_url as the templates see it, and its escaped form made the plain way."""
+
+    def __init__(self, video_id: str) -> None:
+        self.video_id = video_id
+
+    def __call__(self, moment: Moment) -> str:
+        return video_url(self.video_id, moment)
+
+    def escaped(self, moment: Moment) -> str:
+        return str(markupsafe.escape(self(moment)))
+
+
 def python_fields(card: Card) -> tuple[str, str, str]:
     url = note_url("vault", card.note_path)
-
-    def moment_url(m: Moment) -> str:
-        return video_url(card.video_id or "", m)
-
+    links = Links(card.video_id or "")
     return tuple(  # type: ignore[return-value]
-        shipped_fields.FIELDS[name](card, url, moment_url) for name in NAMES
+        shipped_fields.FIELDS[name](card, url, links) for name in NAMES
     )
 
 
@@ -105,6 +116,13 @@ cards = st.builds(
 @given(cards)
 def test_python_fields_equal_jinja_on_any_card(card: Card) -> None:
     assert python_fields(card) == jinja_fields(card, TEMPLATES.env)
+
+
+@given(text, st.builds(Moment, st.integers(-100, 400_000)))
+def test_video_links_are_video_url_and_its_escape(video_id: str, moment: Moment) -> None:
+    links = _VideoLinks(video_id)
+    assert links(moment) == Links(video_id)(moment)
+    assert links.escaped(moment) == Links(video_id).escaped(moment)
 
 
 @given(text)

@@ -156,7 +156,11 @@ class RenderedCard:
 
 
 def video_url(video_id: str, moment: Moment) -> str:
-    return f"https://www.youtube.com/watch?v={quote(video_id)}&t={moment.seconds}s"
+    return f"{_video_prefix(video_id)}{moment.seconds}s"
+
+
+def _video_prefix(video_id: str) -> str:
+    return f"https://www.youtube.com/watch?v={quote(video_id)}&t="
 
 
 def note_url(vault: str, note_path: str) -> str:
@@ -166,7 +170,7 @@ def note_url(vault: str, note_path: str) -> str:
 
 # A field template: the card, its note's obsidian:// URL, and the function giving the URL
 # of a moment of the card's video.
-FieldTemplate = Callable[[Card, str, Callable[[Moment], str]], str]
+FieldTemplate = Callable[[Card, str, shipped_fields.VideoUrl], str]
 
 
 @functools.lru_cache(maxsize=8)
@@ -190,7 +194,7 @@ def _field_template(env: jinja2.Environment, name: str) -> FieldTemplate:
     template = env.get_template(name)
     with_lines = name == "answer.html.j2"
 
-    def render(card: Card, note_url: str, video_url: Callable[[Moment], str]) -> str:
+    def render(card: Card, note_url: str, video_url: shipped_fields.VideoUrl) -> str:
         context = {
             "card": card,
             "video": card.video_id,
@@ -226,7 +230,7 @@ def render_cards(
     except jinja2.TemplateError as exc:
         raise _template_error(exc) from exc
     note_urls: dict[str, str] = {}
-    moment_urls: dict[str, _MomentUrls] = {}
+    moment_urls: dict[str, _VideoLinks] = {}
     sorted_tags: dict[tuple[str, ...], tuple[tuple[str, ...], str]] = {}
     # The fields the cards of a note share (a section's context, the note's source
     # line) are cleaned once; a dict for one note costs less than the global lru_cache.
@@ -246,7 +250,7 @@ def render_cards(
         video_id = card.video_id or ""
         moment_url = moment_urls.get(video_id)
         if moment_url is None:
-            moment_url = moment_urls[video_id] = _MomentUrls(video_id)
+            moment_url = moment_urls[video_id] = _VideoLinks(video_id)
         cloze = card.kind is CardKind.CLOZE  # a cloze card has no answer field
         try:
             ctx_html = context_of(card, url, moment_url)
@@ -289,19 +293,23 @@ def render_cards(
     return tuple(out)
 
 
-class _MomentUrls:
-    """The URLs of the moments of one video, each made once: a note's cards cite the
-    same moments in their answers and sources."""
+class _VideoLinks:
+    """`video_url` for the moments of one video, from a prefix quoted once; and the same
+    URL escaped for HTML, as the shipped templates write it."""
+
+    __slots__ = ("escaped_prefix", "prefix")
 
     def __init__(self, video_id: str) -> None:
-        self.video_id = video_id
-        self.made: dict[Moment, str] = {}
+        self.prefix = _video_prefix(video_id)
+        # Escaping replaces characters one by one, and a moment's "123s" has none to
+        # replace: the escaped URL is the escaped prefix and the seconds.
+        self.escaped_prefix = shipped_fields.escape(self.prefix)
 
     def __call__(self, moment: Moment) -> str:
-        url = self.made.get(moment)
-        if url is None:
-            url = self.made[moment] = video_url(self.video_id, moment)
-        return url
+        return f"{self.prefix}{moment.seconds}s"
+
+    def escaped(self, moment: Moment) -> str:
+        return f"{self.escaped_prefix}{moment.seconds}s"
 
 
 def _template_error(exc: jinja2.TemplateError) -> TemplateError:

@@ -11,12 +11,22 @@ tests render the real corpus both ways and fail if the two ever differ.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from typing import Protocol
 
-from notedeck.model import Card, Line
+from notedeck.model import Card, Line, Moment
 
 
-def context_html(card: Card, note_url: str, video_url: Callable[..., str]) -> str:
+class VideoUrl(Protocol):
+    """The URL opening a moment of the card's video (`video_url` in the templates)."""
+
+    def __call__(self, moment: Moment) -> str: ...
+
+    def escaped(self, moment: Moment) -> str:
+        """The same URL escaped for HTML."""
+        ...
+
+
+def context_html(card: Card, note_url: str, video_url: VideoUrl) -> str:
     """context.html.j2: the note's title and the card's section trail."""
     title = f'<span class="nd-title">{escape(card.note_title)}</span>'
     if not card.section:
@@ -25,13 +35,13 @@ def context_html(card: Card, note_url: str, video_url: Callable[..., str]) -> st
     return f'{title} <span class="nd-sep">›</span> {section}'
 
 
-def source_html(card: Card, note_url: str, video_url: Callable[..., str]) -> str:
+def source_html(card: Card, note_url: str, video_url: VideoUrl) -> str:
     """source.html.j2: links to the moments the card cites (or the video) and the note."""
     parts = ['<div class="nd-source">']
     video_id, moments = card.video_id, card.moments
     if video_id and moments and card.kind.value == "cloze":
         links = (
-            f'<a class="nd-t" href="{escape(video_url(m))}">{escape(m.label)}</a>' for m in moments
+            f'<a class="nd-t" href="{video_url.escaped(m)}">{escape(m.label)}</a>' for m in moments
         )
         parts.append(f'<span class="nd-moments">▶ {" · ".join(links)}</span>')
     elif video_id and not moments:
@@ -46,7 +56,7 @@ def source_html(card: Card, note_url: str, video_url: Callable[..., str]) -> str
     return "".join(parts)
 
 
-def answer_html(card: Card, note_url: str, video_url: Callable[..., str]) -> str:
+def answer_html(card: Card, note_url: str, video_url: VideoUrl) -> str:
     """answer.html.j2: one line per key point, each followed by the moments it cites."""
     lines = card.answer
     video = card.video_id
@@ -56,11 +66,11 @@ def answer_html(card: Card, note_url: str, video_url: Callable[..., str]) -> str
     return f'<ul class="nd-answer">{items}\n</ul>'
 
 
-def _line(line: Line, video: str | None, video_url: Callable[..., str]) -> str:
+def _line(line: Line, video: str | None, video_url: VideoUrl) -> str:
     if not video or not line.moments:
         return line.html  # |safe: the line is already safe HTML
     links = "".join(
-        f' <a class="nd-t" href="{escape(video_url(m))}">{escape(m.label)}</a>'
+        f' <a class="nd-t" href="{video_url.escaped(m)}">{escape(m.label)}</a>'
         for m in line.moments
     )
     return line.html + links
