@@ -179,6 +179,8 @@ class _Cards:
         for p in points:
             if made >= self.style.cloze_per_section:
                 return
+            if not p.terms:
+                continue  # nothing to hide: no need to count its words
             words = len(p.text.split())
             if words > _MAX_CLOZE_WORDS or words < 5:
                 continue
