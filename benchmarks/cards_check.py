@@ -39,7 +39,10 @@ Entry = tuple[Any, Any, Any, Any]
 
 def _tools(root: Path) -> tuple[Any, Any, Any, Any]:
     """The configuration, templates and card style a default build of `root` would use."""
-    from notedeck.build import card_style
+    try:  # the build's stages moved from build.py to work.py; time either version
+        from notedeck.work import card_style
+    except ImportError:
+        from notedeck.build import card_style
     from notedeck.config import load_config
     from notedeck.questions import load_patterns
     from notedeck.render import load_templates
@@ -50,6 +53,18 @@ def _tools(root: Path) -> tuple[Any, Any, Any, Any]:
     return config, templates, card_style(config, templates, patterns), patterns
 
 
+def deck_namer(config: Any) -> Any:
+    """The build's deck name of a card, from either version of the pipeline."""
+    try:
+        from notedeck.work import deck_name  # (deck parts, config)
+
+        return lambda card: deck_name(card.deck, config)
+    except ImportError:
+        from notedeck.build import deck_name as old  # (card, config)
+
+        return lambda card: old(card, config)
+
+
 def _batch_render(templates: Any) -> Any:
     """render_cards when this code has it (one note's cards at once), else None."""
     import notedeck.render as render
@@ -58,12 +73,12 @@ def _batch_render(templates: Any) -> Any:
 
 
 def make_cards(note: Any, moments: Any, config: Any, templates: Any, style: Any) -> Entry:
-    from notedeck.build import deck_name
     from notedeck.derive import derive_cards
     from notedeck.render import render_card
 
+    deck_of = deck_namer(config)
     cards = derive_cards(note, moments, style)
-    rendered = tuple(render_card(c, deck_name(c, config), templates, config.vault) for c in cards)
+    rendered = tuple(render_card(c, deck_of(c), templates, config.vault) for c in cards)
     return note, moments, cards, rendered
 
 
@@ -122,9 +137,7 @@ def compare(base: Path, every: int) -> int:
                 if a != b:
                     problems.append(f"{what} {i}: {_first_difference(a, b)}")
         if batch is not None:
-            from notedeck.build import deck_name
-
-            decks = [deck_name(c, config) for c in new_cards]
+            decks = [deck_namer(config)(c) for c in new_cards]
             batched = batch(new_cards, decks, templates, config.vault)
             if tuple(batched) != rendered:
                 problems.append("render_cards differs from the saved rendered cards")
@@ -141,13 +154,13 @@ def compare(base: Path, every: int) -> int:
 def timings(base: Path, every: int, runs: int) -> dict[str, list[float]]:
     """ms/note for derive and for render, one figure per timed pass over the sample."""
     import notedeck.render as render
-    from notedeck.build import deck_name
     from notedeck.derive import derive_cards
     from notedeck.render import render_card
 
     root, notes = _load(base, every)
     config, templates, style, _ = _tools(root)
     batch = _batch_render(templates)
+    deck_of = deck_namer(config)
     inputs = [(e[0], e[1]) for e in notes.values()]
     out: dict[str, list[float]] = {"derive": [], "render": []}
     sanitise = getattr(render, "sanitise", None)
@@ -163,7 +176,7 @@ def timings(base: Path, every: int, runs: int) -> dict[str, list[float]]:
         derived = [derive_cards(note, moments, style) for note, moments in inputs]
         t1 = time.process_time()
         for cards in derived:
-            decks = [deck_name(c, config) for c in cards]
+            decks = [deck_of(c) for c in cards]
             if batch is not None:
                 batch(cards, decks, templates, config.vault)
             else:
