@@ -270,8 +270,17 @@ def _render(template: str, values: Mapping[str, str], drop_optional: bool) -> st
     text = _PLACEHOLDER.sub(lambda m: values.get(m.group(1), ""), template)
     text = _SPACES.sub(" ", text).strip()
     # "the the", "of of": a group may repeat the template's own word.
-    text = _REPEATED_WORD.sub(r"\1", text)
-    return _SPACE_BEFORE_MARK.sub(r"\1", text)
+    text = _REPEATED_WORD.sub(_first_group, text)
+    # After the line above every space is a plain " ", so this finds what \s+ would.
+    if " ?" in text or " ," in text:
+        text = _SPACE_BEFORE_MARK.sub(_first_group, text)
+    return text
+
+
+def _first_group(m: re.Match[str]) -> str:
+    # As the replacement r"\1", but a function: for a template string re runs Python
+    # code to look the template up on every call, even one that replaces nothing.
+    return m.group(1)
 
 
 def _finish(text: str) -> str:
