@@ -95,6 +95,7 @@ def test_a_table_that_cannot_join_exactly_is_not_joined() -> None:
         regexes = [re.compile(r"alpha"), re.compile(own)]
         assert joined(regexes) is None, own
     assert joined([re.compile("a"), re.compile("b", re.IGNORECASE)]) is None
+    assert joined([re.compile("a # [", re.VERBOSE), re.compile("(?P<x>b)", re.VERBOSE)]) is None
     patterns = [Pattern(re.compile(r"(a)\1")), Pattern(re.compile(r"aa"))]
     assert found("aa", patterns, None) == (0, {})
 

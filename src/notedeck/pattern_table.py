@@ -8,7 +8,8 @@ groups become non-capturing in the joined regex (Python forbids one group name t
 the pattern that won is then matched alone for its groups.
 
 A table the join cannot keep exact (backreferences, conditionals, inline global flags,
-patterns compiled with different flags) is matched pattern by pattern as before.
+verbose patterns, patterns compiled with different flags) is matched pattern by pattern
+as before.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ def joined(regexes: Sequence[re.Pattern[str]]) -> re.Pattern[str] | None:
     """All of `regexes` as one alternation, or None when the join might not be exact."""
     if not regexes or len({r.flags for r in regexes}) != 1:
         return None
+    if regexes[0].flags & re.VERBOSE:
+        return None  # comments and spaces would need a real parse to rename groups in
     parts = []
     for n, regex in enumerate(regexes):
         plain = _without_named_groups(regex.pattern)
@@ -38,8 +41,8 @@ def joined(regexes: Sequence[re.Pattern[str]]) -> re.Pattern[str] | None:
         parts.append(f"(?P<_{n}>{plain})")
     try:
         return re.compile("|".join(parts), regexes[0].flags)
-    except re.error:  # e.g. a pattern's own (?x) must open the whole regex
-        return None
+    except (re.error, OverflowError, RecursionError):
+        return None  # e.g. a pattern's own (?x) must open the whole regex; or far too many
 
 
 def first_match(
