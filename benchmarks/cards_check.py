@@ -11,8 +11,10 @@ later comparison feeds derive and render exactly the same input even if reading 
 
 `--compare` derives and renders the saved notes again (every `--every`th note), reports
 every card that differs from the saved one (dataclass equality: key, fields, tags, deck,
-hash, order) and prints derive and render ms/note (CPU time), the medians of `--runs`
-timed passes.
+hash, order; render_cards too when the code has it) and prints derive and render
+ms/note, the medians of `--runs` timed passes. The time is the process's CPU time, so
+other builds on the machine hardly move it; render_cards is timed when present, else
+render_card card by card.
 With `--vs OLD_SRC` it also times the code in OLD_SRC (a `src` folder of another checkout)
 in alternating subprocesses, so both are measured back to back on the same busy machine.
 """

@@ -88,7 +88,7 @@ def escape(text: str) -> str:
     )
 
 
-# The sha256 of each template text the function above was written from.
+# The sha256 of the template text each function above was written from.
 TEXT_SHA256 = {
     "context.html.j2": "56d4c4d4706e906bd3a9b0dffe4c820e36774c93693f5e937c0d2d69da06ff94",
     "source.html.j2": "b1a1e6d17a73c7ee39704965a0d7dc832688b43f8aa1b1ef7a9da3dad196bbde",
