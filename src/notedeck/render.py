@@ -220,8 +220,15 @@ def render_cards(
     deck name of `cards[i]`, `vault` the Obsidian vault the note links open.
 
     Gives exactly `tuple(render_card(c, d, templates, vault) for c, d in zip(cards, decks))`,
-    faster: what the cards of a note share (its link, its tags) is worked out once.
-    Raises TemplateError naming the template and line when a template fails.
+    faster: what the cards of a note share (its link, its tags, a section's context) is
+    worked out once. The build calls it once per note:
+
+        cards = derive_cards(note, moments, style)
+        rendered = render_cards(cards, [deck_name(c.deck, config) for c in cards],
+                                templates, config.vault)
+
+    Raises TemplateError naming the template and line when a template fails, ValueError
+    when `decks` is not as long as `cards`.
     """
     if len(cards) != len(decks):
         raise ValueError(f"render_cards: {len(cards)} cards but {len(decks)} deck names")
