@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from notedeck.identity import card_key, item_slug
 from notedeck.model import Card, CardKind, Line, Moment, Note, Point, Section
-from notedeck.questions import QuestionPattern, overview_question, phrase_question
+from notedeck.questions import Question, QuestionPattern, overview_question, phrase_question
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,12 +45,13 @@ def derive_cards(note: Note, moments: Sequence[Moment | None], style: Style) -> 
         made.clozes((), "", note.overview)
 
     for path, trail, section, parent in _walk(note.sections, (), (), None):
-        subject = _section_subject(note, section, parent, style)
-        question = phrase_question(section.heading, subject, style.patterns, note.vocabulary)
+        subject = _section_subject(note, section, parent, made.ask)
+        question = made.ask(section.heading, subject)
         prose = [p for p in section.points if not p.label]
         labelled = [p for p in section.points if p.label]
         lines = lines_of(prose)
-        top_labels = [_lower(p.label or "", note) for p in labelled if p.depth == 0]
+        lowered = [_lower(p.label or "", note) for p in labelled]
+        top_labels = [low for p, low in zip(labelled, lowered, strict=True) if p.depth == 0]
         if top_labels:
             lines = _with_labels(lines, prose, top_labels)
         for n, (chunk, total) in enumerate(_chunks(lines, style.answer_words)):
@@ -65,14 +66,14 @@ def derive_cards(note: Note, moments: Sequence[Moment | None], style: Style) -> 
                 question.pattern,
             )
         topic = question.topic
-        for p in labelled:
+        for p, low in zip(labelled, lowered, strict=True):
             label = p.label or ""
             if p.depth == 0:
                 topic = question.topic
-            q = f"{_capital(subject)}, {topic}: {_lower(label, note)}?"
+            q = f"{_capital(subject)}, {topic}: {low}?"
             if p.depth == 0:
                 # Items nested under this one are asked about within it.
-                topic = _lower(label, note)
+                topic = low
             body = p.html if p.text else html.escape(label)
             made.add(
                 CardKind.LABEL,
@@ -97,6 +98,17 @@ class _Cards:
         self.seen: dict[str, int] = {}
         self.clozed: set[str] = set()
         self.base_tags = _base_tags(note, style)
+        self.asked: dict[tuple[str, str], Question] = {}
+        self.tags: dict[str, tuple[str, ...]] = {}  # by question pattern
+
+    def ask(self, heading: str, subject: str) -> Question:
+        """The question for a heading, phrased once: every subsection under a heading
+        asks about that heading again to find its own subject."""
+        question = self.asked.get((heading, subject))
+        if question is None:
+            question = phrase_question(heading, subject, self.style.patterns, self.note.vocabulary)
+            self.asked[heading, subject] = question
+        return question
 
     def add(
         self,
@@ -118,8 +130,15 @@ class _Cards:
         self.seen[key] = self.seen.get(key, 0) + 1
         if self.seen[key] > 1:
             key = card_key(note.key, path, kind.value, f"{item}~{self.seen[key]}")
-        cited = tuple(dict.fromkeys(m for ln in answer for m in ln.moments))
-        tags = self.base_tags + ((f"notedeck::{pattern}",) if pattern else ())
+        if len(answer) == 1 and len(answer[0].moments) < 2:
+            cited = answer[0].moments  # nothing to merge or repeat
+        else:
+            cited = tuple(dict.fromkeys(m for ln in answer for m in ln.moments))
+        tags = self.tags.get(pattern)
+        if tags is None:
+            tags = self.tags[pattern] = self.base_tags + (
+                (f"notedeck::{pattern}",) if pattern else ()
+            )
         self.cards.append(
             Card(
                 key=key,
@@ -140,7 +159,14 @@ class _Cards:
         )
 
     def moments_of(self, point: Point) -> tuple[Moment, ...]:
-        found = (self.moments[i] for i in point.clocks if i < len(self.moments))
+        if not point.clocks:
+            return ()  # most sentences cite no moment
+        moments = self.moments
+        if len(point.clocks) == 1:
+            i = point.clocks[0]
+            m = moments[i] if i < len(moments) else None
+            return () if m is None else (m,)
+        found = (moments[i] for i in point.clocks if i < len(moments))
         return tuple(dict.fromkeys(m for m in found if m is not None))
 
     def lines_of(self, points: Sequence[Point]) -> list[Line]:
@@ -153,6 +179,8 @@ class _Cards:
         for p in points:
             if made >= self.style.cloze_per_section:
                 return
+            if not p.terms:
+                continue  # nothing to hide: no need to count its words
             words = len(p.text.split())
             if words > _MAX_CLOZE_WORDS or words < 5:
                 continue
@@ -214,14 +242,16 @@ def _walk(
         yield from _walk(s.children, p, t, s)
 
 
-def _section_subject(note: Note, section: Section, parent: Section | None, style: Style) -> str:
+def _section_subject(
+    note: Note, section: Section, parent: Section | None, ask: Callable[[str, str], Question]
+) -> str:
     """What a section's question is about: the note's subject, or for a subsection under
     a topic heading ("Z-statistic" > "Formula"), that topic."""
     if parent is None or len(parent.heading.split()) > 4:
         return note.subject
     if parent.heading.casefold() in section.heading.casefold():
         return note.subject  # "Interrogation" > "Interrogation (third)": nothing to add
-    asked = phrase_question(parent.heading, note.subject, style.patterns, note.vocabulary)
+    asked = ask(parent.heading, note.subject)
     if asked.pattern != "fallback":
         return note.subject
     return _lower(parent.heading.rstrip(":"), note)
@@ -236,7 +266,8 @@ def _chunks(lines: list[Line], words: int) -> list[tuple[tuple[Line, ...], int]]
     parts: list[list[Line]] = []
     count = 0
     for line in lines:
-        n = len(_TAG.sub("", line.html).split())
+        text = _TAG.sub("", line.html) if "<" in line.html else line.html
+        n = len(text.split())
         if parts and count + n <= words:
             parts[-1].append(line)
             count += n
@@ -279,6 +310,8 @@ def _cloze(sentence: str, term_html: str) -> str | None:
 def _condense(fragment: str, fillers: Sequence[str]) -> str:
     """Drop an opening that carries no fact, so the answer starts with the fact."""
     low = fragment.lower()
+    if not low.startswith(tuple(fillers)):
+        return fragment  # most sentences open with no filler: one test, not one per filler
     for filler in fillers:
         if low.startswith(filler) and len(fragment) > len(filler) + 3:
             rest = fragment[len(filler) :].lstrip(" ,")

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from notedeck.errors import TemplateError
+from notedeck.pattern_table import first_match, joined
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,28 +80,51 @@ _NUMBERING = re.compile(
 )
 
 
+# Compiled once here: a pattern string given to re.sub is looked up in re's cache on
+# every call, which costs as much as the substitution on a short heading.
+_INVISIBLE = re.compile(r"[\u200b-\u200f\u2060\ufeff]")
+_MARKS_OR_SPACE = re.compile(r"[*_`#{}]+|\s+")
+_SPACES = re.compile(r"\s+")
+_REPEATED_WORD = re.compile(r"\b(\w+)( \1\b)+", re.IGNORECASE)
+_SPACE_BEFORE_MARK = re.compile(r"\s+([?,])")
+_AFTER_PREPOSITION = re.compile(r"\s(?:" + "|".join(_PREPOSITIONS) + r")\s")
+_LIST = re.compile(r"\s(?:and|&)\s|,")
+_PARTICIPLE = re.compile(r"\s\w+(?:ing|ed)\b")
+
+
 def _normalise(text: str) -> str:
-    text = re.sub(r"[\u200b-\u200f\u2060\ufeff]", "", text)
-    text = _WIKILINK.sub(r"\1", _LINK.sub(r"\1", _HTML.sub(" ", text)))
-    text = _STAMP.sub(" ", text)
-    text = re.sub(r"[*_`#{}]+|\s+", lambda m: " " if m.group().isspace() else "", text)
+    # Most headings are plain words: each pattern is tried only on a heading holding the
+    # one character it cannot match without.
+    text = _INVISIBLE.sub("", text)
+    if "<" in text:
+        text = _HTML.sub(" ", text)
+    if "[" in text:
+        text = _WIKILINK.sub(r"\1", _LINK.sub(r"\1", text))
+    if "[" in text or "(" in text:
+        text = _STAMP.sub(" ", text)
+    text = _MARKS_OR_SPACE.sub(lambda m: " " if m.group().isspace() else "", text)
     text = text.strip(" \t:;,.-\u2013\u2014|>")
     stripped = _NUMBERING.sub("", text, count=1).strip(" :;,.-\u2013\u2014")
     # A heading that is only a number ("Step 2") keeps its words rather than vanishing.
     return stripped or text
 
 
-def _cased(text: str, vocabulary: frozenset[str]) -> str:
-    """Lower-case Title Case words the note itself writes in lower case."""
+def _cased(text: str, vocabulary: frozenset[str], also: frozenset[str] = frozenset()) -> str:
+    """Lower-case Title Case words the note itself writes in lower case (or `also` has:
+    looked up apart, as merging them into a note's thousands of words cost more)."""
 
     def fix(m: re.Match[str]) -> str:
         word = m.group()
         if not (word[0].isupper() and word[1:] == word[1:].lower()):
             return word  # acronyms (DMN, SSRIs) and mixed case (iPhone) keep their case
         lower = word.lower()
-        base = re.sub(r"['\u2019]s$", "", lower)
+        base = lower[:-2] if lower.endswith(("'s", "\u2019s")) else lower
         parts = base.split("-")
-        known = base in vocabulary or all(p in vocabulary or p in _FUNCTION_WORDS for p in parts)
+        known = (
+            base in vocabulary
+            or base in also
+            or all(p in vocabulary or p in also or p in _FUNCTION_WORDS for p in parts)
+        )
         # Title Case capitalises a heading's first word; a leading gerund is no proper noun.
         gerund = m.start() == 0 and len(base) > 5 and base.endswith("ing")
         return lower if known or gerund or base in _FUNCTION_WORDS else word
@@ -109,11 +133,11 @@ def _cased(text: str, vocabulary: frozenset[str]) -> str:
 
 
 def _plural(phrase: str) -> bool:
-    head = re.split(r"\s(?:" + "|".join(_PREPOSITIONS) + r")\s", f" {phrase} ", maxsplit=1)[0]
-    if re.search(r"\s(?:and|&)\s|,", head):
+    head = _AFTER_PREPOSITION.split(f" {phrase} ", maxsplit=1)[0]
+    if _LIST.search(head):
         return True
     # The head noun stops before a participle: "treatments affecting the DMN".
-    words = re.split(r"\s\w+(?:ing|ed)\b", head, maxsplit=1)[0].split()
+    words = _PARTICIPLE.split(head, maxsplit=1)[0].split()
     if not words:
         return False
     word = words[-1].strip("'\u2019\"()")
@@ -126,7 +150,30 @@ def _plural(phrase: str) -> bool:
 
 
 def _mentions(heading: str, subject: str) -> bool:
-    return re.search(rf"\b{re.escape(subject.lower())}\b", heading.lower()) is not None
+    """Whether `subject` stands in `heading` as whole words, as `\bsubject\b` would find
+    it; without a regex, since each note's subject would be compiled anew."""
+    text, word = heading.lower(), subject.lower()
+    if not word:
+        return re.search(r"\b\b", text) is not None
+    at = text.find(word)
+    while at >= 0:
+        end = at + len(word)
+        if _boundary(text, at) and _boundary(text, end):
+            return True
+        at = text.find(word, at + 1)
+    return False
+
+
+def _boundary(text: str, at: int) -> bool:
+    """Whether `\b` matches at `at`: a word character on exactly one side."""
+    before = at > 0 and _is_word(text[at - 1])
+    after = at < len(text) and _is_word(text[at])
+    return before != after
+
+
+def _is_word(char: str) -> bool:
+    # What `\w` matches in a str pattern: alphanumerics (str.isalnum) and the underscore.
+    return char.isalnum() or char == "_"
 
 
 def _anchored(phrase: str) -> bool:
@@ -218,12 +265,22 @@ def _agreement(phrase: str) -> dict[str, str]:
 
 
 def _render(template: str, values: Mapping[str, str], drop_optional: bool) -> str:
-    template = _OPTIONAL.sub("" if drop_optional else r"\1", template)
+    if "[" in template:
+        template = _OPTIONAL.sub("" if drop_optional else r"\1", template)
     text = _PLACEHOLDER.sub(lambda m: values.get(m.group(1), ""), template)
-    text = re.sub(r"\s+", " ", text).strip()
+    text = _SPACES.sub(" ", text).strip()
     # "the the", "of of": a group may repeat the template's own word.
-    text = re.sub(r"\b(\w+)( \1\b)+", r"\1", text, flags=re.IGNORECASE)
-    return re.sub(r"\s+([?,])", r"\1", text)
+    text = _REPEATED_WORD.sub(_first_group, text)
+    # After the line above every space is a plain " ", so this finds what \s+ would.
+    if " ?" in text or " ," in text:
+        text = _SPACE_BEFORE_MARK.sub(_first_group, text)
+    return text
+
+
+def _first_group(m: re.Match[str]) -> str:
+    # As the replacement r"\1", but a function: for a template string re runs Python
+    # code to look the template up on every call, even one that replaces nothing.
+    return m.group(1)
 
 
 def _finish(text: str) -> str:
@@ -239,18 +296,17 @@ def phrase_question(
 ) -> Question:
     subject = subject.strip() or "this topic"
     plain = _normalise(heading)
-    cased = _cased(plain, vocabulary)
     if not plain:
         return Question(f"What more is there to know about {subject}?", "fallback", "")
     if plain.endswith("?"):
+        cased = _cased(plain, vocabulary)
         return Question(_finish(cased), "question", cased.lower().rstrip("?"))
-    known = vocabulary | _table_words(tuple(patterns))
-    cased = _cased(plain, known)
-    for pattern in patterns:
-        m = pattern.regex.fullmatch(plain)
-        if m is None:
-            continue
-        found = {k: _cased(v, known) for k, v in m.groupdict().items() if v}
+    table = _table(patterns)
+    cased = _cased(plain, vocabulary, table.words)
+    matched = first_match(plain, patterns, table.joined)
+    if matched is not None:
+        pattern, m = matched
+        found = {k: _cased(v, vocabulary, table.words) for k, v in m.groupdict().items() if v}
         # The template's own words ("role of") do not anchor; only what the heading adds.
         anchored = _mentions(cased, subject) or any(_anchored(v) for v in found.values())
         groups = {k: found.get(k, subject) for k in m.groupdict()}
@@ -266,6 +322,33 @@ def phrase_question(
         topic = _render(pattern.topic, values, anchored).lower()
         return Question(_finish(text), pattern.name, topic)
     return Question(_fallback(cased, subject), "fallback", cased.lower())
+
+
+@dataclass(frozen=True, slots=True)
+class _Table:
+    """What phrasing needs of a pattern table beyond its patterns, worked out once."""
+
+    words: frozenset[str]
+    joined: re.Pattern[str] | None  # the patterns as one regex (see pattern_table.py)
+
+
+# By the identity of the (immutable) tuple a build passes for every heading: hashing
+# 78 patterns per heading cost more than phrasing the question.
+_TABLES: dict[int, tuple[tuple[QuestionPattern, ...], _Table]] = {}
+
+
+def _table(patterns: Sequence[QuestionPattern]) -> _Table:
+    if isinstance(patterns, tuple):
+        got = _TABLES.get(id(patterns))
+        if got is not None and got[0] is patterns:
+            return got[1]
+    frozen = tuple(patterns)
+    table = _Table(_table_words(frozen), joined([p.regex for p in frozen]))
+    if isinstance(patterns, tuple):
+        if len(_TABLES) >= 8:
+            _TABLES.clear()
+        _TABLES[id(patterns)] = (patterns, table)  # kept alive, so its id is not reused
+    return table
 
 
 @functools.lru_cache(maxsize=8)
