@@ -22,7 +22,7 @@ from notedeck.model import Card, Diagnostic, Level, Moment, Note
 from notedeck.package import media_names, package_bytes
 from notedeck.questions import QuestionPattern, load_patterns
 from notedeck.read import read_note
-from notedeck.render import RenderedCard, Templates, load_templates, render_card
+from notedeck.render import RenderedCard, Templates, load_templates, render_cards
 from notedeck.timestamps import resolve
 
 
@@ -151,8 +151,8 @@ def build_note(context: Context, rel: str, moments: tuple[Moment | None, ...] | 
         return NoteResult(record, "", None, None)
     templates, style = _tools(context)
     cards = derive_cards(note, moments or (), style)
-    rendered = tuple(
-        render_card(c, deck_name(c.deck, config), templates, config.vault) for c in cards
+    rendered = render_cards(
+        cards, [deck_name(c.deck, config) for c in cards], templates, config.vault
     )
     stamps = pack_stamps(stamp(r) for r in rendered)
     kinds = tuple(sorted(Counter(c.kind.value for c in cards).items()))
