@@ -314,14 +314,14 @@ def check_moments(
         if r.readable and r.video_id:
             by_video[r.video_id].append(rel)
     again: dict[str, tuple[Moment | None, ...]] = {}
-    notes: dict[str, Note | None] = {}
-
-    def note_of(rel: str) -> Note | None:
-        if rel not in notes:
-            notes[rel] = records[rel].note
-        return notes[rel]
-
     for group in by_video.values():
+        notes: dict[str, Note | None] = {}  # decoded for this video only: a vault's worth is big
+
+        def note_of(rel: str, notes: dict[str, Note | None] = notes) -> Note | None:
+            if rel not in notes:
+                notes[rel] = records[rel].note
+            return notes[rel]
+
         for rel in group:
             r = records[rel]
             siblings = tuple(sorted(records[s].evidence for s in group if s != rel))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
@@ -197,8 +197,8 @@ def build_command(
     diagnostics = all_diagnostics(config, report)
     if as_json:
         data = report_json(report, dry_run)
-        data["diagnostics"] = [diagnostic_json(d) for d in diagnostics]
-        click.echo(json.dumps(data, ensure_ascii=False, sort_keys=True))
+        data["diagnostics"] = (diagnostic_json(d) for d in diagnostics)
+        echo_json(data)
     else:
         _print_summary(report, diagnostics, dry_run)
     sys.exit(EXIT_NOTE_ERRORS if failed(diagnostics, config.strict) else EXIT_OK)
@@ -215,19 +215,41 @@ def diagnostic_json(d: Diagnostic) -> dict[str, Any]:
 
 
 def report_json(report: BuildReport, dry_run: bool = False) -> dict[str, Any]:
+    """The report as JSON values; the long lists as generators (see echo_json)."""
     return {
         "notes": report.notes,
         "cards": report.card_count,
         "cards_by_kind": report.kinds,
         "dry_run": dry_run,
         "decks": [{"name": d.name, "path": str(d.path), "cards": d.cards} for d in report.decks],
-        "added": [{"guid": c.guid, "key": c.key} for c in report.added],
-        "changed": [{"guid": c.guid, "key": c.key} for c in report.changed],
-        "renamed": [{"guid": c.guid, "key": c.key, "old_key": old} for old, c in report.renamed],
-        "removed": [dict(r) for r in report.removed],
-        "diagnostics": [diagnostic_json(d) for d in report.diagnostics],
+        "added": ({"guid": c.guid, "key": c.key} for c in report.added),
+        "changed": ({"guid": c.guid, "key": c.key} for c in report.changed),
+        "renamed": ({"guid": c.guid, "key": c.key, "old_key": old} for old, c in report.renamed),
+        "removed": (dict(r) for r in report.removed),
+        "diagnostics": (diagnostic_json(d) for d in report.diagnostics),
         **report.extra,
     }
+
+
+def echo_json(data: Mapping[str, Any]) -> None:
+    """Print `data` as json.dumps(data, sort_keys=True) would, one list item at a time: the
+    first build of a large vault lists half a million added cards, too many to hold as
+    dicts and one string at once."""
+    encode = json.JSONEncoder(ensure_ascii=False, sort_keys=True).encode
+    out = sys.stdout
+    out.write("{")
+    for n, key in enumerate(sorted(data)):
+        value = data[key]
+        out.write(f"{', ' if n else ''}{encode(key)}: ")
+        if isinstance(value, Iterator):
+            out.write("[")
+            for i, item in enumerate(value):
+                out.write(f"{', ' if i else ''}{encode(item)}")
+            out.write("]")
+        else:
+            out.write(encode(value))
+    out.write("}\n")
+    out.flush()
 
 
 def _print_summary(report: BuildReport, diagnostics: Sequence[Diagnostic], dry_run: bool) -> None:
