@@ -171,3 +171,22 @@ def test_a_package_that_fails_in_a_parallel_build_leaves_everything_as_it_was(
     assert _written(notes) == before
     leftovers = [p.name for p in (notes.parent / "decks").iterdir() if p.name.endswith(".tmp")]
     assert leftovers == []
+
+
+def test_a_cache_that_cannot_be_written_changes_nothing_but_speed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    normal = tmp_path / "normal" / "notes"
+    shutil.copytree(corpus_dir(), normal)
+    _build(normal)
+    blocked = tmp_path / "blocked" / "notes"
+    shutil.copytree(corpus_dir(), blocked)
+    not_a_folder = tmp_path / "cache-is-a-file"
+    not_a_folder.write_text("not a folder", encoding="utf-8")
+    first = _build(blocked, cache_dir=not_a_folder)
+    assert first.card_count > 1000 and not first.removed
+    assert _written(blocked) == _written(normal)
+    again = _build(blocked, cache_dir=not_a_folder)  # nothing cached: all built again
+    assert not (again.added or again.changed or again.renamed or again.removed)
+    assert _written(blocked) == _written(normal)

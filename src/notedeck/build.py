@@ -208,7 +208,8 @@ def unchanged_records(
 class Made:
     """What this build made of the notes it built: lock stamps, and the cards if kept."""
 
-    stamps: dict[str, str] = field(default_factory=dict)  # lock.pack_stamps, by note
+    built: set[str] = field(default_factory=set)
+    stamps: dict[str, str] = field(default_factory=dict)  # lock.pack_stamps, on a dry run
     cards: dict[str, tuple[Card, ...]] = field(default_factory=dict)
     rendered: dict[str, cache.NoteCards] = field(default_factory=dict)
 
@@ -269,7 +270,9 @@ def _take(result: NoteResult, records: dict[str, cache.NoteRecord], made: Made) 
         # stat next time, compare its bytes (git's "racily clean" rule).
         record = replace(record, mtime_ns=0)
     records[rel] = record
-    made.stamps[rel] = result.stamps
+    made.built.add(rel)
+    if result.stamps:
+        made.stamps[rel] = result.stamps
     if result.cards is not None:
         made.cards[rel] = result.cards
     if result.made is not None:
@@ -406,17 +409,28 @@ def plan_cards(
     planner = Planner(lock, now, moved_from)
     blocks: dict[str, bytes | memoryview] = {}
     plans: dict[str, NotePlan] = {}
+    replan = []
     for rel, record in records.items():
         was_excluded = old[rel].excluded if rel in old else False
-        replan = rel in made.stamps or record.excluded != was_excluded
         # A note unreadable now keeps its cards in the lock as they were.
-        if not record.readable or not replan:
-            if lock.block(rel):
-                blocks[rel] = lock.block(rel)
-            continue
-        stamps = made.stamps.pop(rel, None)  # planned once: let go of them
+        if record.readable and (rel in made.built or record.excluded != was_excluded):
+            replan.append(rel)
+        elif lock.block(rel):
+            blocks[rel] = lock.block(rel)
+    # Shard by shard, so that only one shard's stamps are read at a time.
+    loaded: tuple[str, dict[str, str]] = ("", {})
+    for rel in sorted(replan, key=lambda r: (cache.shard_of(r), r)):
+        stamps = made.stamps.pop(rel, None)
         if stamps is None:
-            stamps = _stamps_from_cache(rel, context)
+            shard = cache.shard_of(rel)
+            if loaded[0] != shard:
+                loaded = (
+                    shard,
+                    cache.load_stamps(cache.stamps_path(context.config, shard), context.key),
+                )
+            stamps = loaded[1].get(rel)
+        if stamps is None:  # the cache could not be written: make the cards again
+            stamps = build_note(context, rel, records[rel].moments).stamps
         plans[rel] = plan = planner.plan(rel, () if rel in excluded else unpack_stamps(stamps))
         if plan.block:
             blocks[rel] = plan.block
@@ -440,12 +454,6 @@ def plan_cards(
         [*planner.diagnostics, *diagnostics],
         changed,
     )
-
-
-def _stamps_from_cache(rel: str, context: Context) -> str:
-    path = cache.shard_path(context.config, cache.shard_of(rel))
-    made = cache.load_shard(path, context.key).get(rel)
-    return made.stamps if made is not None else ""
 
 
 def build_time() -> int:

@@ -96,10 +96,9 @@ def note_record(
 @pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class NoteCards:
-    """One note's cards as a package and the lock need them."""
+    """One note's cards as a package needs them."""
 
     rendered: tuple[RenderedCard, ...]
-    stamps: str  # lock.pack_stamps of them
 
 
 @pickled_by_fields
@@ -188,6 +187,10 @@ def derived_path(config: Config, shard: str) -> Path:
     return cache_folder(config) / f"derived-{shard}.pickle"
 
 
+def stamps_path(config: Config, shard: str) -> Path:
+    return cache_folder(config) / f"stamps-{shard}.pickle"
+
+
 def without_body(note: Note | None) -> Note | None:
     """What the index keeps of a note: all but its overview, sections and words, which
     only deriving its cards reads (and a note whose cards are derived again is re-read)."""
@@ -234,6 +237,11 @@ def load_derived(path: Path, key: str) -> dict[str, Derived]:
     return {rel: v for rel, v in _load(path, key).items() if isinstance(v, Derived)}
 
 
+def load_stamps(path: Path, key: str) -> dict[str, str]:
+    """The lock stamps of a shard's notes (lock.pack_stamps), by note."""
+    return {rel: v for rel, v in _load(path, key).items() if isinstance(v, str)}
+
+
 def _load(path: Path, key: str) -> dict[str, object]:
     try:
         with open(path, "rb") as handle:
@@ -246,7 +254,9 @@ def _load(path: Path, key: str) -> dict[str, object]:
 
 
 def save_shard(
-    path: Path, key: str, values: Mapping[str, NoteCards] | Mapping[str, Derived]
+    path: Path,
+    key: str,
+    values: Mapping[str, NoteCards] | Mapping[str, Derived] | Mapping[str, str],
 ) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -105,33 +105,42 @@ def card_style(
 
 
 def build_shard(context: Context, job: ShardJob) -> list[NoteResult]:
-    """Read, derive and render the job's notes, store the shard, and say what each gave."""
+    """Read, derive and render the job's notes, store the shard, and say what each gave.
+
+    The cards go to the shard's file, their lock stamps to a small file beside it (the
+    build plans from those, so it never holds a whole vault's stamps); a dry run, which
+    writes nothing, sends the stamps back instead."""
     config = context.config
-    path = cache.shard_path(config, job.shard)
-    stored = cache.load_shard(path, context.key) if job.write else {}
-    derived = cache.load_derived(cache.derived_path(config, job.shard), context.key)
+    cards_file = cache.shard_path(config, job.shard)
+    stamps_file = cache.stamps_path(config, job.shard)
+    derived_file = cache.derived_path(config, job.shard)
+    stored = cache.load_shard(cards_file, context.key) if job.write else {}
+    stamps = cache.load_stamps(stamps_file, context.key) if job.write else {}
+    derived = cache.load_derived(derived_file, context.key) if job.write else {}
     results = []
     for rel, moments in job.notes:
         result = build_note(context, rel, moments)
-        stored.pop(rel, None)
-        derived.pop(rel, None)
+        for kept in (stored, stamps, derived):
+            kept.pop(rel, None)
         if result.made is not None:
             stored[rel] = result.made
+            stamps[rel] = result.stamps
         if result.cards is not None and job.collect:
             record = result.record
             derived[rel] = cache.Derived(record.sha, record.moments, result.cards)
-        results.append(
-            result if job.collect else NoteResult(result.record, result.stamps, None, None)
-        )
+        sent = result.stamps if not job.write else ""
+        if job.collect:
+            results.append(NoteResult(result.record, sent, result.made, result.cards))
+        else:
+            results.append(NoteResult(result.record, sent, None, None))
     if job.write:
         for rel in job.drop:
-            stored.pop(rel, None)
-            derived.pop(rel, None)
-        cache.save_shard(path, context.key, dict(sorted(stored.items())))
+            for kept in (stored, stamps, derived):
+                kept.pop(rel, None)
+        cache.save_shard(cards_file, context.key, dict(sorted(stored.items())))
+        cache.save_shard(stamps_file, context.key, dict(sorted(stamps.items())))
         if job.collect or job.drop:
-            cache.save_shard(
-                cache.derived_path(config, job.shard), context.key, dict(sorted(derived.items()))
-            )
+            cache.save_shard(derived_file, context.key, dict(sorted(derived.items())))
     return results
 
 
@@ -158,7 +167,7 @@ def build_note(context: Context, rel: str, moments: tuple[Moment | None, ...] | 
     kinds = tuple(sorted(Counter(c.kind.value for c in cards).items()))
     top = rendered[0].deck.split("::", 1)[0] if rendered else ""
     record = dataclasses.replace(record, top=top, kinds=kinds)
-    return NoteResult(record, stamps, cache.NoteCards(rendered, stamps), cards)
+    return NoteResult(record, stamps, cache.NoteCards(rendered), cards)
 
 
 def read_one(root: Path, path: Path) -> tuple[str, int, int, str, Note | None, Diagnostic | None]:
