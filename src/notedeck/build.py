@@ -67,8 +67,8 @@ class BuildReport:
     kinds: dict[str, int]
     decks: tuple[DeckFile, ...]
     diagnostics: tuple[Diagnostic, ...]
-    added: tuple[CardChange, ...] = ()
-    changed: tuple[CardChange, ...] = ()
+    added: Sequence[CardChange] = ()
+    changed: Sequence[CardChange] = ()
     renamed: tuple[tuple[str, CardChange], ...] = ()  # (old key, card)
     removed: tuple[dict[str, str], ...] = ()
     extra: dict[str, object] = field(default_factory=dict)
@@ -149,8 +149,8 @@ def build(
         kinds=dict(sorted(kinds.items())),
         decks=decks,
         diagnostics=tuple(d for d in diagnostics if d.code not in config.silence),
-        added=tuple(plan.planner.added),
-        changed=tuple(plan.planner.changed),
+        added=plan.planner.added,
+        changed=plan.planner.changed,
         renamed=tuple(plan.planner.renamed),
         removed=tuple({"guid": c.guid, "key": c.key, "path": c.path} for c in plan.removed),
         extra={"removed_search": removal_search(plan.removed, shapes)},

@@ -9,16 +9,17 @@ once under "guids".
 
 from __future__ import annotations
 
+import bisect
 import html
 import itertools
 import json
 import re
 import zlib
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence, Set
+from collections.abc import Iterable, Iterator, Mapping, Sequence, Set
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, cast, overload
 
 from notedeck.identity import fresh_guid, guid_for
 from notedeck.model import Diagnostic, Level
@@ -75,6 +76,44 @@ class CardChange:
 
     key: str
     guid: str
+
+
+class CardChanges(Sequence[CardChange]):
+    """A list of added or changed cards, packed one JSON string per note: the first build
+    of a large vault adds half a million cards, and the report keeps them all."""
+
+    def __init__(self) -> None:
+        self._notes: list[str] = []
+        self._ends: list[int] = []  # cards up to and including each note
+
+    def add_note(self, changes: Sequence[CardChange]) -> None:
+        if changes:
+            self._notes.append(json.dumps([[c.key, c.guid] for c in changes], ensure_ascii=False))
+            self._ends.append(len(self) + len(changes))
+
+    def __len__(self) -> int:
+        return self._ends[-1] if self._ends else 0
+
+    def __iter__(self) -> Iterator[CardChange]:
+        for text in self._notes:
+            for key, guid in json.loads(text):
+                yield CardChange(key, guid)
+
+    @overload
+    def __getitem__(self, index: int) -> CardChange: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[CardChange]: ...
+    def __getitem__(self, index: int | slice) -> CardChange | Sequence[CardChange]:
+        if isinstance(index, slice):
+            return list(self)[index]
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        note = bisect.bisect_right(self._ends, index)
+        start = self._ends[note - 1] if note else 0
+        key, guid = json.loads(self._notes[note])[index - start]
+        return CardChange(key, guid)
 
 
 def stamp(rendered: RenderedCard) -> CardStamp:
@@ -370,8 +409,8 @@ class Planner:
         self.lock = lock
         self.now = now
         self.diagnostics: list[Diagnostic] = []
-        self.added: list[CardChange] = []
-        self.changed: list[CardChange] = []
+        self.added = CardChanges()
+        self.changed = CardChanges()
         self.renamed: list[tuple[str, CardChange]] = []
         self.removed: list[LockedCard] = []
         self.parsed_keys: set[str] = set()  # keys of every lock block read by this plan
@@ -411,10 +450,12 @@ class Planner:
         self.removed.extend(gone)
         entries = []
         odd: dict[str, str] = {}
+        added: list[CardChange] = []
+        changed: list[CardChange] = []
         for s, prior in zip(stamps, before, strict=True):
             if prior is None:
                 guid, mod = fresh_guid(s.key, self.taken), self.now
-                self.added.append(CardChange(s.key, guid))
+                added.append(CardChange(s.key, guid))
                 if self.taken and guid != guid_for(s.key):
                     odd[s.key] = guid
             elif prior.hash == s.hash and prior.key == s.key:
@@ -424,7 +465,7 @@ class Planner:
             else:
                 guid, mod = prior.guid, max(self.now, prior.mod + 1)
                 if prior.key == s.key:
-                    self.changed.append(CardChange(s.key, guid))
+                    changed.append(CardChange(s.key, guid))
                 else:
                     self.renamed.append((prior.key, CardChange(s.key, guid)))
                 if guid != guid_for(s.key):
@@ -432,6 +473,8 @@ class Planner:
             sketch = prior.sketch if prior is not None and prior.hash == s.hash else s.sketch
             entries.append((s.key, s.hash, mod, s.type, sketch))
         self.taken.update(odd.values())
+        self.added.add_note(added)
+        self.changed.add_note(changed)
         block = note_block(path, entries) if entries else b""
         return NotePlan(block, odd)
 
