@@ -16,7 +16,6 @@ from notedeck import cache
 from notedeck.config import Config
 from notedeck.derive import Style, derive_cards
 from notedeck.errors import NoteError
-from notedeck.identity import guid_for
 from notedeck.lock import pack_stamps, stamp
 from notedeck.model import Card, Diagnostic, Level, Moment, Note
 from notedeck.package import media_names, package_bytes
@@ -243,7 +242,7 @@ def write_package(context: Context, job: PackageJob) -> tuple[str, int]:
             made = build_note(context, rel, pickle.loads(detail)[1]).made
         entries = {} if not block else _entries(block)
         for card in made.rendered if made is not None else ():
-            guid, mod = job.guids.get(card.key) or guid_for(card.key), entries[card.key]
+            guid, mod = job.guids.get(card.key, card.guid), entries[card.key]
             cards.append(card if card.guid == guid else _with_guid(card, guid))
             mods[guid] = mod
     wanted = media_names(cards) if job.media else set()  # most decks show no images
