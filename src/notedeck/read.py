@@ -3,22 +3,18 @@
 from __future__ import annotations
 
 import hashlib
-import html
 import re
 import zlib
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import frontmatter
 import yaml
-from markdown_it import MarkdownIt
-from markdown_it.renderer import RendererHTML
 from markdown_it.token import Token
-from mdit_py_plugins.dollarmath import dollarmath_plugin
 
 from notedeck.errors import NoteError
 from notedeck.inline import (
@@ -30,6 +26,7 @@ from notedeck.inline import (
     prepare,
     split_sentences,
 )
+from notedeck.markdown import Block, inline_html, math_html, parse_blocks
 from notedeck.model import Diagnostic, Level, Note, Point, Section
 from notedeck.questions import subject_of
 
@@ -52,29 +49,6 @@ _LOOP_LINE_REPEATS = 10
 # Images Anki can show; SVG is left out because it can carry scripts.
 IMAGE_TYPES = frozenset({".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp", ".avif"})
 MediaFinder = Callable[[MediaRef], str | None]
-
-
-def _markdown() -> MarkdownIt:
-    md = MarkdownIt("commonmark", {"html": True}, renderer_cls=RendererHTML).enable("table")
-    md.use(dollarmath_plugin, allow_space=True, allow_digits=False, double_inline=True)
-    md.add_render_rule("math_inline", lambda self, t, i, o, e: _math(t[i].content, False))
-    md.add_render_rule("math_inline_double", lambda self, t, i, o, e: _math(t[i].content, True))
-    return md
-
-
-def _math(content: str, display: bool) -> str:
-    # Anki's MathJax reads \( \) and \[ \]; the content is escaped so it stays text.
-    body = html.escape(content.strip(), quote=False)
-    return f"\\[{body}\\]" if display else f"\\({body}\\)"
-
-
-_MD = _markdown()
-_RENDERER = cast(RendererHTML, _MD.renderer)
-
-
-def _inline(token: Token) -> str:
-    """The HTML of an inline token's children."""
-    return _RENDERER.renderInline(token.children or [], _MD.options, {})
 
 
 @dataclass
@@ -245,7 +219,8 @@ def parse_note(
                 "as HH:MM:SS or remove them.",
             )
         )
-    tokens = _MD.parse(prepared.text)
+    blocks = parse_blocks(prepared.text)
+    tokens, env = blocks.tokens, blocks.env
 
     title = _text(meta.get("title"))
     stem = rel.rsplit("/", 1)[-1].removesuffix(".md")
@@ -281,7 +256,7 @@ def parse_note(
         line = body_line + (tok.map[0] if tok.map else 0) + 1
         if tok.type == "heading_open":
             inline = tokens[i + 1]
-            heading, clocks = heading_text(_inline(inline), prepared)
+            heading, clocks = heading_text(inline_html(inline.content, env), prepared)
             pending += clocks
             level = int(tok.tag[1])
             if (
@@ -334,21 +309,21 @@ def parse_note(
             continue
         if tok.type == "paragraph_open" and tok.level == 0:
             inline = tokens[i + 1]
-            rendered = _inline(inline)
+            rendered = inline_html(inline.content, env)
             _add_prose(sink(), rendered, prepared, line)
             i += 3
             continue
         if tok.type in ("bullet_list_open", "ordered_list_open"):
-            i = _read_list(tokens, i, prepared, body_line, sink())
+            i = _read_list(tokens, i, prepared, body_line, sink(), env)
             continue
         if tok.type == "blockquote_open":
-            i = _read_quote(tokens, i, prepared, body_line, sink())
+            i = _read_quote(tokens, i, prepared, body_line, sink(), env)
             continue
         if tok.type == "table_open":
-            i = _read_table(tokens, i, prepared, body_line, sink())
+            i = _read_table(tokens, i, prepared, body_line, sink(), env)
             continue
         if tok.type == "math_block":
-            point = make_point(_math(tok.content, True), prepared, line)
+            point = make_point(math_html(tok.content, True), prepared, line)
             if point:
                 sink().append(point)
         i += 1
@@ -487,7 +462,12 @@ def _add_prose(points: list[Point], rendered: str, prepared: Prepared, line: int
 
 
 def _read_list(
-    tokens: list[Token], i: int, prepared: Prepared, body_line: int, points: list[Point]
+    tokens: Sequence[Token | Block],
+    i: int,
+    prepared: Prepared,
+    body_line: int,
+    points: list[Point],
+    env: dict[str, Any],
 ) -> int:
     depth = 0
     while i < len(tokens):
@@ -501,7 +481,7 @@ def _read_list(
         elif tok.type == "inline" and tokens[i - 1].type == "paragraph_open":
             line = body_line + (tok.map[0] if tok.map else 0) + 1
             # A callout quoted inside a list item keeps its text, not its `[!type]` marker.
-            rendered = _CALLOUT.sub("", _inline(tok), count=1)
+            rendered = _CALLOUT.sub("", inline_html(tok.content, env), count=1)
             point = make_point(
                 rendered, prepared, line, item=True, depth=depth - 1, find_label=True
             )
@@ -512,7 +492,12 @@ def _read_list(
 
 
 def _read_quote(
-    tokens: list[Token], i: int, prepared: Prepared, body_line: int, points: list[Point]
+    tokens: Sequence[Token | Block],
+    i: int,
+    prepared: Prepared,
+    body_line: int,
+    points: list[Point],
+    env: dict[str, Any],
 ) -> int:
     depth = 0
     title: str | None = None  # a callout's title (HTML); None while the quote is a plain quote
@@ -528,7 +513,7 @@ def _read_quote(
                 return i + 1
         elif tok.type == "inline":
             line = body_line + (tok.map[0] if tok.map else 0) + 1
-            rendered = _inline(tok)
+            rendered = inline_html(tok.content, env)
             m = _CALLOUT.match(rendered) if title is None else None
             if m:
                 # `> [!info] Title` opens a callout: the title heads its body, not a sentence.
@@ -560,7 +545,12 @@ def _add_callout(
 
 
 def _read_table(
-    tokens: list[Token], i: int, prepared: Prepared, body_line: int, points: list[Point]
+    tokens: Sequence[Token | Block],
+    i: int,
+    prepared: Prepared,
+    body_line: int,
+    points: list[Point],
+    env: dict[str, Any],
 ) -> int:
     header: list[str] = []
     row: list[str] = []
@@ -578,7 +568,7 @@ def _read_table(
             row = []
             line = body_line + (tok.map[0] if tok.map else 0) + 1
         elif tok.type == "inline":
-            row.append(_inline(tok))
+            row.append(inline_html(tok.content, env))
         elif tok.type == "tr_close":
             if in_head:
                 header = row

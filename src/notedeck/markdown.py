@@ -1,0 +1,363 @@
+"""Markdown to block tokens and inline HTML: a fast path for plain notes, markdown-it for the rest.
+
+Most notes are ATX headings, paragraphs and simple lists. For those, `parse_blocks`
+walks the lines itself, following markdown-it's own block rules step by step (the same
+line numbers, the same paragraph text, the same list nesting), and `render_inline`
+writes the HTML of text with at most `**bold**` directly. Anything else - tables, code,
+quotes, HTML, math, setext headings, links, escapes - goes to markdown-it, so the
+result is always what markdown-it gives; the fast paths only skip its cost.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+from typing import Any, cast
+
+from markdown_it import MarkdownIt
+from markdown_it.common.utils import isMdAsciiPunct, isPunctChar, isWhiteSpace, mdTrim
+from markdown_it.renderer import RendererHTML
+from markdown_it.token import Token
+from mdit_py_plugins.dollarmath import dollarmath_plugin
+
+
+def _markdown() -> MarkdownIt:
+    md = MarkdownIt("commonmark", {"html": True}, renderer_cls=RendererHTML).enable("table")
+    md.use(dollarmath_plugin, allow_space=True, allow_digits=False, double_inline=True)
+    md.add_render_rule("math_inline", lambda self, t, i, o, e: math_html(t[i].content, False))
+    md.add_render_rule("math_inline_double", lambda self, t, i, o, e: math_html(t[i].content, True))
+    return md
+
+
+def math_html(content: str, display: bool) -> str:
+    """TeX as Anki's MathJax reads it: \\( \\) or \\[ \\], the content escaped as text."""
+    body = html.escape(content.strip(), quote=False)
+    return f"\\[{body}\\]" if display else f"\\({body}\\)"
+
+
+_MD = _markdown()
+_RENDERER = cast(RendererHTML, _MD.renderer)
+# Block structure only: each inline token is rendered from its text by `inline_html`,
+# which skips markdown-it's inline parser for plain text.
+_MD_BLOCKS = _markdown().disable("inline")
+
+
+@dataclass(slots=True)
+class Block:
+    """A block token as the fast path makes it: the fields the reader uses of a Token."""
+
+    type: str
+    tag: str = ""
+    map: list[int] | None = None
+    level: int = 0
+    content: str = ""
+    children: None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Blocks:
+    """A note body's block tokens, and the link references its inline text may use."""
+
+    tokens: list[Token] | list[Block]
+    env: dict[str, Any]
+
+
+def parse_blocks(text: str) -> Blocks:
+    """The block tokens of `text`: markdown-it's, or the same shapes made line by line."""
+    blocks = _LineParser.parse(text)
+    if blocks is not None:
+        return Blocks(blocks, {})
+    env: dict[str, Any] = {}
+    return Blocks(_MD_BLOCKS.parse(text, env), env)
+
+
+# Characters that start an inline rule other than text, newline and emphasis; `&` and
+# `<` are checked more closely below, as they are mostly plain text in notes.
+_INLINE_SPECIAL = re.compile(r"[\\`\[_$]|&#?[A-Za-z0-9]+;|<[A-Za-z/!?]")
+
+
+def inline_html(content: str, env: dict[str, Any]) -> str:
+    """Inline Markdown as HTML, exactly as markdown-it renders it; `env` holds the
+    note's link references."""
+    if _INLINE_SPECIAL.search(content) is None:
+        fast = _plain_inline(content)
+        if fast is not None:
+            return fast
+    # The same steps markdown-it runs on each inline token of a whole document.
+    tokens = _MD.parseInline(content, env)
+    return _RENDERER.renderInline(tokens[0].children or [], _MD.options, {})
+
+
+def _escape(text: str) -> str:
+    return (
+        text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+    )
+
+
+def _plain_inline(content: str) -> str | None:
+    """Text, line breaks and `**strong**` pairs as HTML; None for any other emphasis."""
+    if "*" in content:
+        content_html = _strong_pairs(content)
+        if content_html is None:
+            return None
+    else:
+        content_html = _escape(content)
+    if "\n" not in content_html:
+        return content_html
+    lines = content_html.split("\n")
+    out = []
+    last = len(lines) - 1
+    for k, line in enumerate(lines):
+        if k:
+            line = line.lstrip(" \t")  # a line's leading blanks are not text
+        if k == last:
+            out.append(line)
+        elif line.endswith("  "):
+            out.append(line.rstrip(" ") + "<br />\n")  # two or more spaces: a hard break
+        elif line.endswith(" "):
+            out.append(line[:-1] + "\n")
+        else:
+            out.append(line + "\n")
+    return "".join(out)
+
+
+_STARS = re.compile(r"\*+")
+
+
+def _strong_pairs(content: str) -> str | None:
+    """Escaped text with each `**` pair as <strong>, when every `*` run is a `**` that
+    can only open or only close, alternating; otherwise None (markdown-it decides)."""
+    out: list[str] = []
+    pos = 0
+    opening = True
+    for m in _STARS.finditer(content):
+        start, end = m.span()
+        if end - start != 2:
+            return None
+        last = content[start - 1] if start > 0 else " "
+        after = content[end] if end < len(content) else " "
+        last_punct = isMdAsciiPunct(ord(last)) or isPunctChar(last)
+        next_punct = isMdAsciiPunct(ord(after)) or isPunctChar(after)
+        last_space = isWhiteSpace(ord(last))
+        next_space = isWhiteSpace(ord(after))
+        left = not (next_space or (next_punct and not (last_space or last_punct)))
+        right = not (last_space or (last_punct and not (next_space or next_punct)))
+        if left == right or left != opening:
+            return None
+        out.append(_escape(content[pos:start]))
+        out.append("<strong>" if opening else "</strong>")
+        pos = end
+        opening = not opening
+    if not opening:
+        return None
+    out.append(_escape(content[pos:]))
+    return "".join(out)
+
+
+# A table's delimiter row (`|---|:--|`, `---`): the note goes to markdown-it.
+_DELIMITER_ROW = re.compile(r"^[ |:-]*-[ |:-]*$", re.MULTILINE)
+# First characters of a line that may start a block the line parser leaves to
+# markdown-it: code fences, quotes, HTML, math, setext underlines, references, rules.
+_OTHER_BLOCK_START = frozenset("`~><$=[_")
+
+
+class _Fallback(Exception):
+    """The note has a block the line parser does not read: markdown-it reads it."""
+
+
+class _LineParser:
+    """markdown-it's block parser for headings, paragraphs and lists, line by line.
+
+    The methods follow markdown-it's `tokenize`, `paragraph`, `heading` and
+    `list_block` (same names for the same state: `tshift` and `scount` are its per-line
+    text offset and indent; notes with tabs go to markdown-it, so the two are equal
+    except on a list item's first line, which starts after its marker)."""
+
+    def __init__(self, lines: list[str]) -> None:
+        self.lines = lines
+        self.tshift = [len(line) - len(line.lstrip(" ")) for line in lines]
+        self.scount = list(self.tshift)
+        self.tokens: list[Block] = []
+        self.level = 0
+        self.list_indent = -1
+
+    @classmethod
+    def parse(cls, text: str) -> list[Block] | None:
+        if "\t" in text or "\0" in text or _DELIMITER_ROW.search(text):
+            return None
+        lines = text.split("\n")
+        # markdown-it gives a last line no line when it is empty or all blanks.
+        if lines and not lines[-1].strip(" "):
+            lines.pop()
+        parser = cls(lines)
+        try:
+            parser.tokenize(0, len(lines), 0)
+        except _Fallback:
+            return None
+        return parser.tokens
+
+    def is_empty(self, line: int) -> bool:
+        return self.tshift[line] >= len(self.lines[line])
+
+    def first(self, line: int) -> str:
+        return self.lines[line][self.tshift[line] : self.tshift[line] + 1]
+
+    def tokenize(self, line: int, end: int, blk: int) -> int:
+        """Blocks from `line` until a line indented less than `blk`; the line it stops at."""
+        while line < end:
+            while line < end and self.is_empty(line):
+                line += 1
+            if line >= end or self.scount[line] < blk:
+                break
+            if self.level >= 18:  # markdown-it stops nesting at 20 levels
+                raise _Fallback
+            line = self.block(line, end, blk)
+            if line < end and self.is_empty(line):
+                line += 1
+        return line
+
+    def block(self, line: int, end: int, blk: int) -> int:
+        if self.scount[line] - blk >= 4:
+            raise _Fallback  # an indented code block
+        ch = self.first(line)
+        if ch in _OTHER_BLOCK_START or self.is_rule(line):
+            raise _Fallback
+        marker = self.list_marker(line)
+        if marker is not None:
+            return self.list_block(line, end, blk, marker)
+        if ch == "#" and self.heading_level(line):
+            if blk:
+                raise _Fallback  # a heading inside a list item
+            return self.heading(line)
+        return self.paragraph(line, end, blk)
+
+    def is_rule(self, line: int) -> bool:
+        """A thematic break (`* * *`, `___`), which markdown-it reads as <hr>."""
+        text = self.lines[line][self.tshift[line] :]
+        ch = text[:1]
+        return ch in ("*", "-", "_") and text.count(ch) >= 3 and not text.strip(ch + " ")
+
+    def heading_level(self, line: int) -> int:
+        text = self.lines[line][self.tshift[line] :]
+        hashes = len(text) - len(text.lstrip("#"))
+        if hashes > 6 or (hashes < len(text) and text[hashes] not in " \t"):
+            return 0
+        return hashes
+
+    def heading(self, line: int) -> int:
+        level = self.heading_level(line)
+        src = self.lines[line]
+        pos = self.tshift[line] + level
+        end = len(src.rstrip(" \t"))
+        end = max(end, pos)
+        tmp = end
+        while tmp > pos and src[tmp - 1] == "#":
+            tmp -= 1
+        if tmp > pos and src[tmp - 1] in " \t":
+            end = tmp
+        tag = f"h{level}"
+        where = [line, line + 1]
+        self.tokens.append(Block("heading_open", tag, where, self.level))
+        self.tokens.append(Block("inline", "", where, self.level + 1, mdTrim(src[pos:end])))
+        self.tokens.append(Block("heading_close", tag, None, self.level))
+        return line + 1
+
+    def list_marker(self, line: int) -> tuple[int, str, int] | None:
+        """(position after the marker, marker character, number) of a list item line."""
+        src = self.lines[line]
+        pos = self.tshift[line]
+        ch = src[pos : pos + 1]
+        if ch in ("*", "-", "+"):
+            after = pos + 1
+            if after < len(src) and src[after] not in " \t":
+                return None
+            return after, ch, -1
+        digits = pos
+        while digits < len(src) and "0" <= src[digits] <= "9":
+            digits += 1
+        if digits == pos or digits - pos > 9 or digits >= len(src) or src[digits] not in ".)":
+            return None
+        after = digits + 1
+        if after < len(src) and src[after] not in " \t":
+            return None
+        return after, src[digits], int(src[pos:digits])
+
+    def interrupts_paragraph(self, line: int, blk: int) -> bool:
+        """Whether a block starting at `line` ends the paragraph above it."""
+        ch = self.first(line)
+        if ch in _OTHER_BLOCK_START or self.is_rule(line):
+            raise _Fallback
+        if ch == "#" and self.heading_level(line):
+            return True
+        marker = self.list_marker(line)
+        if marker is None:
+            return False
+        if 0 <= self.list_indent <= self.scount[line] - 4 and self.scount[line] < blk:
+            return False  # indented too far for a sibling, too little for a child
+        if self.scount[line] >= blk:  # markdown-it's "isTerminatingParagraph"
+            after, _, number = marker
+            if number not in (-1, 1):
+                return False
+            if not self.lines[line][after:].strip(" \t"):
+                return False
+        return True
+
+    def paragraph(self, start: int, end: int, blk: int) -> int:
+        line = start + 1
+        while line < end:
+            if self.is_empty(line):
+                break
+            if self.scount[line] - blk > 3:
+                line += 1
+                continue
+            if self.interrupts_paragraph(line, blk):
+                break
+            line += 1
+        parts = []
+        for k in range(start, line):
+            src = self.lines[k]
+            cut = min(blk, self.tshift[k])  # the list item's indent is not text
+            parts.append(src[cut:] if k == line - 1 else src[cut:] + "\n")
+        where = [start, line]
+        self.tokens.append(Block("paragraph_open", "p", where, self.level))
+        self.tokens.append(Block("inline", "", where, self.level + 1, mdTrim("".join(parts))))
+        self.tokens.append(Block("paragraph_close", "p", None, self.level))
+        return line
+
+    def list_block(self, start: int, end: int, blk: int, marker: tuple[int, str, int]) -> int:
+        after, char, number = marker
+        kind = "bullet_list" if number < 0 else "ordered_list"
+        self.tokens.append(Block(f"{kind}_open", "", [start, 0], self.level))
+        self.level += 1
+        item = start
+        while item < end:
+            src = self.lines[item]
+            initial = self.scount[item] + after - self.tshift[item]
+            content = after
+            while content < len(src) and src[content] == " ":
+                content += 1
+            if content >= len(src):
+                raise _Fallback  # an empty item
+            if content - after > 4:
+                raise _Fallback  # the item starts with indented code
+            indent = initial + (content - after)
+            # The item's first line is read from after its marker, as markdown-it does.
+            saved = self.tshift[item], self.scount[item], self.list_indent
+            self.tshift[item], self.scount[item], self.list_indent = content, indent, blk
+            self.level += 1
+            after_item = self.tokenize(item, end, indent)
+            self.level -= 1
+            self.tshift[item], self.scount[item], self.list_indent = saved
+            item = after_item
+            if item >= end or self.scount[item] < blk or self.scount[item] - blk >= 4:
+                break
+            if self.first(item) in _OTHER_BLOCK_START or self.is_rule(item):
+                raise _Fallback
+            following = self.list_marker(item)
+            if following is None or (following[2] < 0) != (number < 0) or following[1] != char:
+                break  # not an item, or another kind of list
+            after = following[0]
+        self.level -= 1
+        self.tokens.append(Block(f"{kind}_close", "", None, self.level))
+        return item
