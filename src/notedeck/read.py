@@ -34,9 +34,12 @@ _FRONTMATTER = re.compile(r"\A(?:\ufeff)?---[ \t]*\r?\n(.*?\r?\n)?---[ \t]*(?:\r
 _EXPLICIT_ID = re.compile(r"\s*(?:\{#([A-Za-z0-9_-]+)\}|\^([A-Za-z0-9_-]+))\s*$")
 _VIDEO_ID = re.compile(r"[A-Za-z0-9_-]{11}")
 _WORD = re.compile(r"\b[a-z][a-z'-]{1,}\b")
-# A capitalised word between two lower-case ones is a name ("platforms like Reddit and").
-_AFTER_LOWER = re.compile(r"(?<=[a-z,] )[A-Z][\w'-]+")
-_NAME = re.compile(r"(?<=[a-z,] )[A-Z][\w'-]+(?=[ ,.][ ]?[a-z])")
+# A capitalised word written after a lower-case word or a comma, as in "platforms like
+# Reddit and", may be a name; followed by a lower-case word, it is one. Found from the
+# space before it (`(?<=[a-z,] )[A-Z][\w'-]+` would be tried at every position).
+_SPACE_CAPITAL = re.compile(r" ([A-Z][\w'-]+)")
+_BEFORE_NAME = frozenset("abcdefghijklmnopqrstuvwxyz,")
+_NAME_FOLLOWS = re.compile(r"[ ,.][ ]?[a-z]")
 _CALLOUT = re.compile(r"^\s*\[!([A-Za-z-]+)\][+-]?\s*")
 # Anything past this many characters of one note is not read: a note that long is a
 # generation loop or padding, never study material, and it must not stall the build.
@@ -176,7 +179,8 @@ def parse_note(
     diagnostics: list[Diagnostic] = []
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     meta, body, body_line = _split_frontmatter(text, rel)
-    body = _BLANK_RUN.sub(" ", body)
+    if "\t" in body or " " * 64 in body:
+        body = _BLANK_RUN.sub(" ", body)
     body, looped = _collapse_loops(body)
     if looped is not None:
         diagnostics.append(
@@ -333,7 +337,8 @@ def parse_note(
     if not title:
         title = stem.replace("_", " ").replace("-", " ").strip().capitalize() or "Untitled"
     title = INVISIBLE.sub("", title).strip()
-    vocabulary = _vocabulary(body, top)
+    after_lower, names = _capitalised(body)
+    vocabulary = _vocabulary(body, top, after_lower)
     video_id = _text(meta.get("videoId") or meta.get("video_id")).strip() or None
     if video_id and not _VIDEO_ID.fullmatch(video_id):
         diagnostics.append(
@@ -368,17 +373,32 @@ def parse_note(
         clocks=prepared.clocks,
         diagnostics=tuple(diagnostics),
         vocabulary=vocabulary,
-        names=frozenset(_NAME.findall(body)),
+        names=names,
     )
 
 
-def _vocabulary(body: str, sections: list[Section]) -> frozenset[str]:
+def _capitalised(body: str) -> tuple[set[str], frozenset[str]]:
+    """The capitalised words written after a lower-case word or a comma (where a name
+    would stand), and those of them followed by a lower-case word (names)."""
+    after_lower: set[str] = set()
+    names: set[str] = set()
+    for m in _SPACE_CAPITAL.finditer(body):
+        if body[m.start() - 1 : m.start()] in _BEFORE_NAME:
+            word = m.group(1)
+            after_lower.add(word)
+            if _NAME_FOLLOWS.match(body, m.end()):
+                names.add(word)
+    return after_lower, frozenset(names)
+
+
+def _vocabulary(body: str, sections: list[Section], named: set[str]) -> frozenset[str]:
     """Words the note writes in lower case, so questions can undo a heading's Title Case.
 
     A capitalised heading word that the body never writes after a lower-case word (where a
     name would stand) counts as an ordinary word too: "Treatments Affecting the DMN"."""
-    words = set(_WORD.findall(body))
-    named = set(_AFTER_LOWER.findall(body))
+    # A word never spans white space, so each distinct blank-separated piece is searched
+    # once (the note's own white space and a single space are the same to `\b`).
+    words = set(_WORD.findall(" ".join(set(body.split()))))
     stack = list(sections)
     while stack:
         section = stack.pop()
@@ -435,6 +455,8 @@ def _collapse_loops(body: str) -> tuple[str, int | None]:
     first: int | None = None
     counts = Counter(s for line in lines if len(s := line.strip()) >= 20)
     looped = {s for s, n in counts.items() if n >= _LOOP_LINE_REPEATS}
+    if not looped and max(map(len, lines)) < 600:
+        return body, None  # nothing repeats and no line is long enough to search
     kept: set[str] = set()
     for i, line in enumerate(lines):
         stripped = line.strip()
