@@ -441,20 +441,25 @@ _SPACE_AFTER = re.compile(r"(\()\s+|(\[)\s+(?!\[)")
 _EMPTY_BRACKETS = re.compile(r"\(\s*\)|\[\s*\]")
 _LEFT_BEFORE_END = re.compile(r"([,:])(?=[.!?])")
 _LEADING_PUNCTUATION = re.compile(r"^[\s,;:.]+")
+_GAPS_BEFORE = (" .", " ,", " ;", " :", " !", " ?", " )", " ]")
 
 
 def tidy(fragment: str) -> str:
     """Fold white space and the gaps that removed timestamps leave before punctuation."""
-    # A group that did not take part in a match is replaced by "" (so `\1\2` keeps the
-    # one that did); patterns are skipped when the text lacks the characters they need.
-    fragment = _SPACES.sub(" ", fragment)
-    fragment = _SPACE_BEFORE.sub(r"\1\2", fragment)
+    # Each pattern runs only when the text holds what it needs: tidy() runs on every
+    # sentence, and most need none of it. White space other than " " is never printable.
+    if "  " in fragment or not fragment.isprintable():
+        fragment = _SPACES.sub(" ", fragment)
+    # From here on the only white space is " ". A group that took no part in a match is
+    # replaced by "" (so `\1\2` keeps the one that did).
+    if any(gap in fragment for gap in _GAPS_BEFORE):
+        fragment = _SPACE_BEFORE.sub(r"\1\2", fragment)
     if "(" in fragment or "[" in fragment:
         fragment = _SPACE_AFTER.sub(r"\1\2", fragment)
         fragment = _EMPTY_BRACKETS.sub("", fragment)
     if "," in fragment or ":" in fragment:
         fragment = _LEFT_BEFORE_END.sub("", fragment)
-    if fragment[:1] in (" ", ",", ";", ":", "."):  # after folding, the only blank is " "
+    if fragment[:1] in (" ", ",", ";", ":", "."):
         fragment = _LEADING_PUNCTUATION.sub("", fragment)
     return fragment.strip()
 
