@@ -244,12 +244,11 @@ _STRAY_MARKUP = re.compile(r"(<code>.*?</code>)|\*\*+|\[\[+|\]\]+", re.DOTALL)
 
 # Text with only <strong>, <em> and <code> properly nested and markdown-it's four
 # entities: nh3 would give it back unchanged except `&quot;` as `"` (checked on the 18k
-# note corpus and by fuzzing), and nh3 is the costliest step of a sentence.
-_SIMPLE_HTML = re.compile(
-    r"(?:[^<>&\x00-\x08\x0b-\x1f\x7f-\x9f\xa0\ufeff\ud800-\udfff\ufdd0-\ufdef]"
-    r"|&(?:amp|lt|gt|quot);|</?(?:strong|em|code)>)*\Z"
-)
+# note corpus and by fuzzing), and nh3 is the costliest step of a sentence. _NOT_TEXT
+# is what such text holds only as part of _SIMPLE_MARKUP.
 _SIMPLE_TAG = re.compile(r"<(/?)(strong|em|code)>")
+_NOT_TEXT = re.compile(r"[<>&\x00-\x08\x0b-\x1f\x7f-\x9f\xa0\ufeff\ud800-\udfff\ufdd0-\ufdef]")
+_SIMPLE_MARKUP = re.compile(r"&(?:amp|lt|gt|quot);|</?(?:strong|em|code)>")
 
 
 def _nests(fragment: str) -> bool:
@@ -266,9 +265,16 @@ def _nests(fragment: str) -> bool:
     return not opened
 
 
+def _simple(fragment: str) -> bool:
+    """Whether nh3 would leave `fragment` as it is (but for `&quot;`)."""
+    if _NOT_TEXT.search(fragment) is None:
+        return True
+    return _NOT_TEXT.search(_SIMPLE_MARKUP.sub("", fragment)) is None and _nests(fragment)
+
+
 def clean_inline(fragment: str) -> str:
     """Inline HTML with everything but formatting and http(s) links taken out."""
-    if _SIMPLE_HTML.match(fragment) and ("<" not in fragment or _nests(fragment)):
+    if _simple(fragment):
         return fragment.replace("&quot;", '"')
     return str(
         nh3.clean(
@@ -435,29 +441,37 @@ def _unique_terms(terms: list[Term]) -> tuple[Term, ...]:
 # tidy() runs once per sentence and list item: its patterns are compiled once.
 _SPACES = re.compile(r"\s+")
 # Gaps closed before punctuation and after an opening bracket, but never so that two
-# brackets meet: "[" + "[" or "]" + "]" would read as a wikilink.
-_SPACE_BEFORE = re.compile(r"\s+([.,;:!?)])|(?<!\])\s+(\])")
-_SPACE_AFTER = re.compile(r"(\()\s+|(\[)\s+(?!\[)")
+# brackets meet: "[" + "[" or "]" + "]" would read as a wikilink. Once white space is
+# folded, a gap is one " " (so these are pairs of characters, not `\s+` patterns).
+_GAPS_BEFORE = (" .", " ,", " ;", " :", " !", " ?", " )")
+_GAP_BEFORE_BRACKET = re.compile(r"(?<!\]) \]")
+_GAP_AFTER_BRACKET = re.compile(r"\[ (?!\[)")
 _EMPTY_BRACKETS = re.compile(r"\(\s*\)|\[\s*\]")
+# A comma or colon left right before the end of a sentence.
 _LEFT_BEFORE_END = re.compile(r"([,:])(?=[.!?])")
+_LEFT_PAIRS = (",.", ",!", ",?", ":.", ":!", ":?")
 _LEADING_PUNCTUATION = re.compile(r"^[\s,;:.]+")
-_GAPS_BEFORE = (" .", " ,", " ;", " :", " !", " ?", " )", " ]")
 
 
 def tidy(fragment: str) -> str:
     """Fold white space and the gaps that removed timestamps leave before punctuation."""
-    # Each pattern runs only when the text holds what it needs: tidy() runs on every
-    # sentence, and most need none of it. White space other than " " is never printable.
+    # tidy() runs on every sentence and most need little of it, so each step runs only
+    # when the text holds what it acts on. White space other than " " is never printable.
     if "  " in fragment or not fragment.isprintable():
         fragment = _SPACES.sub(" ", fragment)
-    # From here on the only white space is " ". A group that took no part in a match is
-    # replaced by "" (so `\1\2` keeps the one that did).
-    if any(gap in fragment for gap in _GAPS_BEFORE):
-        fragment = _SPACE_BEFORE.sub(r"\1\2", fragment)
+    # From here each gap is one " ", and closing one makes no new one.
+    for gap in _GAPS_BEFORE:
+        if gap in fragment:
+            fragment = fragment.replace(gap, gap[1])
+    if " ]" in fragment:
+        fragment = _GAP_BEFORE_BRACKET.sub("]", fragment)
+    if "( " in fragment:
+        fragment = fragment.replace("( ", "(")
+    if "[ " in fragment:
+        fragment = _GAP_AFTER_BRACKET.sub("[", fragment)
     if "(" in fragment or "[" in fragment:
-        fragment = _SPACE_AFTER.sub(r"\1\2", fragment)
         fragment = _EMPTY_BRACKETS.sub("", fragment)
-    if "," in fragment or ":" in fragment:
+    if any(pair in fragment for pair in _LEFT_PAIRS):
         fragment = _LEFT_BEFORE_END.sub("", fragment)
     if fragment[:1] in (" ", ",", ";", ":", "."):
         fragment = _LEADING_PUNCTUATION.sub("", fragment)
@@ -467,7 +481,7 @@ def tidy(fragment: str) -> str:
 def plain(fragment: str) -> str:
     """The visible text of an inline HTML fragment."""
     text = _TAG.sub("", fragment) if "<" in fragment else fragment
-    if not text.isascii():  # placeholders are private-use characters
+    if not text.isascii() and PLACEHOLDERS.search(text):
         text = _CLOCK_REF.sub("", text)
         text = PLACEHOLDERS.sub("", _LINK_REF.sub("", _MEDIA_REF.sub("", text)))
     # `\s` and str.split agree on what white space is.

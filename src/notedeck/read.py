@@ -396,9 +396,7 @@ def _vocabulary(body: str, sections: list[Section], named: set[str]) -> frozense
 
     A capitalised heading word that the body never writes after a lower-case word (where a
     name would stand) counts as an ordinary word too: "Treatments Affecting the DMN"."""
-    # A word never spans white space, so each distinct blank-separated piece is searched
-    # once (the note's own white space and a single space are the same to `\b`).
-    words = set(_WORD.findall(" ".join(set(body.split()))))
+    words = set(_WORD.findall(body))
     stack = list(sections)
     while stack:
         section = stack.pop()
