@@ -94,10 +94,10 @@ def prepare(body: str, first_line: int) -> Prepared:
     body = _ANCHOR_START.sub(_canonical_start, body)
     # Each pass below shortens the text but keeps every newline, so a position is turned
     # into a line with the line starts of the text that pass reads.
-    starts = _line_starts(body)
+    lines = _Lines(body)
 
     def line_of(pos: int) -> int:
-        return first_line + 1 + _bisect(starts, pos)
+        return first_line + 1 + lines.index(pos)
 
     def clock(raw: str, pos: int) -> str:
         clocks.append(parse_clock(raw, line_of(pos)))
@@ -120,13 +120,13 @@ def prepare(body: str, first_line: int) -> Prepared:
         return ", ".join(clock(p, m.start()) for p in parts)
 
     text = _sub_at(_ANCHOR, _ANCHOR_FIRST, body, anchor)
-    starts[:] = _line_starts(text)
+    lines = _Lines(text)
     text = _LOOSE_ANCHOR.sub(lambda m: clock(m.group("value"), m.start()), text)
     if _may_contain(text, "data-t", "yt-timestamp"):
         text = _ANCHOR_DEBRIS.sub("", text)
-    starts[:] = _line_starts(text)
+    lines = _Lines(text)
     text = _BRACKET_TIMES.sub(brackets, text)
-    starts[:] = _line_starts(text)
+    lines = _Lines(text)
 
     def image(target: str, alt: str, pos: int) -> str:
         # A timestamp written inside an embed's text names no moment of the image.
@@ -136,7 +136,7 @@ def prepare(body: str, first_line: int) -> Prepared:
         return f"{MEDIA_OPEN}{len(media) - 1}{MEDIA_CLOSE}"
 
     text = _IMAGE.sub(lambda m: image(m.group(2), m.group(1), m.start()), text)
-    starts[:] = _line_starts(text)
+    lines = _Lines(text)
 
     def wikilink(m: re.Match[str]) -> str:
         inner = m.group(2)
@@ -202,14 +202,19 @@ def _may_contain(text: str, *words: str) -> bool:
     return any(w in lowered for w in words) or any(c in text for c in _FOLDS_TO_ASCII)
 
 
-def _line_starts(text: str) -> list[int]:
-    """Where each line of `text` starts."""
-    return list(accumulate((len(line) + 1 for line in text.split("\n")[:-1]), initial=0))
+class _Lines:
+    """The line of a position in a text; the line starts are found when first needed, as
+    most passes of prepare() find nothing to replace."""
 
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.starts: list[int] | None = None
 
-def _bisect(starts: list[int], pos: int) -> int:
-    """The index of the line holding `pos`."""
-    return bisect_right(starts, pos) - 1
+    def index(self, pos: int) -> int:
+        if self.starts is None:
+            lengths = (len(line) + 1 for line in self.text.split("\n")[:-1])
+            self.starts = list(accumulate(lengths, initial=0))
+        return bisect_right(self.starts, pos) - 1
 
 
 _CLOCK_REF = re.compile(f"{CLOCK_OPEN}(\\d+){CLOCK_CLOSE}")

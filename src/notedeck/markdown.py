@@ -75,12 +75,13 @@ def parse_blocks(text: str) -> Blocks:
 # Characters that start an inline rule other than text, newline and emphasis; `&` and
 # `<` are checked more closely below, as they are mostly plain text in notes.
 _INLINE_SPECIAL = re.compile(r"[\\`\[_$]|&#?[A-Za-z0-9]+;|<[A-Za-z/!?]")
+_INLINE_HINT = re.compile(r"[\\`\[_$&<]")  # a quicker first look for the above
 
 
 def inline_html(content: str, env: dict[str, Any]) -> str:
     """Inline Markdown as HTML, exactly as markdown-it renders it; `env` holds the
     note's link references."""
-    if _INLINE_SPECIAL.search(content) is None:
+    if _INLINE_HINT.search(content) is None or _INLINE_SPECIAL.search(content) is None:
         fast = _plain_inline(content)
         if fast is not None:
             return fast
@@ -160,6 +161,8 @@ _DELIMITER_ROW = re.compile(r"^[ |:-]*-[ |:-]*$", re.MULTILINE)
 # First characters of a line that may start a block the line parser leaves to
 # markdown-it: code fences, quotes, HTML, math, setext underlines, references, rules.
 _OTHER_BLOCK_START = frozenset("`~><$=[_")
+# First characters of anything but a paragraph's text (the rest start paragraphs).
+_BLOCK_START = _OTHER_BLOCK_START | frozenset("#*-+0123456789")
 
 
 class _Fallback(Exception):
@@ -221,6 +224,8 @@ class _LineParser:
         if self.scount[line] - blk >= 4:
             raise _Fallback  # an indented code block
         ch = self.first(line)
+        if ch not in _BLOCK_START:
+            return self.paragraph(line, end, blk)
         if ch in _OTHER_BLOCK_START or self.is_rule(line):
             raise _Fallback
         marker = self.list_marker(line)
@@ -286,6 +291,8 @@ class _LineParser:
     def interrupts_paragraph(self, line: int, blk: int) -> bool:
         """Whether a block starting at `line` ends the paragraph above it."""
         ch = self.first(line)
+        if ch not in _BLOCK_START:
+            return False
         if ch in _OTHER_BLOCK_START or self.is_rule(line):
             raise _Fallback
         if ch == "#" and self.heading_level(line):
