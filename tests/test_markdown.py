@@ -66,7 +66,26 @@ def test_line_by_line_blocks_are_markdown_its(text: str) -> None:
 @settings(max_examples=1500, deadline=None)
 @given(
     st.lists(
-        st.sampled_from([*_WORDS, "\n", "  \n", " \n", "\n  ", "*", "**", ",", "."]), max_size=12
+        st.sampled_from(
+            [
+                *_WORDS,
+                "\n",
+                "  \n",
+                " \n",
+                "\n  ",
+                "*",
+                "**",
+                ",",
+                ".",
+                "$",
+                "[",
+                "]",
+                "](",
+                "![",
+                "(",
+            ]
+        ),
+        max_size=12,
     ).map("".join)
 )
 def test_inline_html_is_markdown_its(content: str) -> None:

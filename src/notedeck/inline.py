@@ -310,10 +310,13 @@ def _drop_clock_runs(fragment: str) -> str:
     out: list[str] = []
     pos = 0
     for m in _CLOCK_CORE.finditer(fragment):
-        start = m.start()
-        while start > pos and (fragment[start - 1].isspace() or fragment[start - 1] in "(["):
-            start -= 1
-        out.append(fragment[pos:start])
+        kept = fragment[pos : m.start()]
+        while True:  # blanks and opening brackets, in any order, off the end
+            trimmed = kept.rstrip().rstrip("([")
+            if trimmed == kept:
+                break
+            kept = trimmed
+        out.append(kept)
         out.append(" ")
         pos = m.end()
     out.append(fragment[pos:])
@@ -454,7 +457,6 @@ _GAP_AFTER_BRACKET = re.compile(r"\[ (?!\[)")
 _EMPTY_BRACKETS = re.compile(r"\(\s*\)|\[\s*\]")
 # A comma or colon left right before the end of a sentence.
 _LEFT_BEFORE_END = re.compile(r"([,:])(?=[.!?])")
-_LEFT_PAIRS = (",.", ",!", ",?", ":.", ":!", ":?")
 _LEADING_PUNCTUATION = re.compile(r"^[\s,;:.]+")
 
 
@@ -476,7 +478,7 @@ def tidy(fragment: str) -> str:
         fragment = _GAP_AFTER_BRACKET.sub("[", fragment)
     if "(" in fragment or "[" in fragment:
         fragment = _EMPTY_BRACKETS.sub("", fragment)
-    if any(pair in fragment for pair in _LEFT_PAIRS):
+    if "," in fragment or ":" in fragment:
         fragment = _LEFT_BEFORE_END.sub("", fragment)
     if fragment[:1] in (" ", ",", ";", ":", "."):
         fragment = _LEADING_PUNCTUATION.sub("", fragment)

@@ -72,16 +72,27 @@ def parse_blocks(text: str) -> Blocks:
     return Blocks(_MD_BLOCKS.parse(text, env), env)
 
 
-# Characters that start an inline rule other than text, newline and emphasis; `&` and
-# `<` are checked more closely below, as they are mostly plain text in notes.
-_INLINE_SPECIAL = re.compile(r"[\\`\[_$]|&#?[A-Za-z0-9]+;|<[A-Za-z/!?]")
-_INLINE_HINT = re.compile(r"[\\`\[_$&<]")  # a quicker first look for the above
+# Characters that may start an inline rule other than text, newline and emphasis.
+_INLINE_HINT = re.compile(r"[\\`_&<\[$]")
+# Of those, what surely does (escapes, code, underscores, entities, HTML, autolinks);
+# brackets and dollars are looked at in `_only_text`.
+_INLINE_SPECIAL = re.compile(r"[\\`_]|&#?[A-Za-z0-9]+;|<[A-Za-z/!?]")
+
+
+def _only_text(content: str, env: dict[str, Any]) -> bool:
+    """Whether markdown-it finds nothing in `content` but text, breaks and emphasis."""
+    if _INLINE_SPECIAL.search(content):
+        return False
+    # A bracket is text unless a link follows it: `](` or a reference the note defines.
+    if "[" in content and ("](" in content or "references" in env):
+        return False
+    return content.count("$") < 2  # math needs a closing dollar
 
 
 def inline_html(content: str, env: dict[str, Any]) -> str:
     """Inline Markdown as HTML, exactly as markdown-it renders it; `env` holds the
     note's link references."""
-    if _INLINE_HINT.search(content) is None or _INLINE_SPECIAL.search(content) is None:
+    if _INLINE_HINT.search(content) is None or _only_text(content, env):
         fast = _plain_inline(content)
         if fast is not None:
             return fast
