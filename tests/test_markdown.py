@@ -33,7 +33,11 @@ _LINE = st.one_of(
         _TEXT,
     ).map("".join),
     st.tuples(st.sampled_from(["  ", "    ", "     "]), _TEXT).map("".join),
-    st.sampled_from(["", "", " ", "---", "***", "> quote", "```", "| a |", "===", "  "]),
+    st.sampled_from(["", "", " ", "---", "***", "```", "| a |", "===", "  ", "$$", "~~~"]),
+    st.tuples(
+        st.sampled_from([">", "> ", ">  ", " > ", "> > ", "> - ", "> # ", "> [!info] ", "[", "`"]),
+        st.sampled_from(["", "x", "$5", "[1] y", "a]: b", "c`", "Title", "1. z"]),
+    ).map("".join),
     st.tuples(_TEXT, st.sampled_from(["  ", " ", " #", " ##  "])).map("".join),
 )
 _NOTE = st.lists(_LINE, max_size=14).map("\n".join)

@@ -170,10 +170,13 @@ def _strong_pairs(content: str) -> str | None:
 # A table's delimiter row (`|---|:--|`, `---`): the note goes to markdown-it.
 _DELIMITER_ROW = re.compile(r"^[ |:-]*-[ |:-]*$", re.MULTILINE)
 # First characters of a line that may start a block the line parser leaves to
-# markdown-it: code fences, quotes, HTML, math, setext underlines, references, rules.
-_OTHER_BLOCK_START = frozenset("`~><$=[_")
-# First characters of anything but a paragraph's text (the rest start paragraphs).
-_BLOCK_START = _OTHER_BLOCK_START | frozenset("#*-+0123456789")
+# markdown-it (code fences, HTML, math, setext underlines, rules) or reads only in the
+# simple case (block quotes).
+_OTHER_BLOCK_START = frozenset("`~><$=_")
+_FENCE_OR_MATH = frozenset("`~$")
+# First characters of anything but a paragraph's text (the rest start paragraphs); `[`
+# may start a link reference definition.
+_BLOCK_START = _OTHER_BLOCK_START | frozenset("#*-+0123456789[")
 
 
 class _Fallback(Exception):
@@ -195,6 +198,7 @@ class _LineParser:
         self.tokens: list[Block] = []
         self.level = 0
         self.list_indent = -1
+        self.in_quote = False
 
     @classmethod
     def parse(cls, text: str) -> list[Block] | None:
@@ -237,7 +241,13 @@ class _LineParser:
         ch = self.first(line)
         if ch not in _BLOCK_START:
             return self.paragraph(line, end, blk)
+        if ch == ">":
+            return self.blockquote(line, end, blk)
+        if ch in _FENCE_OR_MATH and not self.opens_fence_or_math(line):
+            return self.paragraph(line, end, blk)  # inline code or a dollar amount
         if ch in _OTHER_BLOCK_START or self.is_rule(line):
+            raise _Fallback
+        if ch == "[" and self.may_be_reference(line):
             raise _Fallback
         marker = self.list_marker(line)
         if marker is not None:
@@ -247,6 +257,58 @@ class _LineParser:
                 raise _Fallback  # a heading inside a list item
             return self.heading(line)
         return self.paragraph(line, end, blk)
+
+    def opens_fence_or_math(self, line: int) -> bool:
+        """Whether `line` may open a code fence (three backticks or tildes) or a math block
+        (two dollars); one or two backticks are inline code, one dollar is text."""
+        text = self.lines[line][self.tshift[line] :]
+        return text.startswith(("```", "~~~", "$$"))
+
+    def may_be_reference(self, line: int) -> bool:
+        """Whether `line` may open a link reference definition (`[label]: url`): its label
+        ends at the first `]`, unless escaped or on a later line."""
+        text = self.lines[line][self.tshift[line] :]
+        close = text.find("]")
+        return "\\" in text or close < 0 or text[close + 1 : close + 2] == ":"
+
+    def blockquote(self, start: int, end: int, blk: int) -> int:
+        """A block quote whose every line starts with `>` and that a blank line (or an
+        empty `>` line and any line) ends; others, and quotes in lists or quotes, are
+        left to markdown-it. Its lines are read from after `>` and one space."""
+        if blk or self.in_quote:
+            raise _Fallback
+        line = start
+        last_empty = False
+        while line < end:
+            if self.is_empty(line):
+                break
+            if self.first(line) != ">":
+                if last_empty:
+                    break
+                raise _Fallback  # a lazy continuation line, or a block ending the quote
+            line += 1
+            pos = self.tshift[line - 1] + 1
+            last_empty = not self.lines[line - 1][pos:].strip(" ")
+        saved = self.lines[start:line], self.tshift[start:line], self.scount[start:line]
+        for k in range(start, line):
+            src = self.lines[k]
+            pos = self.tshift[k] + 1
+            if src[pos : pos + 1] == " ":
+                pos += 1
+            inner = src[pos:]
+            if _DELIMITER_ROW.fullmatch(inner):
+                raise _Fallback  # a setext underline or table row, as at the top level
+            self.lines[k] = inner
+            self.tshift[k] = self.scount[k] = len(inner) - len(inner.lstrip(" "))
+        self.tokens.append(Block("blockquote_open", "blockquote", [start, line], self.level))
+        self.level += 1
+        self.in_quote = True
+        self.tokenize(start, line, 0)
+        self.in_quote = False
+        self.level -= 1
+        self.tokens.append(Block("blockquote_close", "blockquote", None, self.level))
+        self.lines[start:line], self.tshift[start:line], self.scount[start:line] = saved
+        return line
 
     def is_rule(self, line: int) -> bool:
         """A thematic break (`* * *`, `___`), which markdown-it reads as <hr>."""
@@ -303,6 +365,10 @@ class _LineParser:
         """Whether a block starting at `line` ends the paragraph above it."""
         ch = self.first(line)
         if ch not in _BLOCK_START:
+            return False
+        if ch == ">":
+            return True
+        if ch in _FENCE_OR_MATH and not self.opens_fence_or_math(line):
             return False
         if ch in _OTHER_BLOCK_START or self.is_rule(line):
             raise _Fallback
@@ -370,8 +436,10 @@ class _LineParser:
             item = after_item
             if item >= end or self.scount[item] < blk or self.scount[item] - blk >= 4:
                 break
-            if self.first(item) in _OTHER_BLOCK_START or self.is_rule(item):
-                raise _Fallback
+            # Only an item continues the list; a thematic break ends it though it may look
+            # like one (`* * *`), and the other blocks that end lists are no items.
+            if self.is_rule(item):
+                break
             following = self.list_marker(item)
             if following is None or (following[2] < 0) != (number < 0) or following[1] != char:
                 break  # not an item, or another kind of list
