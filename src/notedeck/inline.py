@@ -7,6 +7,7 @@ import re
 from bisect import bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from itertools import accumulate
 
 import nh3
@@ -100,7 +101,7 @@ def prepare(body: str, first_line: int) -> Prepared:
         return first_line + 1 + lines.index(pos)
 
     def clock(raw: str, pos: int) -> str:
-        clocks.append(parse_clock(raw, line_of(pos)))
+        clocks.append(Clock(raw, line_of(pos), _clock_fields(raw)))
         return f"{CLOCK_OPEN}{len(clocks) - 1}{CLOCK_CLOSE}"
 
     def anchor(m: re.Match[str]) -> str:
@@ -200,6 +201,12 @@ def _may_contain(text: str, *words: str) -> bool:
     """Whether a case-insensitive pattern could find one of the lower-case `words` in `text`."""
     lowered = text.lower()
     return any(w in lowered for w in words) or any(c in text for c in _FOLDS_TO_ASCII)
+
+
+@lru_cache(maxsize=4096)
+def _clock_fields(raw: str) -> tuple[int, ...] | None:
+    """What parse_clock reads from `raw` (a note repeats the same few clocks often)."""
+    return parse_clock(raw, 0).fields
 
 
 class _Lines:

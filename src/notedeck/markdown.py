@@ -13,6 +13,7 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, cast
 
 from markdown_it import MarkdownIt
@@ -137,6 +138,12 @@ def _plain_inline(content: str) -> str | None:
 _STARS = re.compile(r"\*+")
 
 
+@lru_cache(maxsize=1024)
+def _kind(ch: str) -> tuple[bool, bool]:
+    """Whether markdown-it counts `ch` as white space, and as punctuation, beside `*`."""
+    return isWhiteSpace(ord(ch)), isMdAsciiPunct(ord(ch)) or isPunctChar(ch)
+
+
 def _strong_pairs(content: str) -> str | None:
     """Escaped text with each `**` pair as <strong>, when every `*` run is a `**` that
     can only open or only close, alternating; otherwise None (markdown-it decides)."""
@@ -147,12 +154,8 @@ def _strong_pairs(content: str) -> str | None:
         start, end = m.span()
         if end - start != 2:
             return None
-        last = content[start - 1] if start > 0 else " "
-        after = content[end] if end < len(content) else " "
-        last_punct = isMdAsciiPunct(ord(last)) or isPunctChar(last)
-        next_punct = isMdAsciiPunct(ord(after)) or isPunctChar(after)
-        last_space = isWhiteSpace(ord(last))
-        next_space = isWhiteSpace(ord(after))
+        last_space, last_punct = _kind(content[start - 1] if start > 0 else " ")
+        next_space, next_punct = _kind(content[end] if end < len(content) else " ")
         left = not (next_space or (next_punct and not (last_space or last_punct)))
         right = not (last_space or (last_punct and not (next_space or next_punct)))
         if left == right or left != opening:
@@ -398,16 +401,22 @@ class _LineParser:
             if self.interrupts_paragraph(line, blk):
                 break
             line += 1
+        if line == start + 1:  # most paragraphs are one line
+            content = mdTrim(self.lines[start][min(blk, self.tshift[start]) :])
+            return self.push_paragraph(start, line, content)
         parts = []
         for k in range(start, line):
             src = self.lines[k]
             cut = min(blk, self.tshift[k])  # the list item's indent is not text
             parts.append(src[cut:] if k == line - 1 else src[cut:] + "\n")
-        where = [start, line]
+        return self.push_paragraph(start, line, mdTrim("".join(parts)))
+
+    def push_paragraph(self, start: int, end: int, content: str) -> int:
+        where = [start, end]
         self.tokens.append(Block("paragraph_open", "p", where, self.level))
-        self.tokens.append(Block("inline", "", where, self.level + 1, mdTrim("".join(parts))))
+        self.tokens.append(Block("inline", "", where, self.level + 1, content))
         self.tokens.append(Block("paragraph_close", "p", None, self.level))
-        return line
+        return end
 
     def list_block(self, start: int, end: int, blk: int, marker: tuple[int, str, int]) -> int:
         after, char, number = marker

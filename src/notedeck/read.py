@@ -451,8 +451,8 @@ def _collapse_loops(body: str) -> tuple[str, int | None]:
     """Text a generation loop wrote over and over, kept once; and the loop's first line."""
     lines = body.split("\n")
     first: int | None = None
-    counts = Counter(s for line in lines if len(s := line.strip()) >= 20)
-    looped = {s for s, n in counts.items() if n >= _LOOP_LINE_REPEATS}
+    counts = Counter(map(str.strip, lines))
+    looped = {s for s, n in counts.items() if n >= _LOOP_LINE_REPEATS and len(s) >= 20}
     if not looped and max(map(len, lines)) < 600:
         return body, None  # nothing repeats and no line is long enough to search
     kept: set[str] = set()
