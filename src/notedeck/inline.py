@@ -419,7 +419,7 @@ def make_point(
                 terms.append(Term(text=html.unescape(inner), html=inner))
     body = tidy(body)
     text = plain(body)
-    if not label and not any(ch.isalnum() for ch in text) and "<img " not in body:
+    if not (label or text[:1].isalnum() or any(ch.isalnum() for ch in text) or "<img " in body):
         return None
     if clocks:
         line = prepared.clocks[clocks[0]].line
@@ -428,7 +428,7 @@ def make_point(
         text=text,
         line=line,
         clocks=clocks,
-        terms=_unique_terms(terms),
+        terms=_unique_terms(terms) if terms else (),
         label=label,
         item=item,
         depth=depth,

@@ -317,7 +317,9 @@ class _LineParser:
         """A thematic break (`* * *`, `___`), which markdown-it reads as <hr>."""
         text = self.lines[line][self.tshift[line] :]
         ch = text[:1]
-        return ch in ("*", "-", "_") and text.count(ch) >= 3 and not text.strip(ch + " ")
+        if ch not in ("*", "-", "_") or text.rstrip(" ")[-1] != ch:
+            return False  # a rule is its marker (three or more) and spaces
+        return text.count(ch) >= 3 and not text.strip(ch + " ")
 
     def heading_level(self, line: int) -> int:
         text = self.lines[line][self.tshift[line] :]
