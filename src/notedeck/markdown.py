@@ -109,9 +109,9 @@ def _escape(text: str) -> str:
 
 
 def _plain_inline(content: str) -> str | None:
-    """Text, line breaks and `**strong**` pairs as HTML; None for any other emphasis."""
+    """Text, line breaks and simple emphasis as HTML; None for anything else."""
     if "*" in content:
-        content_html = _strong_pairs(content)
+        content_html = _emphasis(content)
         if content_html is None:
             return None
     else:
@@ -144,27 +144,38 @@ def _kind(ch: str) -> tuple[bool, bool]:
     return isWhiteSpace(ord(ch)), isMdAsciiPunct(ord(ch)) or isPunctChar(ch)
 
 
-def _strong_pairs(content: str) -> str | None:
-    """Escaped text with each `**` pair as <strong>, when every `*` run is a `**` that
-    can only open or only close, alternating; otherwise None (markdown-it decides)."""
+def _emphasis(content: str) -> str | None:
+    """Escaped text with `*em*` and `**strong**` as HTML, when each `*` run is one or two
+    stars that can only open or only close (or neither: then it is text) and they nest
+    properly; otherwise None, and markdown-it decides."""
     out: list[str] = []
     pos = 0
-    opening = True
+    opened: list[int] = []  # lengths of the runs still open
     for m in _STARS.finditer(content):
         start, end = m.span()
-        if end - start != 2:
+        size = end - start
+        if size > 2:
             return None
         last_space, last_punct = _kind(content[start - 1] if start > 0 else " ")
         next_space, next_punct = _kind(content[end] if end < len(content) else " ")
         left = not (next_space or (next_punct and not (last_space or last_punct)))
         right = not (last_space or (last_punct and not (next_space or next_punct)))
-        if left == right or left != opening:
+        if left and right:
             return None
+        if not left and not right:
+            continue  # a star that neither opens nor closes is text
         out.append(_escape(content[pos:start]))
-        out.append("<strong>" if opening else "</strong>")
+        tag = "strong" if size == 2 else "em"
+        if left:
+            opened.append(size)
+            out.append(f"<{tag}>")
+        elif opened and opened[-1] == size:
+            opened.pop()
+            out.append(f"</{tag}>")
+        else:
+            return None
         pos = end
-        opening = not opening
-    if not opening:
+    if opened:
         return None
     out.append(_escape(content[pos:]))
     return "".join(out)
