@@ -85,6 +85,10 @@ def test_line_by_line_blocks_are_markdown_its(text: str) -> None:
                 "[",
                 "]",
                 "](",
+                "*a*",
+                " *",
+                "* ",
+                "***",
                 "![",
                 "(",
             ]
