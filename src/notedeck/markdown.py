@@ -1,11 +1,12 @@
 """Markdown to block tokens and inline HTML: a fast path for plain notes, markdown-it for the rest.
 
-Most notes are ATX headings, paragraphs and simple lists. For those, `parse_blocks`
-walks the lines itself, following markdown-it's own block rules step by step (the same
-line numbers, the same paragraph text, the same list nesting), and `render_inline`
-writes the HTML of text with at most `**bold**` directly. Anything else - tables, code,
-quotes, HTML, math, setext headings, links, escapes - goes to markdown-it, so the
-result is always what markdown-it gives; the fast paths only skip its cost.
+Most notes are ATX headings, paragraphs, simple lists and block quotes. For those,
+`parse_blocks` walks the lines itself, following markdown-it's own block rules step by
+step (the same line numbers, the same paragraph text, the same nesting), and
+`inline_html` writes the HTML of text with simple emphasis directly. Anything else -
+tables, code, HTML, math, setext headings, links, escapes - goes to markdown-it, so the
+result is always what markdown-it gives; the fast paths only skip its cost
+(tests/test_markdown.py and benchmarks/reader_check.py check that they agree).
 """
 
 from __future__ import annotations
@@ -198,12 +199,13 @@ class _Fallback(Exception):
 
 
 class _LineParser:
-    """markdown-it's block parser for headings, paragraphs and lists, line by line.
+    """markdown-it's block parser for headings, paragraphs, lists and quotes, line by line.
 
-    The methods follow markdown-it's `tokenize`, `paragraph`, `heading` and
-    `list_block` (same names for the same state: `tshift` and `scount` are its per-line
-    text offset and indent; notes with tabs go to markdown-it, so the two are equal
-    except on a list item's first line, which starts after its marker)."""
+    The methods follow markdown-it's `tokenize`, `paragraph`, `heading`, `list_block`
+    and `blockquote` (same names for the same state: `tshift` and `scount` are its
+    per-line text offset and indent; notes with tabs go to markdown-it, so the two are
+    equal except on a list item's first line, which starts after its marker). Where a
+    rule this parser does not follow might apply, it raises _Fallback."""
 
     def __init__(self, lines: list[str]) -> None:
         self.lines = lines

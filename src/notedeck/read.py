@@ -179,7 +179,7 @@ def parse_note(
     diagnostics: list[Diagnostic] = []
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     meta, body, body_line = _split_frontmatter(text, rel)
-    if "\t" in body or " " * 64 in body:
+    if "\t" in body or " " * 64 in body:  # the pattern is tried at every blank otherwise
         body = _BLANK_RUN.sub(" ", body)
     body, looped = _collapse_loops(body)
     if looped is not None:
