@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import html
 import re
-from bisect import bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import accumulate
 
 import nh3
 
@@ -105,8 +103,11 @@ def prepare(body: str, first_line: int) -> Prepared:
         return f"{CLOCK_OPEN}{len(clocks) - 1}{CLOCK_CLOSE}"
 
     def anchor(m: re.Match[str]) -> str:
-        pre, post = m.group("pre") or "", m.group("post") or ""
-        placeholder = clock(m.group("value"), m.start())
+        pre, value, post = m.group("pre", "value", "post")
+        placeholder = clock(value, m.start())
+        if not pre and not post:
+            return placeholder
+        pre, post = pre or "", post or ""
         # A bracket or parenthesis belongs to the timestamp only when it is closed around it.
         if pre in ("[", "(") and post != {"[": "]", "(": ")"}[pre]:
             return pre + placeholder + post
@@ -210,18 +211,20 @@ def _clock_fields(raw: str) -> tuple[int, ...] | None:
 
 
 class _Lines:
-    """The line of a position in a text; the line starts are found when first needed, as
-    most passes of prepare() find nothing to replace."""
+    """The line of a position in a text. A pass asks for positions in order, so the
+    newlines are counted on from the last position asked (most passes ask for none)."""
 
     def __init__(self, text: str) -> None:
         self.text = text
-        self.starts: list[int] | None = None
+        self.pos = 0
+        self.line = 0
 
     def index(self, pos: int) -> int:
-        if self.starts is None:
-            lengths = (len(line) + 1 for line in self.text.split("\n")[:-1])
-            self.starts = list(accumulate(lengths, initial=0))
-        return bisect_right(self.starts, pos) - 1
+        if pos < self.pos:
+            self.pos = self.line = 0
+        self.line += self.text.count("\n", self.pos, pos)
+        self.pos = pos
+        return self.line
 
 
 _CLOCK_REF = re.compile(f"{CLOCK_OPEN}(\\d+){CLOCK_CLOSE}")
@@ -509,6 +512,10 @@ def heading_text(inline_html: str, prepared: Prepared) -> tuple[str, tuple[int, 
     def link(m: re.Match[str]) -> str:
         return html.escape(prepared.links[int(m.group(1))][1])
 
-    without = _LINK_REF.sub(link, _drop_clock_runs(inline_html))
-    without = _STRAY_MARKUP.sub(r"\1", without)
-    return INVISIBLE.sub("", plain(tidy(without))), clocks
+    without = _drop_clock_runs(inline_html)
+    if LINK_OPEN in without:
+        without = _LINK_REF.sub(link, without)
+    if "**" in without or "[[" in without or "]]" in without:
+        without = _STRAY_MARKUP.sub(r"\1", without)
+    text = plain(tidy(without))
+    return (text if text.isascii() else INVISIBLE.sub("", text)), clocks

@@ -9,6 +9,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -110,6 +111,8 @@ def read_note(path: Path, root: Path, data: bytes | None = None) -> Note:
         ) from exc
     files = MediaFiles(root, path.parent)
     note = parse_note(text, rel, media=files.find)
+    if not files.found and not files.problems:
+        return note
     found = tuple(
         Diagnostic(Level.WARNING, code, rel, line, message)
         for code, line, message in files.problems
@@ -123,10 +126,15 @@ class MediaFiles:
     """Finds a note's images inside the notes folder and names them by their content."""
 
     def __init__(self, root: Path, folder: Path) -> None:
-        self.root = root.resolve()
+        self.notes_folder = root
         self.folder = folder
         self.found: dict[str, str] = {}  # Anki media name -> absolute source path
         self.problems: list[tuple[str, int, str]] = []  # (code, line, message)
+
+    @cached_property
+    def root(self) -> Path:
+        """The notes folder resolved, once a note shows an image (most show none)."""
+        return self.notes_folder.resolve()
 
     def find(self, ref: MediaRef) -> str | None:
         target = ref.target.replace("%20", " ")
@@ -255,7 +263,8 @@ def parse_note(
 
     i = 0
     while i < len(tokens):
-        settle()
+        if pending:
+            settle()
         tok = tokens[i]
         line = body_line + (tok.map[0] if tok.map else 0) + 1
         if tok.type == "heading_open":
