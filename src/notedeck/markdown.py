@@ -76,29 +76,73 @@ def parse_blocks(text: str) -> Blocks:
 
 # Characters that may start an inline rule other than text, newline and emphasis.
 _INLINE_HINT = re.compile(r"[\\`_&<\[$]")
-# Of those, what surely does (escapes, code, underscores, entities, HTML, autolinks);
-# brackets and dollars are looked at in `_only_text`.
-_INLINE_SPECIAL = re.compile(r"[\\`_]|&#?[A-Za-z0-9]+;|<[A-Za-z/!?]")
+# Of those, what surely does outside code spans (escapes, underscores, entities, HTML,
+# autolinks); brackets and dollars are looked at in `_only_text`.
+_INLINE_SPECIAL = re.compile(r"[\\_]|&#?[A-Za-z0-9]+;|<[A-Za-z/!?]")
+# Code spans are read here only in text with few backtick runs (finding a span's end
+# looks at each later run).
+_MAX_BACKTICK_RUNS = 16
+
+CodeSpan = tuple[int, int, str]  # start, end and HTML of a code span in inline text
 
 
-def _only_text(content: str, env: dict[str, Any]) -> bool:
-    """Whether markdown-it finds nothing in `content` but text, breaks and emphasis."""
-    if _INLINE_SPECIAL.search(content):
-        return False
+def _only_text(content: str, env: dict[str, Any], spans: list[CodeSpan]) -> bool:
+    """Whether markdown-it finds nothing in `content` but text, breaks, emphasis and the
+    code `spans`."""
+    pos = 0
+    for start, end, _ in [*spans, (len(content), len(content), "")]:
+        if _INLINE_SPECIAL.search(content, pos, start):
+            return False
+        pos = end
     # A bracket is text unless a link follows it: `](` or a reference the note defines.
     if "[" in content and ("](" in content or "references" in env):
         return False
     return content.count("$") < 2  # math needs a closing dollar
 
 
+def _code_spans(content: str) -> list[CodeSpan] | None:
+    """The code spans of inline text as markdown-it's backtick rule finds them: a run of
+    backticks opens one that the next run of the same length closes; a run that nothing
+    closes is text. None when there are too many runs to look at."""
+    runs = [m.span() for m in _BACKTICKS.finditer(content)]
+    if len(runs) > _MAX_BACKTICK_RUNS:
+        return None
+    spans: list[CodeSpan] = []
+    k = 0
+    while k < len(runs):
+        start, after = runs[k]
+        size = after - start
+        close = next((j for j in range(k + 1, len(runs)) if runs[j][1] - runs[j][0] == size), 0)
+        if not close:
+            k += 1  # an opener nothing closes is text; the next run may open a span
+            continue
+        code = content[after : runs[close][0]].replace("\n", " ")
+        if code.startswith(" ") and code.endswith(" ") and code.strip(" "):
+            code = code[1:-1]
+        spans.append((start, runs[close][1], f"<code>{_escape(code)}</code>"))
+        k = close + 1
+    return spans
+
+
+_BACKTICKS = re.compile(r"`+")
+
+
 def inline_html(content: str, env: dict[str, Any]) -> str:
     """Inline Markdown as HTML, exactly as markdown-it renders it; `env` holds the
     note's link references."""
-    if _INLINE_HINT.search(content) is None or _only_text(content, env):
-        fast = _plain_inline(content)
+    if _INLINE_HINT.search(content) is None:
+        return _plain_inline(content, []) or _parsed_inline(content, env)
+    spans = _code_spans(content) if "`" in content else []
+    if spans is not None and _only_text(content, env, spans):
+        fast = _plain_inline(content, spans)
         if fast is not None:
             return fast
-    # The same steps markdown-it runs on each inline token of a whole document.
+    return _parsed_inline(content, env)
+
+
+def _parsed_inline(content: str, env: dict[str, Any]) -> str:
+    """Inline Markdown as HTML by markdown-it: the steps it runs on each inline token of a
+    whole document."""
     tokens = _MD.parseInline(content, env)
     return _RENDERER.renderInline(tokens[0].children or [], _MD.options, {})
 
@@ -109,14 +153,15 @@ def _escape(text: str) -> str:
     )
 
 
-def _plain_inline(content: str) -> str | None:
-    """Text, line breaks and simple emphasis as HTML; None for anything else."""
+def _plain_inline(content: str, spans: list[CodeSpan]) -> str | None:
+    """Text, line breaks, code `spans` and simple emphasis as HTML; None for other
+    emphasis."""
     if "*" in content:
-        content_html = _emphasis(content)
+        content_html = _emphasis(content, spans)
         if content_html is None:
             return None
     else:
-        content_html = _escape(content)
+        content_html = _text_html(content, 0, len(content), spans)
     if "\n" not in content_html:
         return content_html
     lines = content_html.split("\n")
@@ -145,7 +190,22 @@ def _kind(ch: str) -> tuple[bool, bool]:
     return isWhiteSpace(ord(ch)), isMdAsciiPunct(ord(ch)) or isPunctChar(ch)
 
 
-def _emphasis(content: str) -> str | None:
+def _text_html(content: str, start: int, end: int, spans: list[CodeSpan]) -> str:
+    """The HTML of `content[start:end]`: its code spans, and the rest escaped."""
+    if not spans:
+        return _escape(content[start:end])
+    out = []
+    pos = start
+    for span_start, span_end, code in spans:
+        if start <= span_start and span_end <= end:
+            out.append(_escape(content[pos:span_start]))
+            out.append(code)
+            pos = span_end
+    out.append(_escape(content[pos:end]))
+    return "".join(out)
+
+
+def _emphasis(content: str, spans: list[CodeSpan]) -> str | None:
     """Escaped text with `*em*` and `**strong**` as HTML, when each `*` run is one or two
     stars that can only open or only close (or neither: then it is text) and they nest
     properly; otherwise None, and markdown-it decides."""
@@ -154,6 +214,8 @@ def _emphasis(content: str) -> str | None:
     opened: list[int] = []  # lengths of the runs still open
     for m in _STARS.finditer(content):
         start, end = m.span()
+        if any(s <= start < e for s, e, _ in spans):
+            continue  # stars in code are code
         size = end - start
         if size > 2:
             return None
@@ -165,7 +227,7 @@ def _emphasis(content: str) -> str | None:
             return None
         if not left and not right:
             continue  # a star that neither opens nor closes is text
-        out.append(_escape(content[pos:start]))
+        out.append(_text_html(content, pos, start, spans))
         tag = "strong" if size == 2 else "em"
         if left:
             opened.append(size)
@@ -178,7 +240,7 @@ def _emphasis(content: str) -> str | None:
         pos = end
     if opened:
         return None
-    out.append(_escape(content[pos:]))
+    out.append(_text_html(content, pos, len(content), spans))
     return "".join(out)
 
 
