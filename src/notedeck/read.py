@@ -34,7 +34,9 @@ from notedeck.questions import subject_of
 _FRONTMATTER = re.compile(r"\A(?:\ufeff)?---[ \t]*\r?\n(.*?\r?\n)?---[ \t]*(?:\r?\n|\Z)", re.DOTALL)
 _EXPLICIT_ID = re.compile(r"\s*(?:\{#([A-Za-z0-9_-]+)\}|\^([A-Za-z0-9_-]+))\s*$")
 _VIDEO_ID = re.compile(r"[A-Za-z0-9_-]{11}")
-_WORD = re.compile(r"\b[a-z][a-z'-]{1,}\b")
+# `\b[a-z][a-z'-]+\b`, with the first boundary checked after the first letter: a pattern
+# that opens with a letter is only tried where there is one.
+_WORD = re.compile(r"[a-z](?<!\w[a-z])[a-z'-]+\b")
 # A capitalised word written after a lower-case word or a comma, as in "platforms like
 # Reddit and", may be a name; followed by a lower-case word, it is one. Found from the
 # space before it (`(?<=[a-z,] )[A-Z][\w'-]+` would be tried at every position).
