@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 import nh3
 
@@ -85,22 +87,27 @@ def prepare(body: str, first_line: int) -> Prepared:
     links: list[tuple[str, str]] = []
     media: list[MediaRef] = []
     # Placeholder characters written in the note itself would be misread as ours.
-    body = PLACEHOLDERS.sub("", _FROM_LINE.sub("", body, count=1))
+    body = _FROM_LINE.sub("", body, count=1)
+    if not body.isascii():
+        body = PLACEHOLDERS.sub("", body)
     body = _ANCHOR_START.sub(_canonical_start, body)
     # Each pass below shortens the text but keeps every newline, so a position is turned
     # into a line with the line starts of the text that pass reads.
-    starts = _line_starts(body)
+    lines = _Lines(body)
 
     def line_of(pos: int) -> int:
-        return first_line + 1 + _bisect(starts, pos)
+        return first_line + 1 + lines.index(pos)
 
     def clock(raw: str, pos: int) -> str:
-        clocks.append(parse_clock(raw, line_of(pos)))
+        clocks.append(Clock(raw, line_of(pos), _clock_fields(raw)))
         return f"{CLOCK_OPEN}{len(clocks) - 1}{CLOCK_CLOSE}"
 
     def anchor(m: re.Match[str]) -> str:
-        pre, post = m.group("pre") or "", m.group("post") or ""
-        placeholder = clock(m.group("value"), m.start())
+        pre, value, post = m.group("pre", "value", "post")
+        placeholder = clock(value, m.start())
+        if not pre and not post:
+            return placeholder
+        pre, post = pre or "", post or ""
         # A bracket or parenthesis belongs to the timestamp only when it is closed around it.
         if pre in ("[", "(") and post != {"[": "]", "(": ")"}[pre]:
             return pre + placeholder + post
@@ -114,13 +121,14 @@ def prepare(body: str, first_line: int) -> Prepared:
         parts = re.split(r"\s*[,;]\s*", m.group(1))
         return ", ".join(clock(p, m.start()) for p in parts)
 
-    text = _ANCHOR.sub(anchor, body)
-    starts[:] = _line_starts(text)
+    text = _sub_at(_ANCHOR, _ANCHOR_FIRST, body, anchor)
+    lines = _Lines(text)
     text = _LOOSE_ANCHOR.sub(lambda m: clock(m.group("value"), m.start()), text)
-    text = _ANCHOR_DEBRIS.sub("", text)
-    starts[:] = _line_starts(text)
+    if _may_contain(text, "data-t", "yt-timestamp"):
+        text = _ANCHOR_DEBRIS.sub("", text)
+    lines = _Lines(text)
     text = _BRACKET_TIMES.sub(brackets, text)
-    starts[:] = _line_starts(text)
+    lines = _Lines(text)
 
     def image(target: str, alt: str, pos: int) -> str:
         # A timestamp written inside an embed's text names no moment of the image.
@@ -130,7 +138,7 @@ def prepare(body: str, first_line: int) -> Prepared:
         return f"{MEDIA_OPEN}{len(media) - 1}{MEDIA_CLOSE}"
 
     text = _IMAGE.sub(lambda m: image(m.group(2), m.group(1), m.start()), text)
-    starts[:] = _line_starts(text)
+    lines = _Lines(text)
 
     def wikilink(m: re.Match[str]) -> str:
         inner = m.group(2)
@@ -149,25 +157,74 @@ def prepare(body: str, first_line: int) -> Prepared:
         links.append((target, shown))
         return f"{LINK_OPEN}{len(links) - 1}{LINK_CLOSE}"
 
-    text = _WIKILINK.sub(wikilink, text)
+    text = _sub_at(_WIKILINK, _WIKILINK_FIRST, text, wikilink)
     return Prepared(text=text, clocks=tuple(clocks), links=tuple(links), media=tuple(media))
 
 
-def _line_starts(text: str) -> list[int]:
-    starts = [0]
-    starts.extend(m.end() for m in re.finditer("\n", text))
-    return starts
+# Where a match of _ANCHOR and of _WIKILINK can start (one character each, so that no
+# place is skipped): a bracket before a clock or an anchor, an anchor, `[[` or `![[`.
+_ANCHOR_FIRST = re.compile(r"\[(?=\s*\d|<[aA])|\((?=<[aA])|<(?=[aA])")
+_WIKILINK_FIRST = re.compile(r"\[(?=\[)|!(?=\[\[)")
 
 
-def _bisect(starts: list[int], pos: int) -> int:
-    lo, hi = 0, len(starts)
-    while lo + 1 < hi:
-        mid = (lo + hi) // 2
-        if starts[mid] <= pos:
-            lo = mid
-        else:
-            hi = mid
-    return lo
+def _sub_at(
+    pattern: re.Pattern[str],
+    first: re.Pattern[str],
+    text: str,
+    repl: Callable[[re.Match[str]], str],
+) -> str:
+    """`pattern.sub(repl, text)`, trying the pattern only where `first` finds a character
+    a match can start with. A pattern that opens with an optional group is otherwise
+    tried at every position of the note, which costs more than all the rest."""
+    out: list[str] = []
+    pos = 0
+    for candidate in first.finditer(text):
+        start = candidate.start()
+        if start < pos:
+            continue
+        m = pattern.match(text, start)
+        if m:
+            out.append(text[pos:start])
+            out.append(repl(m))
+            pos = m.end()
+    if not out:
+        return text
+    out.append(text[pos:])
+    return "".join(out)
+
+
+# Characters a case-insensitive pattern matches to an ASCII letter although lower() does
+# not turn them into it: dotless i and dotted capital I (to "i"), long s (to "s").
+_FOLDS_TO_ASCII = ("\u0131", "\u0130", "\u017f")
+
+
+def _may_contain(text: str, *words: str) -> bool:
+    """Whether a case-insensitive pattern could find one of the lower-case `words` in `text`."""
+    lowered = text.lower()
+    return any(w in lowered for w in words) or any(c in text for c in _FOLDS_TO_ASCII)
+
+
+@lru_cache(maxsize=4096)
+def _clock_fields(raw: str) -> tuple[int, ...] | None:
+    """What parse_clock reads from `raw` (a note repeats the same few clocks often)."""
+    return parse_clock(raw, 0).fields
+
+
+class _Lines:
+    """The line of a position in a text. A pass asks for positions in order, so the
+    newlines are counted on from the last position asked (most passes ask for none)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.pos = 0
+        self.line = 0
+
+    def index(self, pos: int) -> int:
+        if pos < self.pos:
+            self.pos = self.line = 0
+        self.line += self.text.count("\n", self.pos, pos)
+        self.pos = pos
+        return self.line
 
 
 _CLOCK_REF = re.compile(f"{CLOCK_OPEN}(\\d+){CLOCK_CLOSE}")
@@ -200,8 +257,40 @@ _INLINE_ATTRIBUTES = {"a": {"href"}, "span": {"class"}}
 _STRAY_MARKUP = re.compile(r"(<code>.*?</code>)|\*\*+|\[\[+|\]\]+", re.DOTALL)
 
 
+# Text with only <strong>, <em> and <code> properly nested and markdown-it's four
+# entities: nh3 would give it back unchanged except `&quot;` as `"` (checked on the 18k
+# note corpus and by fuzzing), and nh3 is the costliest step of a sentence. _NOT_TEXT
+# is what such text holds only as part of _SIMPLE_MARKUP.
+_SIMPLE_TAG = re.compile(r"<(/?)(strong|em|code)>")
+_NOT_TEXT = re.compile(r"[<>&\x00-\x08\x0b-\x1f\x7f-\x9f\xa0\ufeff\ud800-\udfff\ufdd0-\ufdef]")
+_SIMPLE_MARKUP = re.compile(r"&(?:amp|lt|gt|quot);|</?(?:strong|em|code)>")
+
+
+def _nests(fragment: str) -> bool:
+    """Whether each tag closes the last one opened, and none opens inside itself."""
+    opened: list[str] = []
+    for m in _SIMPLE_TAG.finditer(fragment):
+        if m.group(1):
+            if not opened or opened.pop() != m.group(2):
+                return False
+        elif m.group(2) in opened:
+            return False
+        else:
+            opened.append(m.group(2))
+    return not opened
+
+
+def _simple(fragment: str) -> bool:
+    """Whether nh3 would leave `fragment` as it is (but for `&quot;`)."""
+    if _NOT_TEXT.search(fragment) is None:
+        return True
+    return _NOT_TEXT.search(_SIMPLE_MARKUP.sub("", fragment)) is None and _nests(fragment)
+
+
 def clean_inline(fragment: str) -> str:
     """Inline HTML with everything but formatting and http(s) links taken out."""
+    if _simple(fragment):
+        return fragment.replace("&quot;", '"')
     return str(
         nh3.clean(
             fragment,
@@ -231,10 +320,13 @@ def _drop_clock_runs(fragment: str) -> str:
     out: list[str] = []
     pos = 0
     for m in _CLOCK_CORE.finditer(fragment):
-        start = m.start()
-        while start > pos and (fragment[start - 1].isspace() or fragment[start - 1] in "(["):
-            start -= 1
-        out.append(fragment[pos:start])
+        kept = fragment[pos : m.start()]
+        while True:  # blanks and opening brackets, in any order, off the end
+            trimmed = kept.rstrip().rstrip("([")
+            if trimmed == kept:
+                break
+            kept = trimmed
+        out.append(kept)
         out.append(" ")
         pos = m.end()
     out.append(fragment[pos:])
@@ -295,7 +387,7 @@ def make_point(
 ) -> Point | None:
     """Turn one sentence or list item of rendered HTML into a Point, or None if empty."""
     fragment = clean_inline(fragment)
-    clocks = tuple(int(i) for i in _CLOCK_REF.findall(fragment))
+    clocks = tuple(int(i) for i in _CLOCK_REF.findall(fragment)) if CLOCK_OPEN in fragment else ()
     label = None
     if find_label:
         m = _LABEL.match(fragment)
@@ -316,16 +408,21 @@ def make_point(
             terms.append(Term(text=html.unescape(shown_html), html=shown_html))
         return f'<span class="wikilink">{shown_html}</span>' if shown_html else ""
 
-    body = _STRAY_MARKUP.sub(lambda m: m.group(1) or "", body)
-    body = _LINK_REF.sub(link, body)
-    body = _MEDIA_REF.sub(lambda m: _image_html(prepared.media[int(m.group(1))]), body)
-    for m in _STRONG.finditer(body):
-        inner = m.group(1).strip()
-        if inner and "<" not in inner:
-            terms.append(Term(text=html.unescape(inner), html=inner))
+    # Each pattern below runs only when the text holds what it looks for.
+    if "**" in body or "[[" in body or "]]" in body:
+        body = _STRAY_MARKUP.sub(r"\1", body)
+    if LINK_OPEN in body:
+        body = _LINK_REF.sub(link, body)
+    if MEDIA_OPEN in body:
+        body = _MEDIA_REF.sub(lambda m: _image_html(prepared.media[int(m.group(1))]), body)
+    if "<strong>" in body:
+        for m in _STRONG.finditer(body):
+            inner = m.group(1).strip()
+            if inner and "<" not in inner:
+                terms.append(Term(text=html.unescape(inner), html=inner))
     body = tidy(body)
     text = plain(body)
-    if not label and not any(ch.isalnum() for ch in text) and "<img " not in body:
+    if not (label or text[:1].isalnum() or any(ch.isalnum() for ch in text) or "<img " in body):
         return None
     if clocks:
         line = prepared.clocks[clocks[0]].line
@@ -334,7 +431,7 @@ def make_point(
         text=text,
         line=line,
         clocks=clocks,
-        terms=_unique_terms(terms),
+        terms=_unique_terms(terms) if terms else (),
         label=label,
         item=item,
         depth=depth,
@@ -362,35 +459,50 @@ def _unique_terms(terms: list[Term]) -> tuple[Term, ...]:
 # tidy() runs once per sentence and list item: its patterns are compiled once.
 _SPACES = re.compile(r"\s+")
 # Gaps closed before punctuation and after an opening bracket, but never so that two
-# brackets meet: "[" + "[" or "]" + "]" would read as a wikilink.
-_SPACE_BEFORE = re.compile(r"\s+([.,;:!?)])|(?<!\])\s+(\])")
-_SPACE_AFTER = re.compile(r"(\()\s+|(\[)\s+(?!\[)")
+# brackets meet: "[" + "[" or "]" + "]" would read as a wikilink. Once white space is
+# folded, a gap is one " " (so these are pairs of characters, not `\s+` patterns).
+_GAPS_BEFORE = (" .", " ,", " ;", " :", " !", " ?", " )")
+_GAP_BEFORE_BRACKET = re.compile(r"(?<!\]) \]")
+_GAP_AFTER_BRACKET = re.compile(r"\[ (?!\[)")
 _EMPTY_BRACKETS = re.compile(r"\(\s*\)|\[\s*\]")
+# A comma or colon left right before the end of a sentence.
 _LEFT_BEFORE_END = re.compile(r"([,:])(?=[.!?])")
 _LEADING_PUNCTUATION = re.compile(r"^[\s,;:.]+")
 
 
-def _kept_bracket(m: re.Match[str]) -> str:
-    return m.group(1) or m.group(2)
-
-
 def tidy(fragment: str) -> str:
     """Fold white space and the gaps that removed timestamps leave before punctuation."""
-    fragment = _SPACES.sub(" ", fragment)
-    fragment = _SPACE_BEFORE.sub(_kept_bracket, fragment)
-    fragment = _SPACE_AFTER.sub(_kept_bracket, fragment)
-    fragment = _EMPTY_BRACKETS.sub("", fragment)
-    fragment = _LEFT_BEFORE_END.sub("", fragment)
-    fragment = _LEADING_PUNCTUATION.sub("", fragment)
+    # tidy() runs on every sentence and most need little of it, so each step runs only
+    # when the text holds what it acts on. White space other than " " is never printable.
+    if "  " in fragment or not fragment.isprintable():
+        fragment = _SPACES.sub(" ", fragment)
+    # From here each gap is one " ", and closing one makes no new one.
+    for gap in _GAPS_BEFORE:
+        if gap in fragment:
+            fragment = fragment.replace(gap, gap[1])
+    if " ]" in fragment:
+        fragment = _GAP_BEFORE_BRACKET.sub("]", fragment)
+    if "( " in fragment:
+        fragment = fragment.replace("( ", "(")
+    if "[ " in fragment:
+        fragment = _GAP_AFTER_BRACKET.sub("[", fragment)
+    if "(" in fragment or "[" in fragment:
+        fragment = _EMPTY_BRACKETS.sub("", fragment)
+    if "," in fragment or ":" in fragment:
+        fragment = _LEFT_BEFORE_END.sub("", fragment)
+    if fragment[:1] in (" ", ",", ";", ":", "."):
+        fragment = _LEADING_PUNCTUATION.sub("", fragment)
     return fragment.strip()
 
 
 def plain(fragment: str) -> str:
     """The visible text of an inline HTML fragment."""
-    text = _TAG.sub("", fragment)
-    text = _CLOCK_REF.sub("", text)
-    text = PLACEHOLDERS.sub("", _LINK_REF.sub("", _MEDIA_REF.sub("", text)))
-    return _SPACES.sub(" ", html.unescape(text)).strip()
+    text = _TAG.sub("", fragment) if "<" in fragment else fragment
+    if not text.isascii() and PLACEHOLDERS.search(text):
+        text = _CLOCK_REF.sub("", text)
+        text = PLACEHOLDERS.sub("", _LINK_REF.sub("", _MEDIA_REF.sub("", text)))
+    # `\s` and str.split agree on what white space is.
+    return " ".join(html.unescape(text).split())
 
 
 def heading_text(inline_html: str, prepared: Prepared) -> tuple[str, tuple[int, ...]]:
@@ -400,6 +512,10 @@ def heading_text(inline_html: str, prepared: Prepared) -> tuple[str, tuple[int, 
     def link(m: re.Match[str]) -> str:
         return html.escape(prepared.links[int(m.group(1))][1])
 
-    without = _LINK_REF.sub(link, _drop_clock_runs(inline_html))
-    without = _STRAY_MARKUP.sub(lambda m: m.group(1) or "", without)
-    return INVISIBLE.sub("", plain(tidy(without))), clocks
+    without = _drop_clock_runs(inline_html)
+    if LINK_OPEN in without:
+        without = _LINK_REF.sub(link, without)
+    if "**" in without or "[[" in without or "]]" in without:
+        without = _STRAY_MARKUP.sub(r"\1", without)
+    text = plain(tidy(without))
+    return (text if text.isascii() else INVISIBLE.sub("", text)), clocks

@@ -3,22 +3,19 @@
 from __future__ import annotations
 
 import hashlib
-import html
 import re
 import zlib
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
+from functools import cached_property
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import frontmatter
 import yaml
-from markdown_it import MarkdownIt
-from markdown_it.renderer import RendererHTML
 from markdown_it.token import Token
-from mdit_py_plugins.dollarmath import dollarmath_plugin
 
 from notedeck.errors import NoteError
 from notedeck.inline import (
@@ -30,16 +27,22 @@ from notedeck.inline import (
     prepare,
     split_sentences,
 )
+from notedeck.markdown import Block, inline_html, math_html, parse_blocks
 from notedeck.model import Diagnostic, Level, Note, Point, Section
 from notedeck.questions import subject_of
 
 _FRONTMATTER = re.compile(r"\A(?:\ufeff)?---[ \t]*\r?\n(.*?\r?\n)?---[ \t]*(?:\r?\n|\Z)", re.DOTALL)
 _EXPLICIT_ID = re.compile(r"\s*(?:\{#([A-Za-z0-9_-]+)\}|\^([A-Za-z0-9_-]+))\s*$")
 _VIDEO_ID = re.compile(r"[A-Za-z0-9_-]{11}")
-_WORD = re.compile(r"\b[a-z][a-z'-]{1,}\b")
-# A capitalised word between two lower-case ones is a name ("platforms like Reddit and").
-_AFTER_LOWER = re.compile(r"(?<=[a-z,] )[A-Z][\w'-]+")
-_NAME = re.compile(r"(?<=[a-z,] )[A-Z][\w'-]+(?=[ ,.][ ]?[a-z])")
+# `\b[a-z][a-z'-]+\b`, with the first boundary checked after the first letter: a pattern
+# that opens with a letter is only tried where there is one.
+_WORD = re.compile(r"[a-z](?<!\w[a-z])[a-z'-]+\b")
+# A capitalised word written after a lower-case word or a comma, as in "platforms like
+# Reddit and", may be a name; followed by a lower-case word, it is one. Found from the
+# space before it (`(?<=[a-z,] )[A-Z][\w'-]+` would be tried at every position).
+_SPACE_CAPITAL = re.compile(r" ([A-Z][\w'-]+)")
+_BEFORE_NAME = frozenset("abcdefghijklmnopqrstuvwxyz,")
+_NAME_FOLLOWS = re.compile(r"[ ,.][ ]?[a-z]")
 _CALLOUT = re.compile(r"^\s*\[!([A-Za-z-]+)\][+-]?\s*")
 # Anything past this many characters of one note is not read: a note that long is a
 # generation loop or padding, never study material, and it must not stall the build.
@@ -52,29 +55,6 @@ _LOOP_LINE_REPEATS = 10
 # Images Anki can show; SVG is left out because it can carry scripts.
 IMAGE_TYPES = frozenset({".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp", ".avif"})
 MediaFinder = Callable[[MediaRef], str | None]
-
-
-def _markdown() -> MarkdownIt:
-    md = MarkdownIt("commonmark", {"html": True}, renderer_cls=RendererHTML).enable("table")
-    md.use(dollarmath_plugin, allow_space=True, allow_digits=False, double_inline=True)
-    md.add_render_rule("math_inline", lambda self, t, i, o, e: _math(t[i].content, False))
-    md.add_render_rule("math_inline_double", lambda self, t, i, o, e: _math(t[i].content, True))
-    return md
-
-
-def _math(content: str, display: bool) -> str:
-    # Anki's MathJax reads \( \) and \[ \]; the content is escaped so it stays text.
-    body = html.escape(content.strip(), quote=False)
-    return f"\\[{body}\\]" if display else f"\\({body}\\)"
-
-
-_MD = _markdown()
-_RENDERER = cast(RendererHTML, _MD.renderer)
-
-
-def _inline(token: Token) -> str:
-    """The HTML of an inline token's children."""
-    return _RENDERER.renderInline(token.children or [], _MD.options, {})
 
 
 @dataclass
@@ -133,6 +113,8 @@ def read_note(path: Path, root: Path, data: bytes | None = None) -> Note:
         ) from exc
     files = MediaFiles(root, path.parent)
     note = parse_note(text, rel, media=files.find)
+    if not files.found and not files.problems:
+        return note
     found = tuple(
         Diagnostic(Level.WARNING, code, rel, line, message)
         for code, line, message in files.problems
@@ -146,10 +128,15 @@ class MediaFiles:
     """Finds a note's images inside the notes folder and names them by their content."""
 
     def __init__(self, root: Path, folder: Path) -> None:
-        self.root = root.resolve()
+        self.notes_folder = root
         self.folder = folder
         self.found: dict[str, str] = {}  # Anki media name -> absolute source path
         self.problems: list[tuple[str, int, str]] = []  # (code, line, message)
+
+    @cached_property
+    def root(self) -> Path:
+        """The notes folder resolved, once a note shows an image (most show none)."""
+        return self.notes_folder.resolve()
 
     def find(self, ref: MediaRef) -> str | None:
         target = ref.target.replace("%20", " ")
@@ -202,7 +189,8 @@ def parse_note(
     diagnostics: list[Diagnostic] = []
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     meta, body, body_line = _split_frontmatter(text, rel)
-    body = _BLANK_RUN.sub(" ", body)
+    if "\t" in body or " " * 64 in body:  # the pattern is tried at every blank otherwise
+        body = _BLANK_RUN.sub(" ", body)
     body, looped = _collapse_loops(body)
     if looped is not None:
         diagnostics.append(
@@ -245,7 +233,8 @@ def parse_note(
                 "as HH:MM:SS or remove them.",
             )
         )
-    tokens = _MD.parse(prepared.text)
+    blocks = parse_blocks(prepared.text)
+    tokens, env = blocks.tokens, blocks.env
 
     title = _text(meta.get("title"))
     stem = rel.rsplit("/", 1)[-1].removesuffix(".md")
@@ -276,12 +265,13 @@ def parse_note(
 
     i = 0
     while i < len(tokens):
-        settle()
+        if pending:
+            settle()
         tok = tokens[i]
         line = body_line + (tok.map[0] if tok.map else 0) + 1
         if tok.type == "heading_open":
             inline = tokens[i + 1]
-            heading, clocks = heading_text(_inline(inline), prepared)
+            heading, clocks = heading_text(inline_html(inline.content, env), prepared)
             pending += clocks
             level = int(tok.tag[1])
             if (
@@ -334,21 +324,21 @@ def parse_note(
             continue
         if tok.type == "paragraph_open" and tok.level == 0:
             inline = tokens[i + 1]
-            rendered = _inline(inline)
+            rendered = inline_html(inline.content, env)
             _add_prose(sink(), rendered, prepared, line)
             i += 3
             continue
         if tok.type in ("bullet_list_open", "ordered_list_open"):
-            i = _read_list(tokens, i, prepared, body_line, sink())
+            i = _read_list(tokens, i, prepared, body_line, sink(), env)
             continue
         if tok.type == "blockquote_open":
-            i = _read_quote(tokens, i, prepared, body_line, sink())
+            i = _read_quote(tokens, i, prepared, body_line, sink(), env)
             continue
         if tok.type == "table_open":
-            i = _read_table(tokens, i, prepared, body_line, sink())
+            i = _read_table(tokens, i, prepared, body_line, sink(), env)
             continue
         if tok.type == "math_block":
-            point = make_point(_math(tok.content, True), prepared, line)
+            point = make_point(math_html(tok.content, True), prepared, line)
             if point:
                 sink().append(point)
         i += 1
@@ -358,7 +348,8 @@ def parse_note(
     if not title:
         title = stem.replace("_", " ").replace("-", " ").strip().capitalize() or "Untitled"
     title = INVISIBLE.sub("", title).strip()
-    vocabulary = _vocabulary(body, top)
+    after_lower, names = _capitalised(body)
+    vocabulary = _vocabulary(body, top, after_lower)
     video_id = _text(meta.get("videoId") or meta.get("video_id")).strip() or None
     if video_id and not _VIDEO_ID.fullmatch(video_id):
         diagnostics.append(
@@ -393,17 +384,30 @@ def parse_note(
         clocks=prepared.clocks,
         diagnostics=tuple(diagnostics),
         vocabulary=vocabulary,
-        names=frozenset(_NAME.findall(body)),
+        names=names,
     )
 
 
-def _vocabulary(body: str, sections: list[Section]) -> frozenset[str]:
+def _capitalised(body: str) -> tuple[set[str], frozenset[str]]:
+    """The capitalised words written after a lower-case word or a comma (where a name
+    would stand), and those of them followed by a lower-case word (names)."""
+    after_lower: set[str] = set()
+    names: set[str] = set()
+    for m in _SPACE_CAPITAL.finditer(body):
+        if body[m.start() - 1 : m.start()] in _BEFORE_NAME:
+            word = m.group(1)
+            after_lower.add(word)
+            if _NAME_FOLLOWS.match(body, m.end()):
+                names.add(word)
+    return after_lower, frozenset(names)
+
+
+def _vocabulary(body: str, sections: list[Section], named: set[str]) -> frozenset[str]:
     """Words the note writes in lower case, so questions can undo a heading's Title Case.
 
     A capitalised heading word that the body never writes after a lower-case word (where a
     name would stand) counts as an ordinary word too: "Treatments Affecting the DMN"."""
     words = set(_WORD.findall(body))
-    named = set(_AFTER_LOWER.findall(body))
     stack = list(sections)
     while stack:
         section = stack.pop()
@@ -458,8 +462,10 @@ def _collapse_loops(body: str) -> tuple[str, int | None]:
     """Text a generation loop wrote over and over, kept once; and the loop's first line."""
     lines = body.split("\n")
     first: int | None = None
-    counts = Counter(s for line in lines if len(s := line.strip()) >= 20)
-    looped = {s for s, n in counts.items() if n >= _LOOP_LINE_REPEATS}
+    counts = Counter(map(str.strip, lines))
+    looped = {s for s, n in counts.items() if n >= _LOOP_LINE_REPEATS and len(s) >= 20}
+    if not looped and max(map(len, lines)) < 600:
+        return body, None  # nothing repeats and no line is long enough to search
     kept: set[str] = set()
     for i, line in enumerate(lines):
         stripped = line.strip()
@@ -487,7 +493,12 @@ def _add_prose(points: list[Point], rendered: str, prepared: Prepared, line: int
 
 
 def _read_list(
-    tokens: list[Token], i: int, prepared: Prepared, body_line: int, points: list[Point]
+    tokens: Sequence[Token | Block],
+    i: int,
+    prepared: Prepared,
+    body_line: int,
+    points: list[Point],
+    env: dict[str, Any],
 ) -> int:
     depth = 0
     while i < len(tokens):
@@ -501,7 +512,7 @@ def _read_list(
         elif tok.type == "inline" and tokens[i - 1].type == "paragraph_open":
             line = body_line + (tok.map[0] if tok.map else 0) + 1
             # A callout quoted inside a list item keeps its text, not its `[!type]` marker.
-            rendered = _CALLOUT.sub("", _inline(tok), count=1)
+            rendered = _CALLOUT.sub("", inline_html(tok.content, env), count=1)
             point = make_point(
                 rendered, prepared, line, item=True, depth=depth - 1, find_label=True
             )
@@ -512,7 +523,12 @@ def _read_list(
 
 
 def _read_quote(
-    tokens: list[Token], i: int, prepared: Prepared, body_line: int, points: list[Point]
+    tokens: Sequence[Token | Block],
+    i: int,
+    prepared: Prepared,
+    body_line: int,
+    points: list[Point],
+    env: dict[str, Any],
 ) -> int:
     depth = 0
     title: str | None = None  # a callout's title (HTML); None while the quote is a plain quote
@@ -528,7 +544,7 @@ def _read_quote(
                 return i + 1
         elif tok.type == "inline":
             line = body_line + (tok.map[0] if tok.map else 0) + 1
-            rendered = _inline(tok)
+            rendered = inline_html(tok.content, env)
             m = _CALLOUT.match(rendered) if title is None else None
             if m:
                 # `> [!info] Title` opens a callout: the title heads its body, not a sentence.
@@ -560,7 +576,12 @@ def _add_callout(
 
 
 def _read_table(
-    tokens: list[Token], i: int, prepared: Prepared, body_line: int, points: list[Point]
+    tokens: Sequence[Token | Block],
+    i: int,
+    prepared: Prepared,
+    body_line: int,
+    points: list[Point],
+    env: dict[str, Any],
 ) -> int:
     header: list[str] = []
     row: list[str] = []
@@ -578,7 +599,7 @@ def _read_table(
             row = []
             line = body_line + (tok.map[0] if tok.map else 0) + 1
         elif tok.type == "inline":
-            row.append(_inline(tok))
+            row.append(inline_html(tok.content, env))
         elif tok.type == "tr_close":
             if in_head:
                 header = row
