@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from conftest import SEED, Anki, corpus_dir, run_build
@@ -370,6 +370,7 @@ _STYLE = Style(patterns=load_patterns(_TEMPLATES.questions), fillers=_TEMPLATES.
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(TEXT)
+@example(body="> [!info] 1. [**[")  # dropping the stray ** once left "[["
 def test_note_to_cards_never_raises_and_never_leaks(body: str) -> None:
     note = parse_note("---\ntitle: T\nvideoId: So7hE1Ba_QA\n---\n" + body, "n/x.md")
     moments = resolve(note.clocks, duration=None, siblings=()).moments

@@ -257,6 +257,16 @@ _INLINE_ATTRIBUTES = {"a": {"href"}, "span": {"class"}}
 _STRAY_MARKUP = re.compile(r"(<code>.*?</code>)|\*\*+|\[\[+|\]\]+", re.DOTALL)
 
 
+def _drop_stray_markup(text: str) -> str:
+    # Dropping the "**" of "[**[" leaves "[[": drop again until nothing changes (each
+    # round that changes anything makes the text shorter).
+    while True:
+        done = _STRAY_MARKUP.sub(r"\1", text)
+        if done == text:
+            return done
+        text = done
+
+
 # Text with only <strong>, <em> and <code> properly nested and markdown-it's four
 # entities: nh3 would give it back unchanged except `&quot;` as `"` (checked on the 18k
 # note corpus and by fuzzing), and nh3 is the costliest step of a sentence. _NOT_TEXT
@@ -410,7 +420,7 @@ def make_point(
 
     # Each pattern below runs only when the text holds what it looks for.
     if "**" in body or "[[" in body or "]]" in body:
-        body = _STRAY_MARKUP.sub(r"\1", body)
+        body = _drop_stray_markup(body)
     if LINK_OPEN in body:
         body = _LINK_REF.sub(link, body)
     if MEDIA_OPEN in body:
@@ -516,6 +526,6 @@ def heading_text(inline_html: str, prepared: Prepared) -> tuple[str, tuple[int, 
     if LINK_OPEN in without:
         without = _LINK_REF.sub(link, without)
     if "**" in without or "[[" in without or "]]" in without:
-        without = _STRAY_MARKUP.sub(r"\1", without)
+        without = _drop_stray_markup(without)
     text = plain(tidy(without))
     return (text if text.isascii() else INVISIBLE.sub("", text)), clocks
