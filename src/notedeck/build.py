@@ -31,6 +31,7 @@ from notedeck.model import Card, Diagnostic, Level, Moment, Note
 from notedeck.package import NotetypeShape, notetype_shapes
 from notedeck.parallel import Workers
 from notedeck.render import RenderedCard, load_templates
+from notedeck.timestamps import seconds_alone
 from notedeck.work import (
     Context,
     NoteResult,
@@ -319,11 +320,31 @@ def check_moments(
     again: dict[str, tuple[Moment | None, ...]] = {}
     for group in by_video.values():
         notes: dict[str, Note | None] = {}  # decoded for this video only: a vault's worth is big
+        alone: dict[tuple[str, int | None], frozenset[int]] = {}
 
         def note_of(rel: str, notes: dict[str, Note | None] = notes) -> Note | None:
             if rel not in notes:
                 notes[rel] = records[rel].note
             return notes[rel]
+
+        def seconds_of(
+            rel: str,
+            duration: int | None,
+            alone: dict[tuple[str, int | None], frozenset[int]] = alone,
+        ) -> frozenset[int]:
+            # What a sibling's clocks name read on their own, with this note's duration. A
+            # note built just now was read on its own, with its own duration: reuse that.
+            if (rel, duration) not in alone:
+                sibling = note_of(rel)
+                assert sibling is not None
+                if rel in built and sibling.duration == duration:
+                    moments = records[rel].moments
+                    alone[rel, duration] = frozenset(m.seconds for m in moments if m is not None)
+                else:
+                    alone[rel, duration] = seconds_alone(
+                        sibling.clocks, duration, config.max_video_seconds
+                    )
+            return alone[rel, duration]
 
         for rel in group:
             r = records[rel]
@@ -336,7 +357,11 @@ def check_moments(
             # A note just built alone was read on its own evidence already.
             if others or rel not in built:
                 durations = [n.duration for n in others if n.duration]
-                moments, found = resolve_note(note, others, durations, config)
+                duration = note.duration or (max(durations) if durations else None)
+                evidence = frozenset[int]().union(
+                    *(seconds_of(s, duration) for s in group if s != rel and note_of(s))
+                )
+                moments, found = resolve_note(note, others, durations, config, evidence)
                 r = replace(r, time_diagnostics=tuple(found))
                 if moments != r.moments:
                     again[rel] = moments

@@ -10,7 +10,14 @@ from dataclasses import dataclass
 
 from notedeck.model import Clock, Moment
 
-__all__ = ["CLOCK_TEXT", "Resolution", "looks_like_clock", "parse_clock", "resolve"]
+__all__ = [
+    "CLOCK_TEXT",
+    "Resolution",
+    "looks_like_clock",
+    "parse_clock",
+    "resolve",
+    "seconds_alone",
+]
 
 # Plain bracket text such as "00:12:34", "1:02:03" or "12:34"; the lookarounds keep it from
 # matching a piece of a longer run of digits and colons.
@@ -76,20 +83,23 @@ def resolve(
     duration: int | None,
     siblings: Sequence[Sequence[Clock]],
     max_seconds: int = 4 * 3600,
+    evidence: frozenset[int] | None = None,
 ) -> Resolution:
     """Pick one reading for all of a note's clocks, from the evidence, and apply it.
 
     `duration` is the video's length in seconds when known; `siblings` are the clocks of
-    other notes of the same video, each read first on its own evidence.
+    other notes of the same video, each read first on its own evidence. A caller that has
+    those readings already gives their seconds as `evidence` instead (see seconds_alone).
     """
     # A non-positive duration is a metadata error, not a zero-length video.
     known = duration is not None and duration > 0
     limit = duration if duration is not None and known else max_seconds
     triples = [t for c in clocks if (t := _triple(c.fields)) is not None]
     if triples:
-        evidence = frozenset[int]().union(
-            *(_seconds_alone(tuple(sibling), duration, max_seconds) for sibling in siblings)
-        )
+        if evidence is None:
+            evidence = frozenset[int]().union(
+                *(_seconds_alone(tuple(sibling), duration, max_seconds) for sibling in siblings)
+            )
         plan = _choose(triples, limit, known, evidence)
     else:
         plan = _Plan(_plain(clocks), _PLAIN_REASONS[_plain(clocks)])
@@ -112,6 +122,12 @@ def resolve(
 @functools.lru_cache(maxsize=1024)
 def _seconds_alone(
     clocks: tuple[Clock, ...], duration: int | None, max_seconds: int
+) -> frozenset[int]:
+    return seconds_alone(clocks, duration, max_seconds)
+
+
+def seconds_alone(
+    clocks: Sequence[Clock], duration: int | None, max_seconds: int
 ) -> frozenset[int]:
     """The seconds a note's clocks name when read on their own evidence."""
     alone = resolve(clocks, duration=duration, siblings=(), max_seconds=max_seconds)

@@ -196,14 +196,20 @@ def read_one(root: Path, path: Path) -> tuple[str, int, int, str, Note | None, D
 
 
 def resolve_note(
-    note: Note, siblings: Sequence[Note], durations: Sequence[int], config: Config
+    note: Note,
+    siblings: Sequence[Note],
+    durations: Sequence[int],
+    config: Config,
+    evidence: frozenset[int] | None = None,
 ) -> tuple[tuple[Moment | None, ...], list[Diagnostic]]:
-    """The moments of a note's timestamps, using the other notes of its video as evidence."""
+    """The moments of a note's timestamps, using the other notes of its video as evidence
+    (or the seconds they name, when the caller has worked them out: `evidence`)."""
     result = resolve(
         note.clocks,
         duration=note.duration or (max(durations) if durations else None),
-        siblings=[n.clocks for n in siblings],
+        siblings=[n.clocks for n in siblings] if evidence is None else (),
         max_seconds=config.max_video_seconds,
+        evidence=evidence,
     )
     diagnostics = []
     if result.repaired and note.clocks:
