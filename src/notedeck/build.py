@@ -117,12 +117,15 @@ def build(
         stale, records = unchanged_records(rels, config.notes_dir, old)
         if stale:
             ready_tools(context, templates)
-        made = refresh(stale, records, old, context, workers, dry_run, collect, on_progress)
+        details = cache.Details(config, key, records)  # sees the records as refresh fills them
+        made = refresh(
+            stale, records, old, details, context, workers, dry_run, collect, on_progress
+        )
         excluded = duplicate_notes(records, diagnostics)
         for rel in excluded.symmetric_difference(r for r in old if old[r].excluded):
             if rel in records:
                 records[rel] = replace(records[rel], excluded=rel in excluded)
-        plan = plan_cards(records, old, made, lock, excluded, shapes, context)
+        plan = plan_cards(records, old, made, lock, excluded, shapes, context, details)
         decks = write_decks(plan, records, old, context, workers, dry_run)
     diagnostics[:0] = [d for r in records.values() for d in read_diagnostics(r)]
     diagnostics += [d for r in records.values() for d in r.time_diagnostics]
@@ -140,7 +143,7 @@ def build(
             index.lock_spans = plan.lock_text.spans
             cache.save_index(config, key, index)
     kept = [r for r in records.values() if r.readable and r.rel not in excluded]
-    cards, rendered = collect_cards(kept, made, plan, context) if collect else ((), ())
+    cards, rendered = collect_cards(kept, made, plan, context, details) if collect else ((), ())
     kinds: Counter[str] = Counter()
     for r in kept:
         kinds.update(dict(r.kinds))
@@ -219,6 +222,7 @@ def refresh(
     stale: Sequence[str],
     records: dict[str, cache.NoteRecord],
     old: Mapping[str, cache.NoteRecord],
+    details: cache.Details,
     context: Context,
     workers: Workers,
     dry_run: bool,
@@ -247,7 +251,7 @@ def refresh(
     records.clear()
     records.update(ordered)
 
-    again = check_moments(records, old, set(stale), context.config)
+    again = check_moments(records, old, set(stale), context.config, details)
     if again:
         total[0] += len(again)
         jobs = shard_jobs(again, [], dry_run, collect)
@@ -310,6 +314,7 @@ def check_moments(
     old: Mapping[str, cache.NoteRecord],
     built: set[str],
     config: Config,
+    details: cache.Details,
 ) -> dict[str, tuple[Moment | None, ...]]:
     """Give every note whose video's evidence changed the moments its siblings imply;
     return the notes whose cards were made with other moments (to build again)."""
@@ -324,7 +329,7 @@ def check_moments(
 
         def note_of(rel: str, notes: dict[str, Note | None] = notes) -> Note | None:
             if rel not in notes:
-                notes[rel] = records[rel].note
+                notes[rel] = details.note(rel)
             return notes[rel]
 
         def seconds_of(
@@ -338,7 +343,7 @@ def check_moments(
                 sibling = note_of(rel)
                 assert sibling is not None
                 if rel in built and sibling.duration == duration:
-                    moments = records[rel].moments
+                    moments = details.moments(rel) or ()
                     alone[rel, duration] = frozenset(m.seconds for m in moments if m is not None)
                 else:
                     alone[rel, duration] = seconds_alone(
@@ -363,7 +368,7 @@ def check_moments(
                 )
                 moments, found = resolve_note(note, others, durations, config, evidence)
                 r = replace(r, time_diagnostics=tuple(found))
-                if moments != r.moments:
+                if moments != details.moments(rel):
                     again[rel] = moments
             records[rel] = replace(r, siblings=siblings)
     return again
@@ -426,6 +431,7 @@ def plan_cards(
     excluded: set[str],
     shapes: Sequence[NotetypeShape],
     context: Context,
+    details: cache.Details,
 ) -> CardPlan:
     """Plan every note built again (or whose exclusion changed) against the lock; every
     other note keeps its lock entry byte for byte."""
@@ -443,7 +449,7 @@ def plan_cards(
         elif lock.block(rel):
             blocks[rel] = lock.block(rel)
     # Shard by shard, so that only one shard's stamps are read at a time.
-    loaded: tuple[str, dict[str, str]] = ("", {})
+    loaded: tuple[str, dict[str, tuple[str, bytes]]] = ("", {})
     for rel in sorted(replan, key=lambda r: (cache.shard_of(r), r)):
         stamps = made.stamps.pop(rel, None)
         if stamps is None:
@@ -451,11 +457,11 @@ def plan_cards(
             if loaded[0] != shard:
                 loaded = (
                     shard,
-                    cache.load_stamps(cache.stamps_path(context.config, shard), context.key),
+                    cache.load_meta(cache.meta_path(context.config, shard), context.key),
                 )
-            stamps = loaded[1].get(rel)
+            stamps = loaded[1].get(rel, (None, b""))[0]
         if stamps is None:  # the cache could not be written: make the cards again
-            stamps = build_note(context, rel, records[rel].moments).stamps
+            stamps = build_note(context, rel, details.moments(rel)).stamps
         plans[rel] = plan = planner.plan(rel, () if rel in excluded else unpack_stamps(stamps))
         if plan.block:
             blocks[rel] = plan.block
@@ -581,7 +587,11 @@ def _block_of(plan: CardPlan, rel: str) -> bytes:
 
 
 def collect_cards(
-    kept: Sequence[cache.NoteRecord], made: Made, plan: CardPlan, context: Context
+    kept: Sequence[cache.NoteRecord],
+    made: Made,
+    plan: CardPlan,
+    context: Context,
+    details: cache.Details,
 ) -> tuple[tuple[Card, ...], tuple[RenderedCard, ...]]:
     """Every card of the kept notes, with the GUIDs this build gives them: those built
     now as they came, the others from the cache (or derived again if it lacks them)."""
@@ -601,12 +611,12 @@ def collect_cards(
         if (
             note_cards is None
             and stored
-            and (stored.sha, stored.moments) == (record.sha, record.moments)
+            and (stored.sha, stored.moments) == (record.sha, details.moments(rel))
         ):
             note_cards = stored.cards
         made_now = made.rendered.get(rel) or shards[shard].get(rel)
         if note_cards is None or made_now is None:
-            again = build_note(context, rel, record.moments)
+            again = build_note(context, rel, details.moments(rel))
             note_cards, made_now = again.cards, again.made
         if note_cards is None or made_now is None:
             continue

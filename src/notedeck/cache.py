@@ -52,21 +52,43 @@ class NoteRecord:
     top: str  # the package its cards go to ("" without cards)
     kinds: tuple[tuple[str, int], ...]  # its number of cards of each kind
     media: tuple[tuple[str, str], ...]  # (Anki media name, source file) of its images
-    detail: bytes  # pickled (note without body, moments its cards were made with)
+    # Pickled (note without body, moments its cards were made with); b"" in the saved
+    # index, where it lives in its shard's meta file instead (see Details).
+    detail: bytes
     excluded: bool = False  # its id is another note's: it gives no cards
 
     @property
     def cards(self) -> int:
         return sum(n for _, n in self.kinds)
 
-    @property
-    def note(self) -> Note | None:
-        note: Note | None = pickle.loads(self.detail)[0]
+
+class Details:
+    """Each record's detail: from the record when this build made it, else from the meta
+    file of its shard (read once per shard)."""
+
+    def __init__(self, config: Config, key: str, records: Mapping[str, NoteRecord]) -> None:
+        self.config, self.key, self.records = config, key, records
+        self.shards: dict[str, dict[str, tuple[str, bytes]]] = {}
+
+    def detail(self, rel: str) -> bytes:
+        record = self.records[rel]
+        if record.detail:
+            return record.detail
+        shard = shard_of(rel)
+        if shard not in self.shards:
+            self.shards[shard] = load_meta(meta_path(self.config, shard), self.key)
+        found = self.shards[shard].get(rel)
+        return found[1] if found else b""
+
+    def note(self, rel: str) -> Note | None:
+        detail = self.detail(rel)
+        note: Note | None = pickle.loads(detail)[0] if detail else None
         return note
 
-    @property
-    def moments(self) -> tuple[Moment | None, ...]:
-        moments: tuple[Moment | None, ...] = pickle.loads(self.detail)[1]
+    def moments(self, rel: str) -> tuple[Moment | None, ...] | None:
+        """None when the cache lost them (the note is then simply built again)."""
+        detail = self.detail(rel)
+        moments: tuple[Moment | None, ...] | None = pickle.loads(detail)[1] if detail else None
         return moments
 
 
@@ -187,8 +209,8 @@ def derived_path(config: Config, shard: str) -> Path:
     return cache_folder(config) / f"derived-{shard}.pickle"
 
 
-def stamps_path(config: Config, shard: str) -> Path:
-    return cache_folder(config) / f"stamps-{shard}.pickle"
+def meta_path(config: Config, shard: str) -> Path:
+    return cache_folder(config) / f"meta-{shard}.pickle"
 
 
 def without_body(note: Note | None) -> Note | None:
@@ -214,13 +236,19 @@ def load_index(config: Config, key: str) -> Index:
 
 
 def save_index(config: Config, key: str, index: Index) -> None:
-    """Write the index atomically, and drop the files of an older cache layout.
+    """Write the index atomically (records without their detail, which the shards' meta
+    files hold), and drop the files of an older cache layout.
 
     A cache that cannot be written is no error: the next build is just slower."""
     folder = cache_folder(config)
+    records = {
+        rel: dataclasses.replace(r, detail=b"") if r.detail else r
+        for rel, r in index.records.items()
+    }
+    slim = Index(records, index.lock_signature, index.packages, index.lock_spans)
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        _dump(folder / "index.pickle", (FORMAT, key, index))
+        _dump(folder / "index.pickle", (FORMAT, key, slim))
         for old in folder.glob("notes-*.pickle"):
             old.unlink(missing_ok=True)
         (folder / "decks.pickle").unlink(missing_ok=True)
@@ -237,9 +265,10 @@ def load_derived(path: Path, key: str) -> dict[str, Derived]:
     return {rel: v for rel, v in _load(path, key).items() if isinstance(v, Derived)}
 
 
-def load_stamps(path: Path, key: str) -> dict[str, str]:
-    """The lock stamps of a shard's notes (lock.pack_stamps), by note."""
-    return {rel: v for rel, v in _load(path, key).items() if isinstance(v, str)}
+def load_meta(path: Path, key: str) -> dict[str, tuple[str, bytes]]:
+    """What planning and timestamps need of a shard's notes, by note: their lock stamps
+    (lock.pack_stamps) and their records' detail (kept out of the index to keep it small)."""
+    return {rel: v for rel, v in _load(path, key).items() if isinstance(v, tuple)}
 
 
 def _load(path: Path, key: str) -> dict[str, object]:
@@ -256,7 +285,7 @@ def _load(path: Path, key: str) -> dict[str, object]:
 def save_shard(
     path: Path,
     key: str,
-    values: Mapping[str, NoteCards] | Mapping[str, Derived] | Mapping[str, str],
+    values: Mapping[str, NoteCards] | Mapping[str, Derived] | Mapping[str, tuple[str, bytes]],
 ) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -106,27 +106,27 @@ def card_style(
 def build_shard(context: Context, job: ShardJob) -> list[NoteResult]:
     """Read, derive and render the job's notes, store the shard, and say what each gave.
 
-    The cards go to the shard's file, their lock stamps to a small file beside it (the
-    build plans from those, so it never holds a whole vault's stamps); a dry run, which
-    writes nothing, sends the stamps back instead."""
+    The cards go to the shard's file; their lock stamps and the records' detail to a
+    small meta file beside it (the build plans from those, so it never holds a whole
+    vault's stamps); a dry run, which writes nothing, sends the stamps back instead."""
     config = context.config
     cards_file = cache.shard_path(config, job.shard)
-    stamps_file = cache.stamps_path(config, job.shard)
+    meta_file = cache.meta_path(config, job.shard)
     derived_file = cache.derived_path(config, job.shard)
     stored = cache.load_shard(cards_file, context.key) if job.write else {}
-    stamps = cache.load_stamps(stamps_file, context.key) if job.write else {}
+    meta = cache.load_meta(meta_file, context.key) if job.write else {}
     derived = cache.load_derived(derived_file, context.key) if job.write else {}
     results = []
     for rel, moments in job.notes:
         result = build_note(context, rel, moments)
-        for kept in (stored, stamps, derived):
+        for kept in (stored, meta, derived):
             kept.pop(rel, None)
+        meta[rel] = (result.stamps, result.record.detail)
         if result.made is not None:
             stored[rel] = result.made
-            stamps[rel] = result.stamps
         if result.cards is not None and job.collect:
             record = result.record
-            derived[rel] = cache.Derived(record.sha, record.moments, result.cards)
+            derived[rel] = cache.Derived(record.sha, pickle.loads(record.detail)[1], result.cards)
         sent = result.stamps if not job.write else ""
         if job.collect:
             results.append(NoteResult(result.record, sent, result.made, result.cards))
@@ -134,10 +134,10 @@ def build_shard(context: Context, job: ShardJob) -> list[NoteResult]:
             results.append(NoteResult(result.record, sent, None, None))
     if job.write:
         for rel in job.drop:
-            for kept in (stored, stamps, derived):
+            for kept in (stored, meta, derived):
                 kept.pop(rel, None)
         cache.save_shard(cards_file, context.key, dict(sorted(stored.items())))
-        cache.save_shard(stamps_file, context.key, dict(sorted(stamps.items())))
+        cache.save_shard(meta_file, context.key, dict(sorted(meta.items())))
         if job.collect or job.drop:
             cache.save_shard(derived_file, context.key, dict(sorted(derived.items())))
     return results
@@ -245,7 +245,10 @@ def write_package(context: Context, job: PackageJob) -> tuple[str, int]:
             shards[shard] = cache.load_shard(cache.shard_path(context.config, shard), context.key)
         made = shards[shard].get(rel)
         if made is None:  # the cache could not be written: make the cards again
-            made = build_note(context, rel, pickle.loads(detail)[1]).made
+            if not detail:
+                meta = cache.load_meta(cache.meta_path(context.config, shard), context.key)
+                detail = meta.get(rel, ("", b""))[1]
+            made = build_note(context, rel, pickle.loads(detail)[1] if detail else None).made
         entries = {} if not block else _entries(block)
         for card in made.rendered if made is not None else ():
             guid, mod = job.guids.get(card.key, card.guid), entries[card.key]
