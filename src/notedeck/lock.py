@@ -42,6 +42,7 @@ class CardStamp:
     hash: str  # RenderedCard.content_hash
     type: str  # "qa" or "cloze": the notetype, which a GUID can never change
     sketch: str  # a few word hashes of its body, to recognise it under a new key
+    guid: str  # guid_for(key), worked out with the card (in a worker, not the planner)
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,15 +118,17 @@ class CardChanges(Sequence[CardChange]):
 
 
 def stamp(rendered: RenderedCard) -> CardStamp:
-    """The lock's view of a freshly built card."""
+    """The lock's view of a card just rendered (whose GUID is still guid_for(key))."""
     kind = "cloze" if rendered.cloze else "qa"
-    return CardStamp(rendered.key, rendered.content_hash, kind, _sketch(_body(rendered)))
+    sketch = _sketch(_body(rendered))
+    return CardStamp(rendered.key, rendered.content_hash, kind, sketch, rendered.guid)
 
 
 def pack_stamps(stamps: Iterable[CardStamp]) -> str:
     """A note's stamps as one string: a large vault's half million cards stay small in
     memory until their note is planned."""
-    return json.dumps([[s.key, s.hash, s.type, s.sketch] for s in stamps], ensure_ascii=False)
+    rows = [[s.key, s.hash, s.type, s.sketch, s.guid] for s in stamps]
+    return json.dumps(rows, ensure_ascii=False)
 
 
 def unpack_stamps(text: str) -> tuple[CardStamp, ...]:
@@ -454,9 +457,10 @@ class Planner:
         changed: list[CardChange] = []
         for s, prior in zip(stamps, before, strict=True):
             if prior is None:
-                guid, mod = fresh_guid(s.key, self.taken), self.now
+                guid = s.guid if s.guid not in self.taken else fresh_guid(s.key, self.taken)
+                mod = self.now
                 added.append(CardChange(s.key, guid))
-                if self.taken and guid != guid_for(s.key):
+                if guid != s.guid:
                     odd[s.key] = guid
             elif prior.hash == s.hash and prior.key == s.key:
                 mod = prior.mod
@@ -468,7 +472,7 @@ class Planner:
                     changed.append(CardChange(s.key, guid))
                 else:
                     self.renamed.append((prior.key, CardChange(s.key, guid)))
-                if guid != guid_for(s.key):
+                if guid != s.guid:
                     odd[s.key] = guid
             sketch = prior.sketch if prior is not None and prior.hash == s.hash else s.sketch
             entries.append((s.key, s.hash, mod, s.type, sketch))
