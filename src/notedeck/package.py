@@ -101,10 +101,16 @@ def package_bytes(
         # Ids only need to be unique within the package; tying them to the newest mod keeps
         # them stable from one build to the next while nothing changes.
         notes, card_rows = _rows(ordered, note_mods, default_mod, newest * 1000)
+        # Rows first, indexes after: one sort per index instead of an update per row.
+        indexes = conn.execute("SELECT name, sql FROM sqlite_master WHERE type='index'").fetchall()
+        for name, _sql in indexes:
+            conn.execute(f'DROP INDEX "{name}"')
         conn.executemany("INSERT INTO notes VALUES(?,?,?,?,-1,?,?,?,0,0,'')", notes)
         conn.executemany(
             "INSERT INTO cards VALUES(?,?,?,?,?,-1,0,0,0,0,0,0,0,0,0,0,0,'')", card_rows
         )
+        for _name, sql in indexes:
+            conn.execute(sql)
         conn.commit()
         database = conn.serialize()
     finally:
