@@ -360,10 +360,11 @@ def lock_text(
     renamed = ",\n".join(
         f"    {json.dumps(k, ensure_ascii=False)}: {json.dumps(guids[k])}" for k in sorted(guids)
     )
+    guids_json = f"{{\n{renamed}\n  }}" if renamed else "{}"
     head = (
         f'{{\n  "notedeck_lock": {LOCK_FORMAT},\n'
         f'  "notetypes": [\n{types}\n  ],\n'
-        f'  "guids": {{\n{renamed}\n  }},\n'
+        f'  "guids": {guids_json},\n'
         f'  "notes": {{\n'
     ).encode()
     parts: list[bytes | memoryview] = [head]
