@@ -190,3 +190,38 @@ def test_a_cache_that_cannot_be_written_changes_nothing_but_speed(
     again = _build(blocked, cache_dir=not_a_folder)  # nothing cached: all built again
     assert not (again.added or again.changed or again.renamed or again.removed)
     assert _written(blocked) == _written(normal)
+
+
+def test_lost_cache_files_are_an_empty_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    notes = tmp_path / "vault" / "notes"
+    shutil.copytree(corpus_dir(), notes)
+    _build(notes)
+    before = _written(notes)
+    (folder,) = (notes.parent / ".notedeck-cache").iterdir()
+    for meta in folder.glob("meta-*.pickle"):  # what sibling checks and plans read
+        meta.unlink()
+    for cards in sorted(folder.glob("cards-*.pickle"))[::2]:  # what packages are made of
+        cards.write_bytes(b"not a pickle")
+    note = notes / "3blue1brown" / "3blue1brown.md"
+    note.write_text(note.read_text(encoding="utf-8") + "\nOne more line.\n", encoding="utf-8")
+    for package in (notes.parent / "decks").glob("*.apkg"):
+        package.unlink()  # every package is written again, from whatever the cache has
+    report = _build(notes)
+    assert report.changed and not report.removed and not report.added
+    after = _written(notes)
+    assert after.keys() == before.keys()
+    assert _cold_copy(notes, before["notedeck.lock"], tmp_path / "cold") == after
+
+
+def test_building_into_another_folder_leaves_the_first_folder_alone(tmp_path: Path) -> None:
+    notes = tmp_path / "vault" / "notes"
+    shutil.copytree(corpus_dir(), notes)
+    first = build(Config(notes_dir=notes, out_dir=tmp_path / "a"), collect=False)
+    build(Config(notes_dir=notes, out_dir=tmp_path / "b"), collect=False)
+    assert all(d.path.is_file() for d in first.decks)
+    assert sorted(p.name for p in (tmp_path / "a").iterdir()) == sorted(
+        p.name for p in (tmp_path / "b").iterdir()
+    )

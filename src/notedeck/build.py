@@ -99,13 +99,27 @@ def build(
     taken from the cache, and only the packages whose cards changed are written again.
     `collect` puts every card in the report; `on_progress(done, total)` follows the notes.
     """
+    try:
+        return _build(config, dry_run, collect, on_progress, use_cache=True)
+    except cache.CacheLost:  # part of the cache is gone or broken: it is an empty cache
+        return _build(config, dry_run, collect, on_progress, use_cache=False)
+
+
+def _build(
+    config: Config,
+    dry_run: bool,
+    collect: bool,
+    on_progress: Callable[[int, int], None] | None,
+    *,
+    use_cache: bool,
+) -> BuildReport:
     templates = load_templates(config.templates_dir)
     key = cache.build_key(config, templates)
     context = Context(config, key, templates.digest)
     shapes = notetype_shapes(templates)
     rels = note_files(config.notes_dir)
     had_packages = config.out_dir.is_dir() and any(config.out_dir.glob("*.apkg"))
-    index = cache.load_index(config, key)
+    index = cache.load_index(config, key) if use_cache else cache.Index()
     if index.lock_signature != cache.file_signature(config.lock_file):
         index = cache.Index()  # a lock this cache did not write: trust nothing it says
     known = index.lock_spans if index.lock_signature is not None else None
@@ -557,13 +571,14 @@ def write_decks(
 
 
 def drop_old_packages(index: cache.Index, decks: Sequence[DeckFile]) -> list[Diagnostic]:
-    """Delete the packages an earlier build wrote for decks that no longer have cards, so
-    that no one imports cards from notes that are gone."""
+    """Delete the packages an earlier build wrote (into the same folder) for decks that no
+    longer have cards, so that no one imports cards from notes that are gone."""
     current = sorted(str(d.path) for d in decks)
+    folders = {str(d.path.parent) for d in decks}
     notes = []
     for old in sorted(set(index.packages) - set(current)):
         path = Path(old)
-        if path.is_file():
+        if str(path.parent) in folders and path.is_file():
             path.unlink()
             notes.append(
                 Diagnostic(

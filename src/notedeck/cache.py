@@ -62,6 +62,11 @@ class NoteRecord:
         return sum(n for _, n in self.kinds)
 
 
+class CacheLost(Exception):
+    """A record's detail is in no cache file (deleted or corrupt since the index was
+    written): the build starts again without the cache."""
+
+
 class Details:
     """Each record's detail: from the record when this build made it, else from the meta
     file of its shard (read once per shard)."""
@@ -78,17 +83,16 @@ class Details:
         if shard not in self.shards:
             self.shards[shard] = load_meta(meta_path(self.config, shard), self.key)
         found = self.shards[shard].get(rel)
-        return found[1] if found else b""
+        if found is None:
+            raise CacheLost(rel)
+        return found[1]
 
     def note(self, rel: str) -> Note | None:
-        detail = self.detail(rel)
-        note: Note | None = pickle.loads(detail)[0] if detail else None
+        note: Note | None = pickle.loads(self.detail(rel))[0]
         return note
 
-    def moments(self, rel: str) -> tuple[Moment | None, ...] | None:
-        """None when the cache lost them (the note is then simply built again)."""
-        detail = self.detail(rel)
-        moments: tuple[Moment | None, ...] | None = pickle.loads(detail)[1] if detail else None
+    def moments(self, rel: str) -> tuple[Moment | None, ...]:
+        moments: tuple[Moment | None, ...] = pickle.loads(self.detail(rel))[1]
         return moments
 
 

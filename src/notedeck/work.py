@@ -247,8 +247,10 @@ def write_package(context: Context, job: PackageJob) -> tuple[str, int]:
         if made is None:  # the cache could not be written: make the cards again
             if not detail:
                 meta = cache.load_meta(cache.meta_path(context.config, shard), context.key)
-                detail = meta.get(rel, ("", b""))[1]
-            made = build_note(context, rel, pickle.loads(detail)[1] if detail else None).made
+                if rel not in meta:
+                    raise cache.CacheLost(rel)
+                detail = meta[rel][1]
+            made = build_note(context, rel, pickle.loads(detail)[1]).made
         entries = {} if not block else _entries(block)
         for card in made.rendered if made is not None else ():
             guid, mod = job.guids.get(card.key, card.guid), entries[card.key]
