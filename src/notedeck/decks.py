@@ -1,0 +1,119 @@
+"""Write the packages whose cards changed, and delete those of decks that are gone."""
+
+from __future__ import annotations
+
+import os
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+
+from notedeck import cache
+from notedeck.identify import CardPlan
+from notedeck.model import Diagnostic, Level
+from notedeck.parallel import Workers
+from notedeck.work import Context, PackageJob, write_package
+
+
+@dataclass(frozen=True, slots=True)
+class DeckFile:
+    """One written (or, on a dry run, planned) package."""
+
+    name: str
+    path: Path
+    cards: int
+
+
+def write_decks(
+    plan: CardPlan,
+    records: Mapping[str, cache.NoteRecord],
+    old: Mapping[str, cache.NoteRecord],
+    context: Context,
+    workers: Workers,
+    dry_run: bool,
+) -> tuple[DeckFile, ...]:
+    """One .apkg per top-level deck; only the packages whose cards changed (or that are
+    missing) are written, all of them first beside their place and then moved in."""
+    config = context.config
+    by_top: dict[str, list[str]] = defaultdict(list)
+    for rel, r in records.items():
+        if r.readable and not r.excluded and r.top:
+            by_top[r.top].append(rel)
+    # A package changes when a note's lock entry does (its cards' content, GUIDs, mods),
+    # or when a note joins or leaves it.
+    moved = {
+        rel
+        for rel in old.keys() | records.keys()
+        if rel not in old
+        or rel not in records
+        or (old[rel].top, old[rel].readable) != (records[rel].top, records[rel].readable)
+    }
+    dirty = {r.top for rel in plan.changed | moved for r in (old.get(rel), records.get(rel)) if r}
+    files = []
+    jobs = []
+    for top in sorted(by_top):
+        path = config.out_dir / f"{package_file_name(top)}.apkg"
+        rels = by_top[top]
+        count = sum(records[rel].cards for rel in rels)
+        files.append(DeckFile(top, path, count))
+        if top not in dirty and path.is_file():
+            continue
+        media = sorted(
+            {name: source for rel in rels for name, source in records[rel].media}.items()
+        )
+        notes = tuple((rel, records[rel].detail, _block_of(plan, rel)) for rel in rels)
+        jobs.append(PackageJob(top, path, notes, plan.guids, plan.model_mods, tuple(media)))
+    if dry_run or not jobs:
+        return tuple(files)
+    temps: list[str] = []
+    try:
+        for temp, _count in workers.map(partial(write_package, context), jobs):
+            temps.append(temp)
+        for job, temp in zip(jobs, temps, strict=True):
+            os.replace(temp, job.path)
+    except BaseException:
+        workers.stop()  # let the other packages finish (or never start) before cleaning up
+        raise
+    finally:
+        # After a failure, other workers may have finished packages nobody will move in.
+        for job in jobs:
+            for temp_path in job.path.parent.glob(f".{job.path.name}.*.tmp"):
+                temp_path.unlink(missing_ok=True)
+    return tuple(files)
+
+
+def drop_old_packages(index: cache.Index, decks: Sequence[DeckFile]) -> list[Diagnostic]:
+    """Delete the packages an earlier build wrote (into the same folder) for decks that no
+    longer have cards, so that no one imports cards from notes that are gone."""
+    current = sorted(str(d.path) for d in decks)
+    folders = {str(d.path.parent) for d in decks}
+    notes = []
+    for old in sorted(set(index.packages) - set(current)):
+        path = Path(old)
+        if str(path.parent) in folders and path.is_file():
+            path.unlink()
+            notes.append(
+                Diagnostic(
+                    Level.INFO,
+                    "package.removed",
+                    old,
+                    1,
+                    "deleted: its deck has no cards any more (Anki keeps the cards you "
+                    "imported from it until you delete them).",
+                )
+            )
+    index.packages = current
+    return notes
+
+
+def _block_of(plan: CardPlan, rel: str) -> bytes:
+    made = plan.plans.get(rel)
+    if made is not None:
+        return made.block
+    return bytes(plan.planner.lock.block(rel))
+
+
+def package_file_name(deck: str) -> str:
+    safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in deck).strip("._")
+    return safe or "deck"

@@ -1,0 +1,111 @@
+"""Identity: every card's GUID and mod against the lock, note by note, and the new lock."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from notedeck import cache
+from notedeck.lock import (
+    LockedCard,
+    LockFile,
+    LockText,
+    NotePlan,
+    Planner,
+    lock_text,
+    plan_notetypes,
+    unpack_stamps,
+)
+from notedeck.model import Diagnostic
+from notedeck.package import NotetypeShape
+from notedeck.refresh import Made
+from notedeck.work import Context, build_note
+
+
+@dataclass
+class CardPlan:
+    """GUIDs and mods for the cards of the notes planned again, and the lock to write."""
+
+    planner: Planner
+    plans: dict[str, NotePlan]
+    lock_text: LockText
+    lock_changed: bool
+    guids: dict[str, str]
+    model_mods: dict[int, int]
+    removed: list[LockedCard]
+    diagnostics: list[Diagnostic]
+    changed: set[str]  # notes whose lock entry this build changes
+
+
+def plan_cards(
+    records: Mapping[str, cache.NoteRecord],
+    old: Mapping[str, cache.NoteRecord],
+    made: Made,
+    lock: LockFile,
+    excluded: set[str],
+    shapes: Sequence[NotetypeShape],
+    context: Context,
+    details: cache.Details,
+) -> CardPlan:
+    """Plan every note built again (or whose exclusion changed) against the lock; every
+    other note keeps its lock entry byte for byte."""
+    now = build_time()
+    moved_from = set(lock.spans) - set(records)
+    planner = Planner(lock, now, moved_from)
+    blocks: dict[str, bytes | memoryview] = {}
+    plans: dict[str, NotePlan] = {}
+    replan = []
+    for rel, record in records.items():
+        was_excluded = old[rel].excluded if rel in old else False
+        # A note unreadable now keeps its cards in the lock as they were.
+        if record.readable and (rel in made.built or record.excluded != was_excluded):
+            replan.append(rel)
+        elif lock.block(rel):
+            blocks[rel] = lock.block(rel)
+    # Shard by shard, so that only one shard's stamps are read at a time.
+    loaded: tuple[str, dict[str, tuple[str, bytes]]] = ("", {})
+    for rel in sorted(replan, key=lambda r: (cache.shard_of(r), r)):
+        stamps = made.stamps.pop(rel, None)
+        if stamps is None:
+            shard = cache.shard_of(rel)
+            if loaded[0] != shard:
+                loaded = (
+                    shard,
+                    cache.load_meta(cache.meta_path(context.config, shard), context.key),
+                )
+            stamps = loaded[1].get(rel, (None, b""))[0]
+        if stamps is None:  # the cache could not be written: make the cards again
+            stamps = build_note(context, rel, details.moments(rel)).stamps
+        plans[rel] = plan = planner.plan(rel, () if rel in excluded else unpack_stamps(stamps))
+        if plan.block:
+            blocks[rel] = plan.block
+    removed = planner.finish()
+    guids = {k: g for k, g in lock.guids.items() if k not in planner.parsed_keys}
+    for plan in plans.values():
+        guids.update(plan.odd_guids)
+    model_mods, types, diagnostics = plan_notetypes(shapes, lock, now)
+    text = lock_text(types, guids, blocks)
+    changed = {rel for rel, p in plans.items() if p.block != lock.block(rel)}
+    # The same header and the same notes, none of whose blocks changed: the same bytes.
+    same = lock.exact and text.parts[0] == lock.header() and text.spans.keys() == lock.spans.keys()
+    return CardPlan(
+        planner,
+        plans,
+        text,
+        not (same and not changed),
+        guids,
+        model_mods,
+        removed,
+        [*planner.diagnostics, *diagnostics],
+        changed,
+    )
+
+
+def build_time() -> int:
+    """Seconds since the epoch for new mod times: SOURCE_DATE_EPOCH when set (CI)."""
+    env = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if env.isdigit():
+        return min(int(env), int(time.time()))
+    return int(time.time())

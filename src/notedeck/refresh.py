@@ -1,0 +1,257 @@
+"""Find the notes to build again, build them shard by shard, and check their timestamps."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from functools import partial
+from pathlib import Path
+
+from notedeck import cache
+from notedeck.config import Config
+from notedeck.model import Card, Diagnostic, Level, Moment, Note
+from notedeck.parallel import Workers
+from notedeck.timestamps import seconds_alone
+from notedeck.work import Context, NoteResult, ShardJob, build_shard, resolve_note
+
+_RACY_NS = 2_000_000_000
+
+
+def unchanged_records(
+    rels: Sequence[str], root: Path, old: Mapping[str, cache.NoteRecord]
+) -> tuple[list[str], dict[str, cache.NoteRecord]]:
+    """The notes to build again, and the records of all others (in discovery order).
+
+    A note whose size and mtime are as recorded is unchanged; one whose stat changed but
+    whose bytes did not (a checkout, a touch) keeps its record under its new stat."""
+    stale: list[str] = []
+    records: dict[str, cache.NoteRecord] = {}
+    now_ns = time.time_ns()
+    folder = str(root)
+    for rel in rels:
+        record = old.get(rel)
+        if record is None:
+            stale.append(rel)
+            continue
+        path = os.path.join(folder, rel)
+        try:
+            st = os.stat(path)
+        except OSError:
+            stale.append(rel)
+            continue
+        if (record.mtime_ns, record.size) == (st.st_mtime_ns, st.st_size):
+            records[rel] = record
+            continue
+        if record.size == st.st_size and record.readable:
+            try:
+                with open(path, "rb") as handle:
+                    same = hashlib.sha256(handle.read()).hexdigest() == record.sha
+            except OSError:
+                same = False
+            if same:
+                racy = now_ns - st.st_mtime_ns < _RACY_NS  # see _take
+                records[rel] = replace(record, mtime_ns=0 if racy else st.st_mtime_ns)
+                continue
+        stale.append(rel)
+    return stale, records
+
+
+@dataclass
+class Made:
+    """What this build made of the notes it built: lock stamps, and the cards if kept."""
+
+    built: set[str] = field(default_factory=set)
+    stamps: dict[str, str] = field(default_factory=dict)  # lock.pack_stamps, on a dry run
+    cards: dict[str, tuple[Card, ...]] = field(default_factory=dict)
+    rendered: dict[str, cache.NoteCards] = field(default_factory=dict)
+
+
+def refresh(
+    stale: Sequence[str],
+    records: dict[str, cache.NoteRecord],
+    old: Mapping[str, cache.NoteRecord],
+    details: cache.Details,
+    context: Context,
+    workers: Workers,
+    dry_run: bool,
+    collect: bool,
+    on_progress: Callable[[int, int], None] | None,
+) -> Made:
+    """Build the stale notes (filling `records` in discovery order), then check every
+    note's timestamps against the other notes of its video and build again those whose
+    moments that changes (a sibling's clocks are evidence for garbled ones)."""
+    made = Made()
+    order = {rel: n for n, rel in enumerate(sorted({*records, *stale}))}
+    gone = [rel for rel in old if rel not in order]
+    total = [len(stale)]
+    done = [0]
+
+    def tick(results: list[NoteResult]) -> None:
+        done[0] += len(results)
+        if on_progress:
+            on_progress(done[0], total[0])
+
+    jobs = shard_jobs({rel: None for rel in stale}, gone, dry_run, collect)
+    for results in workers.map(partial(build_shard, context), jobs, tick):
+        for result in results:
+            _take(result, records, made)
+    ordered = {rel: records[rel] for rel in sorted(records, key=order.__getitem__)}
+    records.clear()
+    records.update(ordered)
+
+    again = check_moments(records, old, set(stale), context.config, details)
+    if again:
+        total[0] += len(again)
+        jobs = shard_jobs(again, [], dry_run, collect)
+        for results in workers.map(partial(build_shard, context), jobs, tick):
+            for result in results:
+                before = records[result.record.rel]
+                _take(result, records, made)
+                records[result.record.rel] = replace(
+                    records[result.record.rel],
+                    siblings=before.siblings,
+                    time_diagnostics=before.time_diagnostics,
+                )
+    return made
+
+
+def _take(result: NoteResult, records: dict[str, cache.NoteRecord], made: Made) -> None:
+    rel, record = result.record.rel, result.record
+    if time.time_ns() - record.mtime_ns < _RACY_NS:
+        # A file read within a moment of its last change may change again with the same
+        # size inside the file system's timestamp granularity: don't vouch for it by its
+        # stat next time, compare its bytes (git's "racily clean" rule).
+        record = replace(record, mtime_ns=0)
+    records[rel] = record
+    made.built.add(rel)
+    if result.stamps:
+        made.stamps[rel] = result.stamps
+    if result.cards is not None:
+        made.cards[rel] = result.cards
+    if result.made is not None:
+        made.rendered[rel] = result.made
+
+
+def shard_jobs(
+    notes: Mapping[str, tuple[Moment | None, ...] | None],
+    gone: Iterable[str],
+    dry_run: bool,
+    collect: bool,
+) -> list[ShardJob]:
+    """One job per shard with notes to build or to drop, in a fixed order."""
+    by_shard: dict[str, list[str]] = defaultdict(list)
+    dropped: dict[str, list[str]] = defaultdict(list)
+    for rel in notes:
+        by_shard[cache.shard_of(rel)].append(rel)
+    for rel in gone:
+        dropped[cache.shard_of(rel)].append(rel)
+    return [
+        ShardJob(
+            shard,
+            tuple((rel, notes[rel]) for rel in sorted(by_shard.get(shard, ()))),
+            tuple(sorted(dropped.get(shard, ()))),
+            write=not dry_run,
+            collect=collect,
+        )
+        for shard in sorted(by_shard.keys() | dropped.keys())
+    ]
+
+
+def check_moments(
+    records: dict[str, cache.NoteRecord],
+    old: Mapping[str, cache.NoteRecord],
+    built: set[str],
+    config: Config,
+    details: cache.Details,
+) -> dict[str, tuple[Moment | None, ...]]:
+    """Give every note whose video's evidence changed the moments its siblings imply;
+    return the notes whose cards were made with other moments (to build again)."""
+    by_video: dict[str, list[str]] = defaultdict(list)
+    for rel, r in records.items():
+        if r.readable and r.video_id:
+            by_video[r.video_id].append(rel)
+    again: dict[str, tuple[Moment | None, ...]] = {}
+    for group in by_video.values():
+        notes: dict[str, Note | None] = {}  # decoded for this video only: a vault's worth is big
+        alone: dict[tuple[str, int | None], frozenset[int]] = {}
+
+        def note_of(rel: str, notes: dict[str, Note | None] = notes) -> Note | None:
+            if rel not in notes:
+                notes[rel] = details.note(rel)
+            return notes[rel]
+
+        def seconds_of(
+            rel: str,
+            duration: int | None,
+            alone: dict[tuple[str, int | None], frozenset[int]] = alone,
+        ) -> frozenset[int]:
+            # What a sibling's clocks name read on their own, with this note's duration. A
+            # note built just now was read on its own, with its own duration: reuse that.
+            if (rel, duration) not in alone:
+                sibling = note_of(rel)
+                assert sibling is not None
+                if rel in built and sibling.duration == duration:
+                    moments = details.moments(rel) or ()
+                    alone[rel, duration] = frozenset(m.seconds for m in moments if m is not None)
+                else:
+                    alone[rel, duration] = seconds_alone(
+                        sibling.clocks, duration, config.max_video_seconds
+                    )
+            return alone[rel, duration]
+
+        for rel in group:
+            r = records[rel]
+            siblings = tuple(sorted(records[s].evidence for s in group if s != rel))
+            if rel not in built and old.get(rel) is not None and siblings == r.siblings:
+                continue
+            note = note_of(rel)
+            assert note is not None
+            others: list[Note] = [n for s in group if s != rel if (n := note_of(s))]
+            # A note just built alone was read on its own evidence already.
+            if others or rel not in built:
+                durations = [n.duration for n in others if n.duration]
+                duration = note.duration or (max(durations) if durations else None)
+                evidence = frozenset[int]().union(
+                    *(seconds_of(s, duration) for s in group if s != rel and note_of(s))
+                )
+                moments, found = resolve_note(note, others, durations, config, evidence)
+                r = replace(r, time_diagnostics=tuple(found))
+                if moments != details.moments(rel):
+                    again[rel] = moments
+            records[rel] = replace(r, siblings=siblings)
+    return again
+
+
+def duplicate_notes(
+    records: Mapping[str, cache.NoteRecord], diagnostics: list[Diagnostic]
+) -> set[str]:
+    """The notes whose key an earlier note has: two notes with one frontmatter `id` would
+    share every card identity, so the second one is an error and gives no cards."""
+    owner: dict[str, str] = {}
+    excluded: set[str] = set()
+    for rel, record in records.items():
+        if not record.readable:
+            continue
+        if record.key in owner:
+            diagnostics.append(
+                Diagnostic(
+                    Level.ERROR,
+                    "note.duplicate-id",
+                    rel,
+                    1,
+                    f"the id '{record.key}' is also the id of {owner[record.key]}; "
+                    "give each note its own `id:` in the frontmatter.",
+                )
+            )
+            excluded.add(rel)
+        else:
+            owner[record.key] = rel
+    return excluded
+
+
+def read_diagnostics(record: cache.NoteRecord) -> tuple[Diagnostic, ...]:
+    return record.diagnostics
