@@ -156,15 +156,15 @@ def test_a_package_that_fails_in_a_parallel_build_leaves_everything_as_it_was(
     for folder in sorted(p for p in notes.iterdir() if p.is_dir()):
         note = sorted(folder.glob("*.md"))[0]
         note.write_text(note.read_text(encoding="utf-8") + "\nOne more line.\n", encoding="utf-8")
-    real = notedeck.work.package_bytes
+    real = notedeck.work.PackageWriter.finish
 
-    def fail_on_one(cards, *args, **kwargs):  # type: ignore[no-untyped-def]
-        if any(c.deck.startswith("colemedin") for c in cards):
+    def fail_on_one(writer, media):  # type: ignore[no-untyped-def]
+        if "colemedin" in writer.decks:
             raise OSError("disk full")
-        return real(cards, *args, **kwargs)
+        return real(writer, media)
 
     # Workers are forked from this process, so they see the failing writer too.
-    monkeypatch.setattr(notedeck.work, "package_bytes", fail_on_one)
+    monkeypatch.setattr(notedeck.work.PackageWriter, "finish", fail_on_one)
     monkeypatch.setattr(parallel, "SERIAL_BELOW", 0)
     with pytest.raises(OSError, match="disk full"):
         _build(notes, jobs=2)

@@ -307,7 +307,7 @@ def test_a_crash_while_writing_leaves_the_previous_packages_and_lock(
     def crash(*args: object, **kwargs: object) -> bytes:
         raise OSError("disk full")
 
-    monkeypatch.setattr(pipeline, "package_bytes", crash)
+    monkeypatch.setattr(pipeline.PackageWriter, "finish", crash)
     with pytest.raises(OSError):
         run_build(vault, out)
     assert (vault.parent / "notedeck.lock").read_bytes() == lock

@@ -110,8 +110,6 @@ def _build(
     index = cache.load_index(config, key) if use_cache else cache.Index()
     if index.lock_signature != cache.file_signature(config.lock_file):
         index = cache.Index()  # a lock this cache did not write: trust nothing it says
-    known = index.lock_spans if index.lock_signature is not None else None
-    lock, lock_diagnostics = load_lock(config.lock_file, had_packages=had_packages, known=known)
     diagnostics: list[Diagnostic] = []
     old = index.records
 
@@ -123,6 +121,9 @@ def _build(
         made = refresh(
             stale, records, old, details, context, workers, dry_run, collect, on_progress
         )
+        # Read only now: workers forked earlier would each hold a large lock's pages.
+        known = index.lock_spans if index.lock_signature is not None else None
+        lock, lock_diagnostics = load_lock(config.lock_file, had_packages=had_packages, known=known)
         excluded = duplicate_notes(records, diagnostics)
         for rel in excluded.symmetric_difference(r for r in old if old[r].excluded):
             if rel in records:

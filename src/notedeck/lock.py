@@ -417,7 +417,9 @@ class Planner:
         self.changed = CardChanges()
         self.renamed: list[tuple[str, CardChange]] = []
         self.removed: list[LockedCard] = []
-        self.parsed_keys: set[str] = set()  # keys of every lock block read by this plan
+        # The renamed cards (those with a GUID in lock.guids) of the blocks this plan read:
+        # their GUIDs are planned again, the others' are kept.
+        self.parsed_keys: set[str] = set()
         self.taken: set[str] = set(lock.guids.values())
         # Cards of notes whose path is gone: a moved note's cards live on under its new path.
         self.pool: dict[str, LockedCard] = {}
@@ -429,7 +431,7 @@ class Planner:
         cards, problem = self.lock.cards_of(path)
         if problem is not None:
             self.diagnostics.append(problem)
-        self.parsed_keys.update(c.key for c in cards)
+        self.parsed_keys.update(c.key for c in cards if c.odd_guid)
         return cards
 
     def plan(self, path: str, stamps: Sequence[CardStamp]) -> NotePlan:

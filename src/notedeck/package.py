@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import html
-import io
 import itertools
 import json
 import os
 import re
+import shutil
 import sqlite3
+import tempfile
 import zipfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -92,36 +93,112 @@ def package_bytes(
         model_mods, default_mod = dict(model_mod), max(model_mod.values(), default=0)
     else:
         model_mods, default_mod = {}, model_mod
-    ordered = sorted(cards, key=lambda c: (c.deck, c.key))
-    newest = max([default_mod, *(note_mods.get(c.guid, default_mod) for c in ordered)])
-    conn = sqlite3.connect(":memory:")
-    try:
-        decks = sorted({c.deck for c in ordered})
-        _write_skeleton(conn, templates, decks, model_mods, default_mod, newest)
-        # Ids only need to be unique within the package; tying them to the newest mod keeps
-        # them stable from one build to the next while nothing changes.
-        notes, card_rows = _rows(ordered, note_mods, default_mod, newest * 1000)
-        # Rows first, indexes after: one sort per index instead of an update per row.
-        indexes = conn.execute("SELECT name, sql FROM sqlite_master WHERE type='index'").fetchall()
-        for name, _sql in indexes:
-            conn.execute(f'DROP INDEX "{name}"')
-        conn.executemany("INSERT INTO notes VALUES(?,?,?,?,-1,?,?,?,0,0,'')", notes)
-        conn.executemany(
-            "INSERT INTO cards VALUES(?,?,?,?,?,-1,0,0,0,0,0,0,0,0,0,0,0,'')", card_rows
+    newest = max([default_mod, *(note_mods.get(c.guid, default_mod) for c in cards)])
+    with tempfile.TemporaryDirectory(prefix="notedeck-") as folder:
+        path = Path(folder) / "deck.apkg"
+        writer = PackageWriter(path, templates, newest, model_mods, default_mod)
+        try:
+            writer.add(sorted(cards, key=lambda c: (c.deck, c.key)), note_mods)
+            writer.finish(media or {})
+        finally:
+            writer.discard()
+        return path.read_bytes()
+
+
+class PackageWriter:
+    """One .apkg written a few notes at a time: the rows go into an SQLite file beside the
+    package, and the zip is written from that file, so memory does not grow with the deck.
+
+    The same cards added in the same order give the same bytes. Ids only need to be unique
+    within the package; counting them up from the newest mod keeps them stable from one
+    build to the next while nothing changes."""
+
+    def __init__(
+        self,
+        path: Path,
+        templates: Templates,
+        newest: int,
+        model_mods: Mapping[int, int],
+        default_mod: int,
+    ) -> None:
+        """`newest` is the newest mod of all (ids count up from it), `model_mods` the
+        notetypes' mods by id and `default_mod` the mod of a card `add` is given none for."""
+        self.path = path
+        self.templates = templates
+        self.newest = newest
+        self.model_mods = dict(model_mods)
+        self.default_mod = default_mod
+        self.decks: set[str] = set()
+        self.cards = 0
+        self._next_id = newest * 1000
+        self._database = path.with_name(f"{path.name}.db")
+        self._database.unlink(missing_ok=True)
+        self._conn = sqlite3.connect(self._database, isolation_level=None)
+        self._conn.execute("PRAGMA journal_mode = OFF")
+        self._conn.execute("PRAGMA synchronous = OFF")
+        self._conn.execute("BEGIN")
+        _create_tables(self._conn)
+        # Rows first, indexes at the end: one sort per index instead of an update per row.
+        self._indexes = self._conn.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' ORDER BY name"
+        ).fetchall()
+        for name, _sql in self._indexes:
+            self._conn.execute(f'DROP INDEX "{name}"')
+
+    def add(self, cards: Sequence[RenderedCard], note_mods: Mapping[str, int]) -> None:
+        """Add notes (one per card) with their mod times by GUID."""
+        notes, rows = _rows(cards, note_mods, self.default_mod, self._next_id)
+        self._conn.executemany("INSERT INTO notes VALUES(?,?,?,?,-1,?,?,?,0,0,'')", notes)
+        self._conn.executemany(
+            "INSERT INTO cards VALUES(?,?,?,?,?,-1,0,0,0,0,0,0,0,0,0,0,0,'')", rows
         )
-        for _name, sql in indexes:
-            conn.execute(sql)
-        conn.commit()
-        database = conn.serialize()
-    finally:
-        conn.close()
-    # Anki reads zip entries "0", "1", ... and the "media" map from entry to file name;
-    # sorted names keep the bytes the same from one build to the next.
-    names = sorted(media or {})
-    entries = {"collection.anki2": database}
-    entries.update({str(n): (media or {})[name] for n, name in enumerate(names)})
-    entries["media"] = json.dumps({str(n): name for n, name in enumerate(names)}).encode()
-    return _zip(entries)
+        self._next_id += len(notes) + len(rows)
+        self.decks.update(c.deck for c in cards)
+        self.cards += len(cards)
+
+    def finish(self, media: Mapping[str, bytes]) -> None:
+        """The collection row, the indexes, and the zip at `path`."""
+        _write_collection(
+            self._conn,
+            self.templates,
+            sorted(self.decks),
+            self.model_mods,
+            self.default_mod,
+            self.newest,
+        )
+        for _name, sql in self._indexes:
+            self._conn.execute(sql)
+        self._conn.execute("COMMIT")
+        self._conn.close()
+        # Anki reads zip entries "0", "1", ... and the "media" map from entry to file name;
+        # sorted names keep the bytes the same from one build to the next.
+        names = sorted(media)
+        with zipfile.ZipFile(self.path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+            info = _zip_info("collection.anki2")
+            info.file_size = self._database.stat().st_size
+            with open(self._database, "rb") as source, archive.open(info, "w") as target:
+                shutil.copyfileobj(source, target, 1 << 20)
+            for n, name in enumerate(names):
+                archive.writestr(_zip_info(str(n)), media[name], compresslevel=_LEVEL)
+            index = json.dumps({str(n): name for n, name in enumerate(names)}).encode()
+            archive.writestr(_zip_info("media"), index, compresslevel=_LEVEL)
+
+    def discard(self) -> None:
+        """Remove the database file (after finish, or after a failure)."""
+        try:
+            self._conn.close()
+        finally:
+            self._database.unlink(missing_ok=True)
+
+
+def _zip_info(name: str) -> zipfile.ZipInfo:
+    info = zipfile.ZipInfo(name, date_time=_ZIP_TIME)
+    info.compress_type = zipfile.ZIP_DEFLATED
+    info.create_system = 3
+    info.external_attr = 0o644 << 16
+    # ZipFile.open() takes the level from the entry (writestr() from its argument).
+    info._compresslevel = _LEVEL  # type: ignore[attr-defined]
+    return info
 
 
 _CLOZE_NUMBER = re.compile(r"{{c(\d+)::.+?}}", re.DOTALL)
@@ -158,7 +235,15 @@ def _rows(
     return notes, rows
 
 
-def _write_skeleton(
+def _create_tables(conn: sqlite3.Connection) -> None:
+    from genanki.apkg_schema import APKG_SCHEMA  # slow to import: only when packaging
+
+    for statement in APKG_SCHEMA.split(";"):
+        if statement.strip():
+            conn.execute(statement)
+
+
+def _write_collection(
     conn: sqlite3.Connection,
     templates: Templates,
     decks: Sequence[str],
@@ -166,16 +251,18 @@ def _write_skeleton(
     default_mod: int,
     newest: int,
 ) -> None:
-    """The tables, and the collection row with the decks and both notetypes."""
-    import genanki  # slow to import: only when a package is built
+    """The collection row, with the decks and both notetypes (genanki's JSON for them)."""
+    import genanki
+    from genanki.apkg_col import APKG_COL
 
     models = [notetype(templates, cloze=False), notetype(templates, cloze=True)]
-    package = genanki.Package([genanki.Deck(deck_id(name), name) for name in decks])
-    for deck in package.decks:
+    cursor = conn.cursor()
+    cursor.execute(APKG_COL)
+    for name in decks:
+        deck = genanki.Deck(deck_id(name), name)
         for model in models:
             deck.add_model(model)
-    cursor = conn.cursor()
-    package.write_to_db(cursor, default_mod, itertools.count())
+        deck.write_to_db(cursor, default_mod, itertools.count())
     (models_json,) = cursor.execute("SELECT models FROM col").fetchone()
     stored = json.loads(models_json)
     for model_json in stored.values():
@@ -191,18 +278,6 @@ _IMG_SRC = re.compile(r'<img\b[^>]*?\ssrc="([^"]+)"')
 def media_names(cards: Sequence[RenderedCard]) -> set[str]:
     """The media file names the cards' fields show."""
     return {html.unescape(m) for c in cards for f in c.fields for m in _IMG_SRC.findall(f)}
-
-
-def _zip(entries: Mapping[str, bytes]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for name in entries:
-            info = zipfile.ZipInfo(name, date_time=_ZIP_TIME)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.create_system = 3
-            info.external_attr = 0o644 << 16
-            archive.writestr(info, entries[name], compresslevel=_LEVEL)
-    return buffer.getvalue()
 
 
 def write_atomically(path: Path, data: bytes | Iterable[bytes | memoryview]) -> None:

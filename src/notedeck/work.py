@@ -7,7 +7,7 @@ import hashlib
 import json
 import os
 import pickle
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +18,7 @@ from notedeck.derive import Style, derive_cards
 from notedeck.errors import NoteError
 from notedeck.lock import pack_stamps, stamp
 from notedeck.model import Card, Diagnostic, Level, Moment, Note
-from notedeck.package import media_names, package_bytes
+from notedeck.package import PackageWriter, media_names
 from notedeck.questions import QuestionPattern, load_patterns
 from notedeck.read import read_note
 from notedeck.render import RenderedCard, Templates, load_templates, render_cards
@@ -234,38 +234,51 @@ def deck_name(deck: tuple[str, ...], config: Config) -> str:
 
 def write_package(context: Context, job: PackageJob) -> tuple[str, int]:
     """Write one package beside its final place; the build moves it there once every
-    package is written. Returns the temporary file and the number of cards."""
+    package is written. Returns the temporary file and the number of cards.
+
+    Notes go in shard by shard (and by path within a shard), each shard's cards read
+    only while its notes are written, so memory does not grow with the deck."""
     templates, _style = _tools(context)
-    shards: dict[str, dict[str, cache.NoteCards]] = {}
-    cards: list[RenderedCard] = []
-    mods: dict[str, int] = {}
-    for rel, detail, block in job.notes:
-        shard = cache.shard_of(rel)
-        if shard not in shards:
-            shards[shard] = cache.load_shard(cache.shard_path(context.config, shard), context.key)
-        made = shards[shard].get(rel)
-        if made is None:  # the cache could not be written: make the cards again
-            if not detail:
-                meta = cache.load_meta(cache.meta_path(context.config, shard), context.key)
-                if rel not in meta:
-                    raise cache.CacheLost(rel)
-                detail = meta[rel][1]
-            made = build_note(context, rel, pickle.loads(detail)[1]).made
-        entries = {} if not block else _entries(block)
-        for card in made.rendered if made is not None else ():
-            guid, mod = job.guids.get(card.key, card.guid), entries[card.key]
-            cards.append(card if card.guid == guid else _with_guid(card, guid))
-            mods[guid] = mod
-    wanted = media_names(cards) if job.media else set()  # most decks show no images
-    media = {name: Path(source).read_bytes() for name, source in job.media if name in wanted}
-    data = package_bytes(cards, templates, mods, job.model_mods, media=media)
+    entries = {rel: _entries(block) if block else {} for rel, _detail, block in job.notes}
+    default_mod = max(job.model_mods.values(), default=0)
+    newest = max([default_mod, *(m for mods in entries.values() for m in mods.values())])
+    by_shard: dict[str, list[tuple[str, bytes]]] = defaultdict(list)
+    for rel, detail, _block in job.notes:
+        by_shard[cache.shard_of(rel)].append((rel, detail))
     temp = job.path.with_name(f".{job.path.name}.{os.getpid()}.tmp")
     job.path.parent.mkdir(parents=True, exist_ok=True)
-    with open(temp, "wb") as handle:
-        handle.write(data)
-        handle.flush()
+    writer = PackageWriter(temp, templates, newest, job.model_mods, default_mod)
+    shown: set[str] = set()
+    try:
+        for shard in sorted(by_shard):
+            stored = cache.load_shard(cache.shard_path(context.config, shard), context.key)
+            for rel, detail in by_shard[shard]:
+                made = stored.get(rel) or _make_again(context, shard, rel, detail)
+                cards, mods = [], {}
+                for card in made.rendered if made is not None else ():
+                    guid = job.guids.get(card.key, card.guid)
+                    cards.append(card if card.guid == guid else _with_guid(card, guid))
+                    mods[guid] = entries[rel][card.key]
+                writer.add(cards, mods)
+                if job.media:  # most decks show no images: no need to look
+                    shown |= media_names(cards)
+        media = {name: Path(source).read_bytes() for name, source in job.media if name in shown}
+        writer.finish(media)
+    finally:
+        writer.discard()
+    with open(temp, "rb+") as handle:
         os.fsync(handle.fileno())
-    return str(temp), len(cards)
+    return str(temp), writer.cards
+
+
+def _make_again(context: Context, shard: str, rel: str, detail: bytes) -> cache.NoteCards | None:
+    """A note's cards when the cache lacks them (it could not be written)."""
+    if not detail:
+        meta = cache.load_meta(cache.meta_path(context.config, shard), context.key)
+        if rel not in meta:
+            raise cache.CacheLost(rel)
+        detail = meta[rel][1]
+    return build_note(context, rel, pickle.loads(detail)[1]).made
 
 
 def _entries(block: bytes) -> dict[str, int]:
