@@ -87,13 +87,13 @@ class Details:
             raise CacheLost(rel)
         return found[1]
 
-    def note(self, rel: str) -> Note | None:
-        note: Note | None = pickle.loads(self.detail(rel))[0]
-        return note
+    def decode(self, rel: str) -> tuple[Note | None, tuple[Moment | None, ...]]:
+        """The note (without body) and the moments its cards were made with."""
+        note, moments = pickle.loads(self.detail(rel))
+        return note, moments
 
     def moments(self, rel: str) -> tuple[Moment | None, ...]:
-        moments: tuple[Moment | None, ...] = pickle.loads(self.detail(rel))[1]
-        return moments
+        return self.decode(rel)[1]
 
 
 def note_record(

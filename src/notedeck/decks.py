@@ -99,8 +99,9 @@ def drop_old_packages(index: cache.Index, decks: Sequence[DeckFile]) -> list[Dia
                     "package.removed",
                     old,
                     1,
-                    "deleted: its deck has no cards any more (Anki keeps the cards you "
-                    "imported from it until you delete them).",
+                    "deleted: its deck has no cards any more. Anki keeps the cards you "
+                    "imported from it: delete them there with the removal search this "
+                    "build prints.",
                 )
             )
     index.packages = current

@@ -222,12 +222,7 @@ def parse_lock(
     if not isinstance(header, dict) or header.get("notedeck_lock") != LOCK_FORMAT:
         return _from_document(data, where)
     diagnostics: list[Diagnostic] = []
-    notetypes = []
-    for raw in header.get("notetypes") or []:
-        try:
-            notetypes.append(LockedNotetype(**raw))
-        except TypeError:
-            diagnostics.append(_corrupt(where, 1, "a notetype entry is broken"))
+    notetypes = _read_notetypes(header.get("notetypes"), where, diagnostics)
     guids = header.get("guids")
     if not isinstance(guids, dict):
         guids = {}
@@ -300,12 +295,7 @@ def _from_document(data: bytes, where: str) -> tuple[LockFile, list[Diagnostic]]
             continue
         seen.add(card.key)
         by_path[card.path].append(card)
-    notetypes = []
-    for raw in doc.get("notetypes") or []:
-        try:
-            notetypes.append(LockedNotetype(**raw))
-        except TypeError:
-            diagnostics.append(_corrupt(where, 1, "a notetype entry is broken"))
+    notetypes = _read_notetypes(doc.get("notetypes"), where, diagnostics)
     blocks = {
         path: note_block(path, [(c.key, c.hash, c.mod, c.type, c.sketch) for c in cards])
         for path, cards in by_path.items()
@@ -313,6 +303,18 @@ def _from_document(data: bytes, where: str) -> tuple[LockFile, list[Diagnostic]]
     odd = {c.key: c.odd_guid for cs in by_path.values() for c in cs if c.odd_guid}
     lock, more = parse_lock(bytes(lock_text(notetypes, odd, blocks)), where)
     return replace(lock, exact=False), diagnostics + more
+
+
+def _read_notetypes(
+    raws: object, where: str, diagnostics: list[Diagnostic]
+) -> list[LockedNotetype]:
+    notetypes = []
+    for raw in raws if isinstance(raws, list) else []:
+        try:
+            notetypes.append(LockedNotetype(**raw))
+        except TypeError:
+            diagnostics.append(_corrupt(where, 1, "a notetype entry is broken"))
+    return notetypes
 
 
 def _card_entries(doc: dict[str, object]) -> list[tuple[str, object]]:

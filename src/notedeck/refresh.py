@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 from notedeck import cache
 from notedeck.config import Config
@@ -176,13 +177,20 @@ def check_moments(
             by_video[r.video_id].append(rel)
     again: dict[str, tuple[Moment | None, ...]] = {}
     for group in by_video.values():
-        notes: dict[str, Note | None] = {}  # decoded for this video only: a vault's worth is big
+        # Decoded once per note, and for this video only: a vault's worth is big.
+        decoded: dict[str, tuple[Note | None, tuple[Moment | None, ...]]] = {}
         alone: dict[tuple[str, int | None], frozenset[int]] = {}
 
-        def note_of(rel: str, notes: dict[str, Note | None] = notes) -> Note | None:
-            if rel not in notes:
-                notes[rel] = details.note(rel)
-            return notes[rel]
+        def note_of(rel: str, decoded: dict[str, Any] = decoded) -> Note | None:
+            if rel not in decoded:
+                decoded[rel] = details.decode(rel)
+            note: Note | None = decoded[rel][0]
+            return note
+
+        def moments_of(rel: str, decoded: dict[str, Any] = decoded) -> tuple[Moment | None, ...]:
+            note_of(rel)
+            moments: tuple[Moment | None, ...] = decoded[rel][1]
+            return moments
 
         def seconds_of(
             rel: str,
@@ -195,7 +203,7 @@ def check_moments(
                 sibling = note_of(rel)
                 assert sibling is not None
                 if rel in built and sibling.duration == duration:
-                    moments = details.moments(rel) or ()
+                    moments = moments_of(rel)
                     alone[rel, duration] = frozenset(m.seconds for m in moments if m is not None)
                 else:
                     alone[rel, duration] = seconds_alone(
@@ -220,7 +228,7 @@ def check_moments(
                 )
                 moments, found = resolve_note(note, others, durations, config, evidence)
                 r = replace(r, time_diagnostics=tuple(found))
-                if moments != details.moments(rel):
+                if moments != moments_of(rel):
                     again[rel] = moments
             records[rel] = replace(r, siblings=siblings)
     return again

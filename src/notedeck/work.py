@@ -115,7 +115,9 @@ def build_shard(context: Context, job: ShardJob) -> list[NoteResult]:
     derived_file = cache.derived_path(config, job.shard)
     stored = cache.load_shard(cards_file, context.key) if job.write else {}
     meta = cache.load_meta(meta_file, context.key) if job.write else {}
-    derived = cache.load_derived(derived_file, context.key) if job.write else {}
+    # Derived cards are kept only by builds that report them; others just drop theirs.
+    keep_derived = job.write and (job.collect or bool(job.drop))
+    derived = cache.load_derived(derived_file, context.key) if keep_derived else {}
     results = []
     for rel, moments in job.notes:
         result = build_note(context, rel, moments)
@@ -138,7 +140,7 @@ def build_shard(context: Context, job: ShardJob) -> list[NoteResult]:
                 kept.pop(rel, None)
         cache.save_shard(cards_file, context.key, dict(sorted(stored.items())))
         cache.save_shard(meta_file, context.key, dict(sorted(meta.items())))
-        if job.collect or job.drop:
+        if keep_derived:
             cache.save_shard(derived_file, context.key, dict(sorted(derived.items())))
     return results
 
