@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -9,11 +11,14 @@ from notedeck.lock import (
     _WORDS,
     CardChange,
     CardChanges,
+    CardStamp,
     LockedNotetype,
     _words,
     lock_text,
     note_block,
     parse_lock,
+    stamps_digest,
+    unmodded_digest,
 )
 
 
@@ -54,3 +59,34 @@ def test_a_lock_reads_back_block_by_block() -> None:
         ("k2", 1, "cloze", cards[1].guid),
     ]
     assert bytes(lock.block("b/x.md")) == blocks["b/x.md"]
+
+
+_KEYS = st.text(min_size=1).map(lambda t: "n#" + t)
+
+
+@given(
+    st.lists(
+        st.tuples(_KEYS, st.sampled_from(["0af3", "ffff0000aa", ""]), st.integers(0, 2**40)),
+        unique_by=lambda row: row[0],
+        max_size=6,
+    ),
+    st.text(),
+)
+def test_a_block_is_written_as_json_and_its_digest_ignores_only_the_mods(
+    rows: list[tuple[str, str, int]], path: str
+) -> None:
+    cards = [(key, digest, mod, "qa", "01ab") for key, digest, mod in rows]
+    block = note_block(path, cards)
+    (read,) = json.loads(b"{" + block + b"}").values()
+    assert read == [list(card) for card in sorted(cards)]
+    stamps = [CardStamp(key, digest, "qa", "01ab", "g") for key, digest, _mod in rows]
+    assert unmodded_digest(block) == stamps_digest(path, stamps) or not stamps
+    if stamps:  # any other content, key or sketch gives another digest
+        first = stamps[0]
+        for other in (
+            CardStamp(first.key, first.hash + "0", "qa", "01ab", "g"),
+            CardStamp(first.key + '", "0", 5, "', first.hash, "qa", "01ab", "g"),
+            CardStamp(first.key, first.hash, "cloze", "01ab", "g"),
+            CardStamp(first.key, first.hash, "qa", "01ac", "g"),
+        ):
+            assert unmodded_digest(block) != stamps_digest(path, [other, *stamps[1:]])

@@ -67,6 +67,7 @@ class Made:
 
     built: set[str] = field(default_factory=set)
     stamps: dict[str, str] = field(default_factory=dict)  # lock.pack_stamps, on a dry run
+    digests: dict[str, bytes] = field(default_factory=dict)  # lock.stamps_digest
     cards: dict[str, tuple[Card, ...]] = field(default_factory=dict)
     rendered: dict[str, cache.NoteCards] = field(default_factory=dict)
 
@@ -131,6 +132,8 @@ def _take(result: NoteResult, records: dict[str, cache.NoteRecord], made: Made) 
     made.built.add(rel)
     if result.stamps:
         made.stamps[rel] = result.stamps
+    if result.digest:
+        made.digests[rel] = result.digest
     if result.cards is not None:
         made.cards[rel] = result.cards
     if result.made is not None:

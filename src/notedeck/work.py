@@ -16,7 +16,7 @@ from notedeck import cache
 from notedeck.config import Config
 from notedeck.derive import Style, derive_cards
 from notedeck.errors import NoteError
-from notedeck.lock import pack_stamps, stamp
+from notedeck.lock import pack_stamps, stamp, stamps_digest
 from notedeck.model import Card, Diagnostic, Level, Moment, Note
 from notedeck.package import PackageWriter, media_names
 from notedeck.questions import QuestionPattern, load_patterns
@@ -51,6 +51,7 @@ class NoteResult:
     stamps: str  # lock.pack_stamps of its cards
     made: cache.NoteCards | None  # for the shard
     cards: tuple[Card, ...] | None  # when the job collects them
+    digest: bytes = b""  # lock.stamps_digest of its cards
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,9 +132,11 @@ def build_shard(context: Context, job: ShardJob) -> list[NoteResult]:
             derived[rel] = cache.Derived(record.sha, pickle.loads(record.detail)[1], result.cards)
         sent = result.stamps if not job.write else ""
         if job.collect:
-            results.append(NoteResult(result.record, sent, result.made, result.cards))
+            results.append(
+                NoteResult(result.record, sent, result.made, result.cards, result.digest)
+            )
         else:
-            results.append(NoteResult(result.record, sent, None, None))
+            results.append(NoteResult(result.record, sent, None, None, result.digest))
     if job.write:
         for rel in job.drop:
             for kept in (stored, meta, derived):
@@ -164,11 +167,12 @@ def build_note(context: Context, rel: str, moments: tuple[Moment | None, ...] | 
     rendered = render_cards(
         cards, [deck_name(c.deck, config) for c in cards], templates, config.vault
     )
-    stamps = pack_stamps(stamp(r) for r in rendered)
+    stamped = [stamp(r) for r in rendered]
+    stamps = pack_stamps(stamped)
     kinds = tuple(sorted(Counter(c.kind.value for c in cards).items()))
     top = rendered[0].deck.split("::", 1)[0] if rendered else ""
     record = dataclasses.replace(record, top=top, kinds=kinds)
-    return NoteResult(record, stamps, cache.NoteCards(rendered), cards)
+    return NoteResult(record, stamps, cache.NoteCards(rendered), cards, stamps_digest(rel, stamped))
 
 
 def read_one(root: Path, path: Path) -> tuple[str, int, int, str, Note | None, Diagnostic | None]:
