@@ -11,9 +11,17 @@ from pathlib import Path
 
 from notedeck import cache
 from notedeck.config import Config
-from notedeck.decks import DeckFile, drop_old_packages, package_file_name, write_decks
+from notedeck.decks import (
+    DeckFile,
+    deck_jobs,
+    drop_packages,
+    old_packages,
+    package_file_name,
+    write_packages,
+)
+from notedeck.files import Staged, stage
 from notedeck.identify import CardPlan, build_time, plan_cards
-from notedeck.lock import CardChange, load_lock, removal_search, save_lock
+from notedeck.lock import CardChange, load_lock, removal_search
 from notedeck.model import Card, Diagnostic, Level, Moment, Note
 from notedeck.package import notetype_shapes
 from notedeck.parallel import Workers
@@ -129,22 +137,26 @@ def _build(
             if rel in records:
                 records[rel] = replace(records[rel], excluded=rel in excluded)
         plan = plan_cards(records, old, made, lock, excluded, shapes, context, details)
-        decks = write_decks(plan, records, old, context, workers, dry_run)
+        decks, jobs = deck_jobs(plan, records, old, context)
+        gone_packages = [] if dry_run else old_packages(index.packages, decks)
+        if not dry_run:
+            staged: list[Staged] = []
+
+            def stage_outputs() -> None:  # runs while the workers write the packages
+                staged.extend(_stage_outputs(config, key, index, records, plan, decks))
+
+            try:
+                write_packages(jobs, context, workers, stage_outputs)
+                # Moved in only once every package is: a crash leaves the old lock.
+                for file in staged:
+                    file.commit()
+            finally:
+                for file in staged:
+                    file.discard()
     diagnostics[:0] = [d for r in records.values() for d in read_diagnostics(r)]
     diagnostics += [d for r in records.values() for d in r.time_diagnostics]
     diagnostics += [*lock_diagnostics, *plan.diagnostics]
-    if not dry_run:  # only once every package is written: a crash leaves the old lock
-        if plan.lock_changed or not config.lock_file.is_file():
-            save_lock(config.lock_file, plan.lock_text)
-        packages = list(index.packages)
-        diagnostics += drop_old_packages(index, decks)
-        signature = cache.file_signature(config.lock_file)
-        moved = packages != index.packages or signature != index.lock_signature
-        if moved or records != index.records:  # an unchanged vault writes nothing at all
-            index.records = records
-            index.lock_signature = signature
-            index.lock_spans = plan.lock_text.spans
-            cache.save_index(config, key, index)
+    diagnostics += drop_packages(gone_packages)
     kept = [r for r in records.values() if r.readable and r.rel not in excluded]
     cards, rendered = collect_cards(kept, made, plan, context, details) if collect else ((), ())
     kinds: Counter[str] = Counter()
@@ -164,6 +176,30 @@ def _build(
         cards=cards,
         rendered=rendered,
     )
+
+
+def _stage_outputs(
+    config: Config,
+    key: str,
+    index: cache.Index,
+    records: dict[str, cache.NoteRecord],
+    plan: CardPlan,
+    decks: Sequence[DeckFile],
+) -> list[Staged]:
+    """The new lock (when it changed) and cache index, written beside their places.
+    An unchanged vault writes neither."""
+    staged = []
+    if plan.lock_changed or not config.lock_file.is_file():
+        staged.append(stage(config.lock_file, plan.lock_text.parts))
+    # Moving a file in keeps its size, mtime and inode: the signature of the lock to be.
+    signature = cache.file_signature(staged[0].temp if staged else config.lock_file)
+    packages = sorted(str(d.path) for d in decks)
+    if packages != index.packages or signature != index.lock_signature or records != index.records:
+        new = cache.Index(records, signature, packages, plan.lock_text.spans)
+        staged_index = cache.stage_index(config, key, new)
+        if staged_index is not None:
+            staged.append(staged_index)
+    return staged
 
 
 def collect_cards(

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from notedeck.config import Config
+from notedeck.files import Staged, stage
 from notedeck.model import Card, Diagnostic, Moment, Note, pickled_by_fields
 from notedeck.render import RenderedCard, Templates
 
@@ -239,11 +240,10 @@ def load_index(config: Config, key: str) -> Index:
     return Index()
 
 
-def save_index(config: Config, key: str, index: Index) -> None:
-    """Write the index atomically (records without their detail, which the shards' meta
-    files hold), and drop the files of an older cache layout.
-
-    A cache that cannot be written is no error: the next build is just slower."""
+def stage_index(config: Config, key: str, index: Index) -> Staged | None:
+    """Write the index beside its place (records without their detail, which the shards'
+    meta files hold) for the build to move in, and drop the files of an older cache
+    layout. None when the cache cannot be written: no error, the next build is slower."""
     folder = cache_folder(config)
     records = {
         rel: dataclasses.replace(r, detail=b"") if r.detail else r
@@ -252,12 +252,25 @@ def save_index(config: Config, key: str, index: Index) -> None:
     slim = Index(records, index.lock_signature, index.packages, index.lock_spans)
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        _dump(folder / "index.pickle", (FORMAT, key, slim))
         for old in folder.glob("notes-*.pickle"):
             old.unlink(missing_ok=True)
         (folder / "decks.pickle").unlink(missing_ok=True)
+        data = pickle.dumps((FORMAT, key, slim), protocol=pickle.HIGHEST_PROTOCOL)
+        return stage(folder / "index.pickle", data, durable=False)
     except OSError:
-        return
+        return None
+
+
+def save_index(config: Config, key: str, index: Index) -> None:
+    """Write the index at once (see stage_index)."""
+    staged = stage_index(config, key, index)
+    if staged is not None:
+        try:
+            staged.commit()
+        except OSError:
+            pass
+        finally:
+            staged.discard()
 
 
 def load_shard(path: Path, key: str) -> dict[str, NoteCards]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -25,16 +25,14 @@ class DeckFile:
     cards: int
 
 
-def write_decks(
+def deck_jobs(
     plan: CardPlan,
     records: Mapping[str, cache.NoteRecord],
     old: Mapping[str, cache.NoteRecord],
     context: Context,
-    workers: Workers,
-    dry_run: bool,
-) -> tuple[DeckFile, ...]:
-    """One .apkg per top-level deck; only the packages whose cards changed (or that are
-    missing) are written, all of them first beside their place and then moved in."""
+) -> tuple[tuple[DeckFile, ...], list[PackageJob]]:
+    """One .apkg per top-level deck, and a job for each package whose cards changed (or
+    that is missing)."""
     config = context.config
     by_top: dict[str, list[str]] = defaultdict(list)
     for rel, r in records.items():
@@ -64,11 +62,20 @@ def write_decks(
         )
         notes = tuple((rel, records[rel].detail, _block_of(plan, rel)) for rel in rels)
         jobs.append(PackageJob(top, path, notes, plan.guids, plan.model_mods, tuple(media)))
-    if dry_run or not jobs:
-        return tuple(files)
+    return tuple(files), jobs
+
+
+def write_packages(
+    jobs: Sequence[PackageJob],
+    context: Context,
+    workers: Workers,
+    meanwhile: Callable[[], None],
+) -> None:
+    """Write every package beside its place, then move them all in; `meanwhile` runs in
+    this process while the workers write (the build stages its lock and cache then)."""
     temps: list[str] = []
     try:
-        for temp, _count in workers.map(partial(write_package, context), jobs):
+        for temp, _count in workers.map(partial(write_package, context), jobs, None, meanwhile):
             temps.append(temp)
         for job, temp in zip(jobs, temps, strict=True):
             os.replace(temp, job.path)
@@ -80,31 +87,36 @@ def write_decks(
         for job in jobs:
             for temp_path in job.path.parent.glob(f".{job.path.name}.*.tmp"):
                 temp_path.unlink(missing_ok=True)
-    return tuple(files)
 
 
-def drop_old_packages(index: cache.Index, decks: Sequence[DeckFile]) -> list[Diagnostic]:
-    """Delete the packages an earlier build wrote (into the same folder) for decks that no
-    longer have cards, so that no one imports cards from notes that are gone."""
-    current = sorted(str(d.path) for d in decks)
+def old_packages(previous: Sequence[str], decks: Sequence[DeckFile]) -> list[Path]:
+    """The packages an earlier build wrote (into the same folder) for decks that no longer
+    have cards."""
+    current = {str(d.path) for d in decks}
     folders = {str(d.path.parent) for d in decks}
+    return [
+        Path(old)
+        for old in sorted(set(previous) - current)
+        if str(Path(old).parent) in folders and Path(old).is_file()
+    ]
+
+
+def drop_packages(paths: Sequence[Path]) -> list[Diagnostic]:
+    """Delete old packages, so that no one imports cards from notes that are gone."""
     notes = []
-    for old in sorted(set(index.packages) - set(current)):
-        path = Path(old)
-        if str(path.parent) in folders and path.is_file():
-            path.unlink()
-            notes.append(
-                Diagnostic(
-                    Level.INFO,
-                    "package.removed",
-                    old,
-                    1,
-                    "deleted: its deck has no cards any more. Anki keeps the cards you "
-                    "imported from it: delete them there with the removal search this "
-                    "build prints.",
-                )
+    for path in paths:
+        path.unlink(missing_ok=True)
+        notes.append(
+            Diagnostic(
+                Level.INFO,
+                "package.removed",
+                str(path),
+                1,
+                "deleted: its deck has no cards any more. Anki keeps the cards you "
+                "imported from it: delete them there with the removal search this "
+                "build prints.",
             )
-    index.packages = current
+        )
     return notes
 
 

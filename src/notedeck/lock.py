@@ -22,9 +22,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, cast, overload
 
+from notedeck.files import write_atomically
 from notedeck.identity import fresh_guid, guid_for
 from notedeck.model import Diagnostic, Level
-from notedeck.package import NotetypeShape, write_atomically
+from notedeck.package import NotetypeShape
 from notedeck.render import RenderedCard
 
 LOCK_FORMAT = 2

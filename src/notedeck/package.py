@@ -6,13 +6,12 @@ import hashlib
 import html
 import itertools
 import json
-import os
 import re
 import shutil
 import sqlite3
 import tempfile
 import zipfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -278,21 +277,3 @@ _IMG_SRC = re.compile(r'<img\b[^>]*?\ssrc="([^"]+)"')
 def media_names(cards: Sequence[RenderedCard]) -> set[str]:
     """The media file names the cards' fields show."""
     return {html.unescape(m) for c in cards for f in c.fields for m in _IMG_SRC.findall(f)}
-
-
-def write_atomically(path: Path, data: bytes | Iterable[bytes | memoryview]) -> None:
-    """Write `data` (bytes, or pieces of it) to `path` so that a reader sees the old file or
-    the new one, never half."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(temp, "wb") as handle:
-            if isinstance(data, bytes):
-                handle.write(data)
-            else:
-                handle.writelines(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, path)
-    finally:
-        temp.unlink(missing_ok=True)

@@ -54,8 +54,13 @@ class Workers:
         func: Callable[[T], R],
         items: Sequence[T],
         on_done: Callable[[R], None] | None = None,
+        meanwhile: Callable[[], None] | None = None,
     ) -> Iterator[R]:
-        if self.count <= 1 or len(items) < SERIAL_BELOW:
+        """`meanwhile` runs in this process while the workers work (even on one job: this
+        process then has work of its own); without workers, before the first job."""
+        if self.count <= 1 or not items or (len(items) < SERIAL_BELOW and meanwhile is None):
+            if meanwhile:
+                meanwhile()
             for item in items:
                 result = func(item)
                 if on_done:
@@ -64,7 +69,10 @@ class Workers:
             return
         if self._pool is None:
             self._pool = ProcessPoolExecutor(max_workers=self.count)
-        for result in self._pool.map(func, items):
+        results = self._pool.map(func, items)
+        if meanwhile:
+            meanwhile()
+        for result in results:
             if on_done:
                 on_done(result)
             yield result

@@ -11,8 +11,8 @@ from pathlib import Path
 
 from notedeck.anki_template import cloze_numbers, render_template
 from notedeck.build import BuildReport
+from notedeck.files import write_atomically
 from notedeck.model import Card
-from notedeck.package import write_atomically
 from notedeck.render import CLOZE_FIELDS, QA_FIELDS, RenderedCard, Templates
 
 
