@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from types import TracebackType
 from typing import TypeVar
 
@@ -56,16 +56,18 @@ class Workers:
         on_done: Callable[[R], None] | None = None,
         meanwhile: Callable[[], None] | None = None,
     ) -> Iterator[R]:
-        """`meanwhile` runs in this process while the workers work (even on one job: this
-        process then has work of its own); without workers, before the first job."""
-        if self.count <= 1 or not items or (len(items) < SERIAL_BELOW and meanwhile is None):
-            if meanwhile:
-                meanwhile()
-            for item in items:
-                result = func(item)
-                if on_done:
-                    on_done(result)
-                yield result
+        """`meanwhile` runs in this process while the workers work; when the jobs run in
+        this process, it runs in a thread beside them (for its I/O, which frees the GIL)."""
+        if self.count <= 1 or len(items) < SERIAL_BELOW:
+            with ThreadPoolExecutor(max_workers=1) as thread:
+                beside = thread.submit(meanwhile) if meanwhile else None
+                for item in items:
+                    result = func(item)
+                    if on_done:
+                        on_done(result)
+                    yield result
+                if beside is not None:
+                    beside.result()  # its error, if any, is the build's
             return
         if self._pool is None:
             self._pool = ProcessPoolExecutor(max_workers=self.count)
