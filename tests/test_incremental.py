@@ -8,12 +8,15 @@ import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from conftest import Anki, corpus_dir
+from notedeck import cache
 from notedeck.build import BuildReport, build
 from notedeck.config import Config
+from notedeck.package import PackageWriter
 
 MARK = 1_000_000_000_000_000_000  # a file time no write would give
 
@@ -73,21 +76,36 @@ EDITS: dict[str, Callable[[Path], None]] = {
 }
 
 
+@pytest.mark.parametrize("keep_rows", [False, True], ids=["fresh-rows", "copied-rows"])
 def test_every_rebuild_equals_a_cold_build_from_the_same_lock(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, keep_rows: bool
 ) -> None:
+    """With `keep_rows`, every package keeps its database (as large ones do), so that
+    rebuilds copy the rows of unchanged notes from it instead of writing them anew."""
+    copied: list[int] = []
+    if keep_rows:
+        monkeypatch.setattr(cache, "KEEP_ROWS_FROM", 0)
+        plain_copy = PackageWriter.copy
+
+        def counted_copy(writer: PackageWriter, *args: Any) -> None:
+            copied.append(args[2])
+            plain_copy(writer, *args)
+
+        monkeypatch.setattr(PackageWriter, "copy", counted_copy)
+    settings = {"jobs": 1} if keep_rows else {}  # in this process, where the count is
     notes = tmp_path / "vault" / "notes"
     shutil.copytree(corpus_dir(), notes)
     epoch = 1_700_000_000
     monkeypatch.setenv("SOURCE_DATE_EPOCH", str(epoch))
-    _build(notes)
+    _build(notes, **settings)
+    assert not copied
     for step, (name, edit) in enumerate(EDITS.items(), 1):
         before = _written(notes)
         for package in (notes.parent / "decks").glob("*.apkg"):
             os.utime(package, ns=(MARK, MARK))
         edit(notes)
         monkeypatch.setenv("SOURCE_DATE_EPOCH", str(epoch + step * 1000))
-        report = _build(notes)
+        report = _build(notes, **settings)
         warm = _written(notes)
         cold = _cold_copy(notes, before["notedeck.lock"], tmp_path / f"cold-{step}")
         assert warm == cold, name
@@ -105,6 +123,10 @@ def test_every_rebuild_equals_a_cold_build_from_the_same_lock(
             assert rewritten == {"3blue1brown.apkg", "asianometry.apkg"}
         if name == "edit a sentence":
             assert rewritten == {"3blue1brown.apkg"} and (report.changed or report.renamed)
+            # The deck's other notes came from the kept database: all cards but the note's.
+            edited = sum(1 for c in report.changed) + len(report.added)
+            assert not keep_rows or 0 < sum(copied) < report.decks[0].cards + edited
+        copied.clear()
 
 
 def test_a_lock_of_the_first_format_keeps_every_guid_and_mod(

@@ -18,6 +18,7 @@ import hashlib
 import os
 import pickle
 import sys
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -322,6 +323,79 @@ def _dump(path: Path, value: object) -> None:
         os.replace(temp, path)
     finally:
         temp.unlink(missing_ok=True)
+
+
+# Packages of at least this many cards keep their database in the cache, so that the next
+# build copies the rows of unchanged notes from it; smaller ones are quick to write anew.
+KEEP_ROWS_FROM = 2000
+
+
+@dataclass(frozen=True, slots=True)
+class NoteRows:
+    """Where one note's rows lie in a kept package database, and what they were made of."""
+
+    sha: str  # of the note's file
+    block: bytes  # digest of its lock block (cards' keys, content, mods) and odd GUIDs
+    start: int  # its ids run from start to end - 1 (notes and cards)
+    end: int
+    cards: int
+    decks: frozenset[str]
+    media: frozenset[str]  # the media names its cards show
+
+
+@dataclass(frozen=True, slots=True)
+class PackageRows:
+    """A package's database, kept for the next build of that package."""
+
+    key: str  # the cache key of the build that wrote it
+    database: str  # file name, beside this record
+    notes: dict[str, NoteRows]
+
+
+def rows_folder(config: Config) -> Path:
+    return cache_folder(config) / "packages"
+
+
+def load_package_rows(config: Config, name: str, key: str) -> tuple[PackageRows, Path] | None:
+    """The kept database of the package `name` and what it holds, if this build can use it."""
+    folder = rows_folder(config)
+    try:
+        with open(folder / f"{name}.rows", "rb") as handle:
+            fmt, stored_key, rows = pickle.load(handle)
+        if fmt == FORMAT and stored_key == key and isinstance(rows, PackageRows):
+            database = folder / rows.database
+            if database.is_file():
+                return rows, database
+    except Exception:  # a corrupt or foreign cache file is an empty cache
+        pass
+    return None
+
+
+def new_rows_database(config: Config, name: str) -> Path | None:
+    """A fresh file name for a package's database in the cache; None if it cannot be
+    written (the database then goes beside the package and is not kept)."""
+    folder = rows_folder(config)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    if not os.access(folder, os.W_OK):
+        return None
+    return folder / f"{name}.{os.getpid()}-{time.time_ns()}.db"
+
+
+def save_package_rows(config: Config, name: str, rows: PackageRows) -> None:
+    """Name the database just written as the package's kept one, and drop older ones.
+    The record is replaced whole after the database is complete: it never names a
+    database that is not what it says."""
+    folder = rows_folder(config)
+    try:
+        _dump(folder / f"{name}.rows", (FORMAT, rows.key, rows))
+        for old in folder.glob(f"{name}.*.db"):
+            if old.name != rows.database:
+                old.unlink(missing_ok=True)
+    except OSError:
+        return
 
 
 def evidence_of(note: Note | None) -> str:

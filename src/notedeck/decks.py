@@ -60,7 +60,9 @@ def deck_jobs(
         media = sorted(
             {name: source for rel in rels for name, source in records[rel].media}.items()
         )
-        notes = tuple((rel, records[rel].detail, _block_of(plan, rel)) for rel in rels)
+        notes = tuple(
+            (rel, records[rel].sha, records[rel].detail, _block_of(plan, rel)) for rel in rels
+        )
         jobs.append(PackageJob(top, path, notes, plan.guids, plan.model_mods, tuple(media)))
     return tuple(files), jobs
 

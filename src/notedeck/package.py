@@ -11,7 +11,7 @@ import shutil
 import sqlite3
 import tempfile
 import zipfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -119,9 +119,14 @@ class PackageWriter:
         newest: int,
         model_mods: Mapping[int, int],
         default_mod: int,
+        *,
+        database: Path | None = None,
+        previous: Path | None = None,
     ) -> None:
         """`newest` is the newest mod of all (ids count up from it), `model_mods` the
-        notetypes' mods by id and `default_mod` the mod of a card `add` is given none for."""
+        notetypes' mods by id and `default_mod` the mod of a card `add` is given none for.
+        The rows go into `database` (default: beside the package); `previous` is the
+        database of an earlier package whose rows `copy` may take."""
         self.path = path
         self.templates = templates
         self.newest = newest
@@ -130,9 +135,12 @@ class PackageWriter:
         self.decks: set[str] = set()
         self.cards = 0
         self._next_id = newest * 1000
-        self._database = path.with_name(f"{path.name}.db")
+        self._database = database or path.with_name(f"{path.name}.db")
         self._database.unlink(missing_ok=True)
+        self._kept = False
         self._conn = sqlite3.connect(self._database, isolation_level=None)
+        if previous is not None:  # before BEGIN: SQLite attaches outside transactions
+            self._conn.execute("ATTACH DATABASE ? AS previous", (str(previous),))
         self._conn.execute("PRAGMA journal_mode = OFF")
         self._conn.execute("PRAGMA synchronous = OFF")
         self._conn.execute("BEGIN")
@@ -154,6 +162,21 @@ class PackageWriter:
         self._next_id += len(notes) + len(rows)
         self.decks.update(c.deck for c in cards)
         self.cards += len(cards)
+
+    @property
+    def next_id(self) -> int:
+        return self._next_id
+
+    def copy(self, start: int, end: int, cards: int, decks: Iterable[str]) -> None:
+        """Add the notes the previous database holds under ids start..end-1 (one note's
+        cards, added there by one `add`): the rows `add` would write for the same cards,
+        under this package's ids, copied by SQLite without passing through Python."""
+        shift = self._next_id - start
+        self._conn.execute(_COPY_NOTES, (shift, start, end))
+        self._conn.execute(_COPY_CARDS, (shift, shift, start, end))
+        self._next_id += end - start
+        self.decks.update(decks)
+        self.cards += cards
 
     def finish(self, media: Mapping[str, bytes]) -> None:
         """The collection row, the indexes, and the zip at `path`."""
@@ -182,12 +205,29 @@ class PackageWriter:
             index = json.dumps({str(n): name for n, name in enumerate(names)}).encode()
             archive.writestr(_zip_info("media"), index, compresslevel=_LEVEL)
 
+    def keep(self) -> Path:
+        """The finished database, which `discard` then leaves in place."""
+        self._kept = True
+        return self._database
+
     def discard(self) -> None:
-        """Remove the database file (after finish, or after a failure)."""
+        """Remove the database file (after finish, unless kept, or after a failure)."""
         try:
             self._conn.close()
         finally:
-            self._database.unlink(missing_ok=True)
+            if not self._kept:
+                self._database.unlink(missing_ok=True)
+
+
+_COPY_NOTES = (
+    "INSERT INTO notes SELECT id + ?, guid, mid, mod, usn, tags, flds, sfld, csum, flags, data"
+    " FROM previous.notes WHERE id >= ? AND id < ? ORDER BY id"
+)
+_COPY_CARDS = (
+    "INSERT INTO cards SELECT id + ?, nid + ?, did, ord, mod, usn, type, queue, due, ivl,"
+    " factor, reps, lapses, left, odue, odid, flags, data"
+    " FROM previous.cards WHERE id >= ? AND id < ? ORDER BY id"
+)
 
 
 def _zip_info(name: str) -> zipfile.ZipInfo:

@@ -60,7 +60,7 @@ class PackageJob:
 
     top: str
     path: Path
-    notes: tuple[tuple[str, bytes, bytes], ...]  # rel, its record's detail, its lock block
+    notes: tuple[tuple[str, str, bytes, bytes], ...]  # rel, sha, record's detail, lock block
     guids: Mapping[str, str]  # key -> GUID where not guid_for(key)
     model_mods: Mapping[int, int]
     media: tuple[tuple[str, str], ...]  # Anki media name, source file
@@ -239,26 +239,54 @@ def deck_name(deck: tuple[str, ...], config: Config) -> str:
 
 
 def write_package(context: Context, job: PackageJob) -> tuple[str, int]:
-    """Write one package beside its final place; the build moves it there once every
-    package is written. Returns the temporary file and the number of cards.
+    """Write one package beside its place; the build moves it there once every package
+    is written. Returns the temporary file and the number of cards.
 
     Notes go in shard by shard (and by path within a shard), each shard's cards read
-    only while its notes are written, so memory does not grow with the deck."""
+    only while its notes are written, so memory does not grow with the deck. A note whose
+    file and lock entry are as when the package's kept database was written has its rows
+    copied from that database instead (an edit in a large deck reads one shard)."""
+    config = context.config
     templates, _style = _tools(context)
-    entries = {rel: _entries(block) if block else {} for rel, _detail, block in job.notes}
+    entries = {rel: _entries(block) if block else {} for rel, _sha, _detail, block in job.notes}
     default_mod = max(job.model_mods.values(), default=0)
     newest = max([default_mod, *(m for mods in entries.values() for m in mods.values())])
-    by_shard: dict[str, list[tuple[str, bytes]]] = defaultdict(list)
-    for rel, detail, _block in job.notes:
-        by_shard[cache.shard_of(rel)].append((rel, detail))
+    by_shard: dict[str, list[tuple[str, str, bytes, bytes]]] = defaultdict(list)
+    for note in job.notes:
+        by_shard[cache.shard_of(note[0])].append(note)
     temp = job.path.with_name(f".{job.path.name}.{os.getpid()}.tmp")
     job.path.parent.mkdir(parents=True, exist_ok=True)
-    writer = PackageWriter(temp, templates, newest, job.model_mods, default_mod)
+    kept = cache.load_package_rows(config, job.path.name, context.key)
+    previous = kept[0].notes if kept else {}
+    database = cache.new_rows_database(config, job.path.name)
+    writer = PackageWriter(
+        temp,
+        templates,
+        newest,
+        job.model_mods,
+        default_mod,
+        database=database,
+        previous=kept[1] if previous and kept else None,
+    )
     shown: set[str] = set()
+    rows: dict[str, cache.NoteRows] = {}
     try:
         for shard in sorted(by_shard):
-            stored = cache.load_shard(cache.shard_path(context.config, shard), context.key)
-            for rel, detail in by_shard[shard]:
+            stored: dict[str, cache.NoteCards] | None = None
+            for rel, sha, detail, block in by_shard[shard]:
+                start = writer.next_id
+                # What its rows are made of besides the note's file: its lock entry and
+                # the GUIDs its renamed cards kept.
+                odd = sorted((k, job.guids[k]) for k in entries[rel] if k in job.guids)
+                digest = hashlib.blake2b(block + repr(odd).encode(), digest_size=16).digest()
+                prior = previous.get(rel)
+                if prior is not None and (prior.sha, prior.block) == (sha, digest):
+                    writer.copy(prior.start, prior.end, prior.cards, prior.decks)
+                    shown |= prior.media
+                    rows[rel] = dataclasses.replace(prior, start=start, end=writer.next_id)
+                    continue
+                if stored is None:
+                    stored = cache.load_shard(cache.shard_path(config, shard), context.key)
                 made = stored.get(rel) or _make_again(context, shard, rel, detail)
                 cards, mods = [], {}
                 for card in made.rendered if made is not None else ():
@@ -266,10 +294,20 @@ def write_package(context: Context, job: PackageJob) -> tuple[str, int]:
                     cards.append(card if card.guid == guid else _with_guid(card, guid))
                     mods[guid] = entries[rel][card.key]
                 writer.add(cards, mods)
-                if job.media:  # most decks show no images: no need to look
-                    shown |= media_names(cards)
-        media = {name: Path(source).read_bytes() for name, source in job.media if name in shown}
-        writer.finish(media)
+                media = frozenset(media_names(cards)) if job.media else frozenset[str]()
+                shown |= media  # most decks show no images: no need to look
+                decks = frozenset(c.deck for c in cards)
+                rows[rel] = cache.NoteRows(
+                    sha, digest, start, writer.next_id, len(cards), decks, media
+                )
+        media_bytes = {
+            name: Path(source).read_bytes() for name, source in job.media if name in shown
+        }
+        writer.finish(media_bytes)
+        if database is not None and writer.cards >= cache.KEEP_ROWS_FROM:
+            kept_as = writer.keep().name
+            package_rows = cache.PackageRows(context.key, kept_as, rows)
+            cache.save_package_rows(config, job.path.name, package_rows)
     finally:
         writer.discard()
     with open(temp, "rb+") as handle:
