@@ -325,9 +325,10 @@ def _dump(path: Path, value: object) -> None:
         temp.unlink(missing_ok=True)
 
 
-# Packages of at least this many cards keep their database in the cache, so that the next
-# build copies the rows of unchanged notes from it; smaller ones are quick to write anew.
-KEEP_ROWS_FROM = 2000
+# Packages of at least this many cards keep their database in the cache (about 1.3 KB a
+# card), so that the next build copies the rows of unchanged notes from it; smaller ones
+# are written anew in a moment.
+KEEP_ROWS_FROM = 5000
 
 
 @dataclass(frozen=True, slots=True)
