@@ -596,14 +596,14 @@ def _words(text: str) -> list[bytes]:
     """The runs of letters in `text` casefolded (what _WORDS finds), in UTF-8."""
     if text.isascii():  # casefold() of ASCII text is lower()
         return text.encode().translate(_ASCII_WORD_BYTES).split()
-    # A run of letters holds no ASCII space, and UTF-8 encodes no other character with
-    # an ASCII byte: splitting the encoded runs joined by spaces gives each run's bytes.
+    # A run of letters holds no ASCII whitespace, and UTF-8 encodes a non-ASCII character
+    # without ASCII bytes: the runs joined by spaces, encoded and split give each run's bytes.
     return " ".join(_WORDS.findall(text.casefold())).encode().split()
 
 
 def _sketch(fragment: str) -> str:
-    """The `_SKETCH` smallest hashes of the body's features (its words and pairs of
-    adjacent words), 6 hex digits each.
+    """The `_SKETCH` smallest hashes (the low 24 bits of the CRC-32 of their UTF-8) of the
+    body's features, its words and pairs of adjacent words, in 6 hex digits each.
 
     Every occurrence is hashed and the hashes deduplicated: the same set as the hashes of
     the distinct features, with no set of strings built first."""
