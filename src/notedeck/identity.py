@@ -14,6 +14,9 @@ CLOZE_MODEL_ID = 1_733_090_402
 _BASE91 = (
     "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&()*+,-./:;<=>?@[]^_`{|}~"
 )
+# Every two-digit base-91 number, so a GUID takes 5 divisions instead of 10 (91**10 > 2**64).
+_BASE91_PAIRS = tuple(a + b for a in _BASE91 for b in _BASE91)
+_PAIR = len(_BASE91_PAIRS)
 
 
 def item_slug(text: str) -> str:
@@ -33,11 +36,18 @@ def card_key(note_key: str, section_path: tuple[str, ...], kind: str, item: str 
 def guid_for(key: str) -> str:
     """A GUID from a card key, in Anki's own base-91 alphabet (10 characters, 64 bits)."""
     number = int.from_bytes(hashlib.sha256(("notedeck:" + key).encode()).digest()[:8], "big")
-    out = []
-    while number:
-        number, rem = divmod(number, len(_BASE91))
-        out.append(_BASE91[rem])
-    return "".join(reversed(out)) or _BASE91[0]
+    return _base91(number)
+
+
+def _base91(number: int) -> str:
+    """A number below 2**64 in base 91, most significant digit first, without leading
+    zeros ("a"); zero is "a"."""
+    number, e = divmod(number, _PAIR)
+    number, d = divmod(number, _PAIR)
+    number, c = divmod(number, _PAIR)
+    a, b = divmod(number, _PAIR)
+    pairs = _BASE91_PAIRS
+    return (pairs[a] + pairs[b] + pairs[c] + pairs[d] + pairs[e]).lstrip("a") or "a"
 
 
 def deck_id(name: str) -> int:

@@ -119,18 +119,29 @@ class CardChanges(Sequence[CardChange]):
         return CardChange(key, guid)
 
 
-def stamp(rendered: RenderedCard) -> CardStamp:
-    """The lock's view of a card just rendered (whose GUID is still guid_for(key))."""
-    kind = "cloze" if rendered.cloze else "qa"
-    sketch = _sketch(_body(rendered))
-    return CardStamp(rendered.key, rendered.content_hash, kind, sketch, rendered.guid)
+_StampRow = tuple[str, str, str, str, str]  # a CardStamp's fields, in order
 
 
-def pack_stamps(stamps: Iterable[CardStamp]) -> str:
-    """A note's stamps as one string: a large vault's half million cards stay small in
-    memory until their note is planned."""
-    rows = [[s.key, s.hash, s.type, s.sketch, s.guid] for s in stamps]
-    return json.dumps(rows, ensure_ascii=False)
+def stamp_rows(cards: Iterable[RenderedCard]) -> list[_StampRow]:
+    """The lock's view of a note's cards just rendered (whose GUIDs are still
+    guid_for(key)): each card's CardStamp fields."""
+    return [_stamp_fields(card) for card in cards]
+
+
+def pack_stamps(rows: Sequence[_StampRow]) -> str:
+    """A note's stamp rows as one string: a large vault's half million cards stay small
+    in memory until their note is planned. `unpack_stamps` gives their CardStamps back."""
+    return _ENCODE(rows)
+
+
+def _stamp_fields(card: RenderedCard) -> tuple[str, str, str, str, str]:
+    """A card's CardStamp fields, in order."""
+    kind = "cloze" if card.cloze else "qa"
+    return (card.key, card.content_hash, kind, _sketch(_body(card)), card.guid)
+
+
+# One encoder for every note (json.dumps with an option makes a new one per call).
+_ENCODE = json.JSONEncoder(ensure_ascii=False).encode
 
 
 def unpack_stamps(text: str) -> tuple[CardStamp, ...]:
@@ -355,12 +366,14 @@ def unmodded_digest(block: bytes | memoryview) -> bytes:
     return hashlib.blake2b(_MOD_FIELD.sub(rb"\g<1>0", bytes(block)), digest_size=16).digest()
 
 
-def stamps_digest(path: str, stamps: Sequence[CardStamp]) -> bytes:
+def stamps_digest(path: str, rows: Sequence[_StampRow]) -> bytes:
     """unmodded_digest of the block the lock has for `path` when none of these cards
     changed: the planner then keeps that block as it is, without reading it."""
-    if not stamps:
+    if not rows:
         return b""
-    block = note_block(path, [(s.key, s.hash, 0, s.type, s.sketch) for s in stamps])
+    block = note_block(
+        path, [(key, digest, 0, kind, sketch) for key, digest, kind, sketch, _ in rows]
+    )
     return hashlib.blake2b(block, digest_size=16).digest()
 
 
@@ -607,22 +620,35 @@ _TAG = re.compile(r"<[^>]*>")
 _WORDS = re.compile(r"[^\W\d_]+")
 
 
-# ASCII text (nearly all of it) splits into letter runs faster with str.translate.
-_ASCII_NON_LETTERS = {c: " " for c in range(128) if not chr(c).isalpha()}
+# ASCII text (nearly all of it) is casefolded and split into letter runs by one
+# bytes.translate: a letter maps to its lower case, anything else to a space.
+_ASCII_WORD_BYTES = bytes(
+    (ord(chr(c).lower()) if chr(c).isalpha() else 32) if c < 128 else c for c in range(256)
+)
+_MASK = 0xFFFFFF  # a sketch keeps the low 24 bits of each feature's CRC-32
+_HEX = tuple("%06x" * n for n in range(_SKETCH + 1))  # n hashes, 6 hex digits each
 
 
-def _words(text: str) -> list[str]:
-    """The runs of letters in `text` (what _WORDS finds)."""
-    if text.isascii():
-        return text.translate(_ASCII_NON_LETTERS).split()
-    return _WORDS.findall(text)
+def _words(text: str) -> list[bytes]:
+    """The runs of letters in `text` casefolded (what _WORDS finds), in UTF-8."""
+    if text.isascii():  # casefold() of ASCII text is lower()
+        return text.encode().translate(_ASCII_WORD_BYTES).split()
+    # A run of letters holds no ASCII whitespace, and UTF-8 encodes a non-ASCII character
+    # without ASCII bytes: the runs joined by spaces, encoded and split give each run's bytes.
+    return " ".join(_WORDS.findall(text.casefold())).encode().split()
 
 
 def _sketch(fragment: str) -> str:
-    words = _words(html.unescape(_TAG.sub(" ", fragment)).casefold())
-    features = {*words, *map(" ".join, itertools.pairwise(words))}
-    hashes = sorted({zlib.crc32(f.encode()) & 0xFFFFFF for f in features})[:_SKETCH]
-    return "".join(f"{h:06x}" for h in hashes)
+    """The `_SKETCH` smallest hashes (the low 24 bits of the CRC-32 of their UTF-8) of the
+    body's features, its words and pairs of adjacent words, in 6 hex digits each.
+
+    Every occurrence is hashed and the hashes deduplicated: the same set as the hashes of
+    the distinct features, with no set of strings built first."""
+    words = _words(html.unescape(_TAG.sub(" ", fragment)))
+    pairs = map(b" ".join, itertools.pairwise(words))
+    crcs = itertools.chain(map(zlib.crc32, words), map(zlib.crc32, pairs))
+    low = sorted({h & _MASK for h in crcs})[:_SKETCH]
+    return _HEX[len(low)] % tuple(low)
 
 
 def _split(sketch: str) -> list[str]:

@@ -16,7 +16,7 @@ from notedeck import cache
 from notedeck.config import Config
 from notedeck.derive import Style, derive_cards
 from notedeck.errors import NoteError
-from notedeck.lock import pack_stamps, stamp, stamps_digest
+from notedeck.lock import pack_stamps, stamp_rows, stamps_digest
 from notedeck.model import Card, Diagnostic, Level, Moment, Note
 from notedeck.package import PackageWriter, media_names
 from notedeck.questions import QuestionPattern, load_patterns
@@ -167,7 +167,7 @@ def build_note(context: Context, rel: str, moments: tuple[Moment | None, ...] | 
     rendered = render_cards(
         cards, [deck_name(c.deck, config) for c in cards], templates, config.vault
     )
-    stamped = [stamp(r) for r in rendered]
+    stamped = stamp_rows(rendered)
     stamps = pack_stamps(stamped)
     kinds = tuple(sorted(Counter(c.kind.value for c in cards).items()))
     top = rendered[0].deck.split("::", 1)[0] if rendered else ""
