@@ -18,14 +18,10 @@ from typing import TYPE_CHECKING
 
 from notedeck.identity import CLOZE_MODEL_ID, QA_MODEL_ID, deck_id
 from notedeck.render import CLOZE_FIELDS, QA_FIELDS, RenderedCard, Templates
+from notedeck.zipped import LEVEL, TooLarge, write_zip
 
 if TYPE_CHECKING:
     import genanki
-
-_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
-# Deflate level 1: 2.5x faster than the default 6 on a deck's database, for files
-# about a fifth larger (measured on the largest deck of the 18k-note corpus).
-_LEVEL = 1
 
 
 def notetype(templates: Templates, *, cloze: bool) -> genanki.Model:
@@ -195,15 +191,16 @@ class PackageWriter:
         # Anki reads zip entries "0", "1", ... and the "media" map from entry to file name;
         # sorted names keep the bytes the same from one build to the next.
         names = sorted(media)
-        with zipfile.ZipFile(self.path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-            info = _zip_info("collection.anki2")
-            info.file_size = self._database.stat().st_size
-            with open(self._database, "rb") as source, archive.open(info, "w") as target:
-                shutil.copyfileobj(source, target, 1 << 20)
-            for n, name in enumerate(names):
-                archive.writestr(_zip_info(str(n)), media[name], compresslevel=_LEVEL)
-            index = json.dumps({str(n): name for n, name in enumerate(names)}).encode()
-            archive.writestr(_zip_info("media"), index, compresslevel=_LEVEL)
+        index = json.dumps({str(n): name for n, name in enumerate(names)}).encode()
+        members: list[tuple[str, Path | bytes]] = [
+            ("collection.anki2", self._database),
+            *((str(n), media[name]) for n, name in enumerate(names)),
+            ("media", index),
+        ]
+        try:
+            write_zip(self.path, members)
+        except TooLarge:
+            _write_zip64(self.path, members)
 
     def keep(self) -> Path:
         """The finished database, which `discard` then leaves in place."""
@@ -230,14 +227,21 @@ _COPY_CARDS = (
 )
 
 
-def _zip_info(name: str) -> zipfile.ZipInfo:
-    info = zipfile.ZipInfo(name, date_time=_ZIP_TIME)
-    info.compress_type = zipfile.ZIP_DEFLATED
-    info.create_system = 3
-    info.external_attr = 0o644 << 16
-    # ZipFile.open() takes the level from the entry (writestr() from its argument).
-    info._compresslevel = _LEVEL  # type: ignore[attr-defined]
-    return info
+def _write_zip64(path: Path, members: Sequence[tuple[str, Path | bytes]]) -> None:
+    """The archive with zipfile, which writes members of 4 GiB and more (on one core)."""
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, source in members:
+            info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.create_system = 3
+            info.external_attr = 0o644 << 16
+            info._compresslevel = LEVEL  # type: ignore[attr-defined]
+            if isinstance(source, bytes):
+                archive.writestr(info, source)
+                continue
+            info.file_size = source.stat().st_size
+            with open(source, "rb") as data, archive.open(info, "w", force_zip64=True) as target:
+                shutil.copyfileobj(data, target, 1 << 20)
 
 
 _CLOZE_NUMBER = re.compile(r"{{c(\d+)::.+?}}", re.DOTALL)
