@@ -64,7 +64,8 @@ def deck_jobs(
             (rel, records[rel].sha, records[rel].detail, _block_of(plan, rel)) for rel in rels
         )
         jobs.append(PackageJob(top, path, notes, plan.guids, plan.model_mods, tuple(media)))
-    return tuple(files), jobs
+    # The largest packages first: the last ones to finish are then small.
+    return tuple(files), sorted(jobs, key=lambda job: (-len(job.notes), job.top))
 
 
 def write_packages(

@@ -146,7 +146,8 @@ def shard_jobs(
     dry_run: bool,
     collect: bool,
 ) -> list[ShardJob]:
-    """One job per shard with notes to build or to drop, in a fixed order."""
+    """One job per shard with notes to build or to drop, in a fixed order: the largest
+    first, so that no large shard is left to one worker at the end while the others wait."""
     by_shard: dict[str, list[str]] = defaultdict(list)
     dropped: dict[str, list[str]] = defaultdict(list)
     for rel in notes:
@@ -161,7 +162,9 @@ def shard_jobs(
             write=not dry_run,
             collect=collect,
         )
-        for shard in sorted(by_shard.keys() | dropped.keys())
+        for shard in sorted(
+            by_shard.keys() | dropped.keys(), key=lambda shard: (-len(by_shard[shard]), shard)
+        )
     ]
 
 
