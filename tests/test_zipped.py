@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import random
 import zipfile
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -66,3 +68,16 @@ def test_members_too_large_for_a_plain_zip_go_to_zipfile(
         zipped.write_zip(tmp_path / "a.apkg", members)
     package._write_zip64(tmp_path / "b.apkg", members)
     assert _read(tmp_path / "b.apkg") == _expected(members)
+
+
+def test_only_a_few_chunks_are_read_ahead_of_the_one_written() -> None:
+    read = []
+
+    def chunks() -> Iterator[tuple[bytes, bool]]:
+        for n in range(100):
+            read.append(n)
+            yield bytes(1000), n == 99
+
+    with ThreadPoolExecutor(2) as pool:
+        first = next(zipped._deflated(pool, chunks()))
+    assert first[0] == bytes(1000) and len(read) <= zipped._AHEAD + 1
