@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -25,16 +24,23 @@ PLACEHOLDERS = re.compile("[\ue000-\ue005]")
 # Markdown link around it, with an unclosed quote, a stray `>` instead of `</a>`, empty.
 # Openings written askew (`< a class=`, a class split over two lines): made canonical so
 # the anchor pattern below sees them; the line breaks they held move in front of them.
-_ANCHOR_START = re.compile(r"<\s*a\s[^<>]*?class=[\"']?yt[\s-]*timestamp[\"']?", re.IGNORECASE)
+# An opening written exactly so is left as it is (the lookahead): most are.
+_ANCHOR_START = re.compile(
+    r"<(?!(?-i:a class=\"yt-timestamp\"))\s*a\s[^<>]*?class=[\"']?yt[\s-]*timestamp[\"']?",
+    re.IGNORECASE,
+)
 
 
 def _canonical_start(m: re.Match[str]) -> str:
     return "\n" * m.group(0).count("\n") + '<a class="yt-timestamp"'
 
 
+# `opening` is what stands before the anchor ("[", "(", "[12:34](" or nothing) and its
+# `<`: each way a match opens starts with a character of its own, so the pattern is tried
+# only where one of "[(<" stands, not at every position of the note.
 _ANCHOR = re.compile(
-    r"(?P<pre>\[\s*\d{1,3}(?::\d{1,2}){0,3}\s*\]\(|\[|\()?"
-    r"<a\s+class=[\"']?yt-timestamp[\"']?\s+data-t=[\"']?(?P<value>[^\"'<>\n]*)[\"']?\s*>?"
+    r"(?P<opening>\[\s*\d{1,3}(?::\d{1,2}){0,3}\s*\]\(<|\[<|\(<|<)"
+    r"a\s+class=[\"']?yt-timestamp[\"']?\s+data-t=[\"']?(?P<value>[^\"'<>\n]*)[\"']?\s*>?"
     r"(?:(?P<shown>[^<>\n]{0,40})(?:</a>|>)|(?=[\s.,;:)\]]|$))"
     r"(?P<post>[\])])?",
     re.IGNORECASE,
@@ -54,7 +60,8 @@ _BRACKET_TIMES = re.compile(
     r"\[\s*(\d{1,2}:\d{2}(?::\d{2}){0,2}(?:\s*[,;]\s*\d{1,2}:\d{2}(?::\d{2}){0,2})*)\s*\](?!\()"
 )
 _EMPHASIS = re.compile(r"\*\*|__|(?<!\w)[*_](?=\S)|(?<=\S)[*_](?!\w)")
-_WIKILINK = re.compile(r"(!?)\[\[([^\[\]\n]{1,400}?)\]\]")
+# A `!` just before makes an embed (`![[a.png]]`): prepare() looks at the character before.
+_WIKILINK = re.compile(r"\[\[([^\[\]\n]{1,400})\]\]")
 _IMAGE = re.compile(r"!\[([^\[\]\n]{0,200})\]\(\s*<?([^\s()<>]{1,400})>?(?:\s+\"[^\"\n]*\")?\s*\)")
 _FROM_LINE = re.compile(r"^[ \t]*From:[ \t]*\[\[[^\]\n]*\]\].*$", re.MULTILINE)
 # Zero-width and bidirectional controls: invisible, and able to make names look alike.
@@ -103,11 +110,12 @@ def prepare(body: str, first_line: int) -> Prepared:
         return f"{CLOCK_OPEN}{len(clocks) - 1}{CLOCK_CLOSE}"
 
     def anchor(m: re.Match[str]) -> str:
-        pre, value, post = m.group("pre", "value", "post")
+        opening, value, post = m.group("opening", "value", "post")
         placeholder = clock(value, m.start())
+        pre = opening[:-1]  # without the anchor's `<`
         if not pre and not post:
             return placeholder
-        pre, post = pre or "", post or ""
+        post = post or ""
         # A bracket or parenthesis belongs to the timestamp only when it is closed around it.
         if pre in ("[", "(") and post != {"[": "]", "(": ")"}[pre]:
             return pre + placeholder + post
@@ -121,7 +129,7 @@ def prepare(body: str, first_line: int) -> Prepared:
         parts = re.split(r"\s*[,;]\s*", m.group(1))
         return ", ".join(clock(p, m.start()) for p in parts)
 
-    text = _sub_at(_ANCHOR, _ANCHOR_FIRST, body, anchor)
+    text = _ANCHOR.sub(anchor, body)
     lines = _Lines(text)
     text = _LOOSE_ANCHOR.sub(lambda m: clock(m.group("value"), m.start()), text)
     if _may_contain(text, "data-t", "yt-timestamp"):
@@ -140,13 +148,13 @@ def prepare(body: str, first_line: int) -> Prepared:
     text = _IMAGE.sub(lambda m: image(m.group(2), m.group(1), m.start()), text)
     lines = _Lines(text)
 
-    def wikilink(m: re.Match[str]) -> str:
-        inner = m.group(2)
-        if m.group(1):  # an embed: an image is shown, a note embed is not text
+    def wikilink(m: re.Match[str], embed: bool) -> str:
+        inner = m.group(1)
+        if embed:  # an image is shown, a note embed is not text
             target, _, alt = inner.partition("|")
             target = target.split("#", 1)[0].strip()
             if "." in target.rsplit("/", 1)[-1] and not target.lower().endswith(".md"):
-                return image(target, "" if alt.strip().isdigit() else alt, m.start())
+                return image(target, "" if alt.strip().isdigit() else alt, m.start() - 1)
             return ""
         target, _, shown = inner.partition("|")
         target, shown = target.strip(), shown.strip()
@@ -157,40 +165,20 @@ def prepare(body: str, first_line: int) -> Prepared:
         links.append((target, shown))
         return f"{LINK_OPEN}{len(links) - 1}{LINK_CLOSE}"
 
-    text = _sub_at(_WIKILINK, _WIKILINK_FIRST, text, wikilink)
-    return Prepared(text=text, clocks=tuple(clocks), links=tuple(links), media=tuple(media))
-
-
-# Where a match of _ANCHOR and of _WIKILINK can start (one character each, so that no
-# place is skipped): a bracket before a clock or an anchor, an anchor, `[[` or `![[`.
-_ANCHOR_FIRST = re.compile(r"\[(?=\s*\d|<[aA])|\((?=<[aA])|<(?=[aA])")
-_WIKILINK_FIRST = re.compile(r"\[(?=\[)|!(?=\[\[)")
-
-
-def _sub_at(
-    pattern: re.Pattern[str],
-    first: re.Pattern[str],
-    text: str,
-    repl: Callable[[re.Match[str]], str],
-) -> str:
-    """`pattern.sub(repl, text)`, trying the pattern only where `first` finds a character
-    a match can start with. A pattern that opens with an optional group is otherwise
-    tried at every position of the note, which costs more than all the rest."""
+    # `(!?)\[\[` as a pattern would be tried at every position of the note; `\[\[` is
+    # looked for fast, and a `!` before it cannot be the end of the wikilink before.
     out: list[str] = []
     pos = 0
-    for candidate in first.finditer(text):
-        start = candidate.start()
-        if start < pos:
-            continue
-        m = pattern.match(text, start)
-        if m:
-            out.append(text[pos:start])
-            out.append(repl(m))
-            pos = m.end()
-    if not out:
-        return text
-    out.append(text[pos:])
-    return "".join(out)
+    for m in _WIKILINK.finditer(text):
+        start = m.start()
+        embed = text[start - 1 : start] == "!"
+        out.append(text[pos : start - 1 if embed else start])
+        out.append(wikilink(m, embed))
+        pos = m.end()
+    if out:
+        out.append(text[pos:])
+        text = "".join(out)
+    return Prepared(text=text, clocks=tuple(clocks), links=tuple(links), media=tuple(media))
 
 
 # Characters a case-insensitive pattern matches to an ASCII letter although lower() does
@@ -352,11 +340,13 @@ _ABBREVIATIONS = frozenset(
     "e.g i.e vs etc dr mr mrs ms st prof jr sr inc ltd no fig approx al u.s u.k".split()
 )
 _CLOCKS_AFTER = f"(?:\\s*{CLOCK_OPEN}\\d+{CLOCK_CLOSE}(?:[\\s,;]*{CLOCK_OPEN}\\d+{CLOCK_CLOSE})*)?"
+# One class of every full stop first, so that the pattern is only tried at one; the
+# lookbehinds then tell which kind of full stop it is.
 _SENTENCE_END = re.compile(
-    f"[.!?][\"'”’)]*{_CLOCKS_AFTER}"
+    f"[.!?。！？](?:(?<=[.!?])[\"'”’)]*{_CLOCKS_AFTER}"
     f'(?=\\s+[A-Z0-9"“‘(\\[{LINK_OPEN}{CLOCK_OPEN}{MEDIA_OPEN}<\\\\]|\\s*$)'
     # Chinese and Japanese full stops end a sentence with no space after them.
-    f"|[。！？][」』”’）)]*{_CLOCKS_AFTER}(?=\\s*\\S)"
+    f"|(?<=[。！？])[」』”’）)]*{_CLOCKS_AFTER}(?=\\s*\\S))"
 )
 
 
@@ -397,9 +387,9 @@ def make_point(
 ) -> Point | None:
     """Turn one sentence or list item of rendered HTML into a Point, or None if empty."""
     fragment = clean_inline(fragment)
-    clocks = tuple(int(i) for i in _CLOCK_REF.findall(fragment)) if CLOCK_OPEN in fragment else ()
+    clocks = tuple(map(int, _CLOCK_REF.findall(fragment))) if CLOCK_OPEN in fragment else ()
     label = None
-    if find_label:
+    if find_label and "<strong>" in fragment:
         m = _LABEL.match(fragment)
         if m:
             raw_label = _LINK_REF.sub(
@@ -411,17 +401,18 @@ def make_point(
     body = _drop_clock_runs(fragment.replace("&quot;", '"'))
     terms: list[Term] = []
 
-    def link(m: re.Match[str]) -> str:
-        _target, shown = prepared.links[int(m.group(1))]
-        shown_html = html.escape(_CLOCK_REF.sub("", shown).strip(), quote=False)
-        if shown_html:
-            terms.append(Term(text=html.unescape(shown_html), html=shown_html))
-        return f'<span class="wikilink">{shown_html}</span>' if shown_html else ""
-
     # Each pattern below runs only when the text holds what it looks for.
     if "**" in body or "[[" in body or "]]" in body:
         body = _drop_stray_markup(body)
     if LINK_OPEN in body:
+
+        def link(m: re.Match[str]) -> str:
+            _target, shown = prepared.links[int(m.group(1))]
+            shown_html = html.escape(_CLOCK_REF.sub("", shown).strip(), quote=False)
+            if shown_html:
+                terms.append(Term(text=html.unescape(shown_html), html=shown_html))
+            return f'<span class="wikilink">{shown_html}</span>' if shown_html else ""
+
         body = _LINK_REF.sub(link, body)
     if MEDIA_OPEN in body:
         body = _MEDIA_REF.sub(lambda m: _image_html(prepared.media[int(m.group(1))]), body)
@@ -478,12 +469,28 @@ _EMPTY_BRACKETS = re.compile(r"\(\s*\)|\[\s*\]")
 # A comma or colon left right before the end of a sentence.
 _LEFT_BEFORE_END = re.compile(r"([,:])(?=[.!?])")
 _LEADING_PUNCTUATION = re.compile(r"^[\s,;:.]+")
+_LEADING = (" ", ",", ";", ":", ".")
+# What tidy() acts on but a " ." gap: a double blank, a gap before other punctuation or
+# after an opening bracket, an empty bracket (some pairs found are none: harmless); a
+# comma or colon before the end, with or without a gap.
+_GAP_OR_BRACKETS = re.compile(r"[ (\[][ ,;:!?)\]]")
+_NEAR_END = re.compile(r"[,:] ?[.!?]")
 
 
 def tidy(fragment: str) -> str:
     """Fold white space and the gaps that removed timestamps leave before punctuation."""
-    # tidy() runs on every sentence and most need little of it, so each step runs only
-    # when the text holds what it acts on. White space other than " " is never printable.
+    # Most sentences need only their " ." gaps closed: no other blank, gap, empty bracket
+    # or comma before the end, and no punctuation to drop in front (each step below
+    # then changes nothing, and closing " ." makes no new work for them).
+    if (
+        fragment.isprintable()
+        and fragment[:1] not in _LEADING
+        and _GAP_OR_BRACKETS.search(fragment) is None
+        and _NEAR_END.search(fragment) is None
+    ):
+        return fragment.replace(" .", ".").strip()
+    # Each step runs only when the text holds what it acts on. White space other than
+    # " " is never printable.
     if "  " in fragment or not fragment.isprintable():
         fragment = _SPACES.sub(" ", fragment)
     # From here each gap is one " ", and closing one makes no new one.
@@ -500,7 +507,7 @@ def tidy(fragment: str) -> str:
         fragment = _EMPTY_BRACKETS.sub("", fragment)
     if "," in fragment or ":" in fragment:
         fragment = _LEFT_BEFORE_END.sub("", fragment)
-    if fragment[:1] in (" ", ",", ";", ":", "."):
+    if fragment[:1] in _LEADING:
         fragment = _LEADING_PUNCTUATION.sub("", fragment)
     return fragment.strip()
 
@@ -511,8 +518,10 @@ def plain(fragment: str) -> str:
     if not text.isascii() and PLACEHOLDERS.search(text):
         text = _CLOCK_REF.sub("", text)
         text = PLACEHOLDERS.sub("", _LINK_REF.sub("", _MEDIA_REF.sub("", text)))
+    if "&" in text:
+        text = html.unescape(text)
     # `\s` and str.split agree on what white space is.
-    return " ".join(html.unescape(text).split())
+    return " ".join(text.split())
 
 
 def heading_text(inline_html: str, prepared: Prepared) -> tuple[str, tuple[int, ...]]:

@@ -461,28 +461,30 @@ def _unwrap_fence(body: str, body_line: int) -> tuple[str, int]:
 def _collapse_loops(body: str) -> tuple[str, int | None]:
     """Text a generation loop wrote over and over, kept once; and the loop's first line."""
     lines = body.split("\n")
-    first: int | None = None
+    changed: list[int] = []  # the lines changed
     counts = Counter(map(str.strip, lines))
     looped = {s for s, n in counts.items() if n >= _LOOP_LINE_REPEATS and len(s) >= 20}
-    if not looped and max(map(len, lines)) < 600:
-        return body, None  # nothing repeats and no line is long enough to search
-    kept: set[str] = set()
-    for i, line in enumerate(lines):
-        stripped = line.strip()
-        if stripped in looped:
-            if stripped in kept:
-                lines[i] = ""  # keep the line count, so later line numbers stay right
-                first = i if first is None else first
-                continue
-            kept.add(stripped)
+    if looped:
+        kept: set[str] = set()
+        for i, line in enumerate(lines):
+            stripped = line.strip()
+            if stripped in looped:
+                if stripped in kept:
+                    lines[i] = ""  # keep the line count, so later line numbers stay right
+                    changed.append(i)
+                else:
+                    kept.add(stripped)
+    for i, size in enumerate(map(len, lines)):
         # The loop pattern is costly on ordinary prose, so only lines that compress
         # unusually well (a sure sign of repetition) are searched.
-        if len(line) >= 600 and len(zlib.compress(line.encode(), 1)) * 6 < len(line):
-            collapsed = _LOOP.sub(r"\1", line)
-            if len(collapsed) < len(line):
-                lines[i] = collapsed
-                first = i if first is None else first
-    return ("\n".join(lines), first) if first is not None else (body, None)
+        if size >= 600:
+            line = lines[i]
+            if len(zlib.compress(line.encode(), 1)) * 6 < size:
+                collapsed = _LOOP.sub(r"\1", line)
+                if len(collapsed) < size:
+                    lines[i] = collapsed
+                    changed.append(i)
+    return ("\n".join(lines), min(changed)) if changed else (body, None)
 
 
 def _add_prose(points: list[Point], rendered: str, prepared: Prepared, line: int) -> None:
