@@ -224,7 +224,7 @@ def _emphasis(content: str, spans: list[CodeSpan]) -> str | None:
     opened: list[int] = []  # lengths of the runs still open
     for m in _STARS.finditer(content):
         start, end = m.span()
-        if any(s <= start < e for s, e, _ in spans):
+        if spans and any(s <= start < e for s, e, _ in spans):
             continue  # stars in code are code
         size = end - start
         if size > 2:

@@ -286,7 +286,7 @@ def parse_note(
                 pending_in = sink()
                 i += 3
                 continue
-            m = _EXPLICIT_ID.search(heading)
+            m = _EXPLICIT_ID.search(heading) if "{#" in heading or "^" in heading else None
             explicit = bool(m)
             if m:
                 heading = heading[: m.start()].strip()
@@ -479,12 +479,24 @@ def _collapse_loops(body: str) -> tuple[str, int | None]:
         # unusually well (a sure sign of repetition) are searched.
         if size >= 600:
             line = lines[i]
-            if len(zlib.compress(line.encode(), 1)) * 6 < size:
+            if len(zlib.compress(line.encode(), 1)) * 6 < size and _may_loop(line):
                 collapsed = _LOOP.sub(r"\1", line)
                 if len(collapsed) < size:
                     lines[i] = collapsed
                     changed.append(i)
     return ("\n".join(lines), min(changed)) if changed else (body, None)
+
+
+def _may_loop(line: str) -> bool:
+    """Whether _LOOP can find a loop in `line`, told without trying it at every position.
+
+    A loop is a unit of 8 to 300 characters written ten or more times in a row, so the
+    64 characters from the first multiple of 8 inside it are written again a unit later
+    (8 + 64 <= 9 units): some such piece recurs within 300 characters."""
+    for start in range(0, len(line) - 63, 8):
+        if line.find(line[start : start + 64], start + 1, start + 364) >= 0:
+            return True
+    return False
 
 
 def _add_prose(points: list[Point], rendered: str, prepared: Prepared, line: int) -> None:
@@ -514,7 +526,9 @@ def _read_list(
         elif tok.type == "inline" and tokens[i - 1].type == "paragraph_open":
             line = body_line + (tok.map[0] if tok.map else 0) + 1
             # A callout quoted inside a list item keeps its text, not its `[!type]` marker.
-            rendered = _CALLOUT.sub("", inline_html(tok.content, env), count=1)
+            rendered = inline_html(tok.content, env)
+            if "[!" in rendered:
+                rendered = _CALLOUT.sub("", rendered, count=1)
             point = make_point(
                 rendered, prepared, line, item=True, depth=depth - 1, find_label=True
             )
@@ -622,9 +636,14 @@ def _read_table(
 
 def slugify(text: str) -> str:
     """A heading's identity within its note: lower case words joined by hyphens."""
-    text = INVISIBLE.sub("", text).casefold()
-    text = re.sub(r"[^\w\s-]", "", text)
-    return re.sub(r"[\s_-]+", "-", text).strip("-")[:80]
+    if not text.isascii():
+        text = INVISIBLE.sub("", text)
+    text = _NOT_IN_SLUG.sub("", text.casefold())
+    return _SLUG_GAPS.sub("-", text).strip("-")[:80]
+
+
+_NOT_IN_SLUG = re.compile(r"[^\w\s-]")
+_SLUG_GAPS = re.compile(r"[\s_-]+")
 
 
 def _same(a: str, b: str) -> bool:
