@@ -35,12 +35,10 @@ def _canonical_start(m: re.Match[str]) -> str:
     return "\n" * m.group(0).count("\n") + '<a class="yt-timestamp"'
 
 
-# `opening` is what stands before the anchor ("[", "(", "[12:34](" or nothing) and its
-# `<`: each way a match opens starts with a character of its own, so the pattern is tried
-# only where one of "[(<" stands, not at every position of the note.
+# An anchor from its `<`, found fast as the pattern opens with it; a bracket before it
+# that belongs to it ("[", "(" or a Markdown link's "[12:34](") is found by _opening.
 _ANCHOR = re.compile(
-    r"(?P<opening>\[\s*\d{1,3}(?::\d{1,2}){0,3}\s*\]\(<|\[<|\(<|<)"
-    r"a\s+class=[\"']?yt-timestamp[\"']?\s+data-t=[\"']?(?P<value>[^\"'<>\n]*)[\"']?\s*>?"
+    r"<a\s+class=[\"']?yt-timestamp[\"']?\s+data-t=[\"']?(?P<value>[^\"'<>\n]*)[\"']?\s*>?"
     r"(?:(?P<shown>[^<>\n]{0,40})(?:</a>|>)|(?=[\s.,;:)\]]|$))"
     r"(?P<post>[\])])?",
     re.IGNORECASE,
@@ -109,27 +107,11 @@ def prepare(body: str, first_line: int) -> Prepared:
         clocks.append(Clock(raw, line_of(pos), _clock_fields(raw)))
         return f"{CLOCK_OPEN}{len(clocks) - 1}{CLOCK_CLOSE}"
 
-    def anchor(m: re.Match[str]) -> str:
-        opening, value, post = m.group("opening", "value", "post")
-        placeholder = clock(value, m.start())
-        pre = opening[:-1]  # without the anchor's `<`
-        if not pre and not post:
-            return placeholder
-        post = post or ""
-        # A bracket or parenthesis belongs to the timestamp only when it is closed around it.
-        if pre in ("[", "(") and post != {"[": "]", "(": ")"}[pre]:
-            return pre + placeholder + post
-        if pre.startswith("[") and pre.endswith("(") and post != ")":
-            return placeholder + post
-        if not pre and post:
-            return placeholder + post
-        return placeholder
-
     def brackets(m: re.Match[str]) -> str:
         parts = re.split(r"\s*[,;]\s*", m.group(1))
         return ", ".join(clock(p, m.start()) for p in parts)
 
-    text = _ANCHOR.sub(anchor, body)
+    text = _anchors_to_clocks(body, first_line, clocks)
     lines = _Lines(text)
     text = _LOOSE_ANCHOR.sub(lambda m: clock(m.group("value"), m.start()), text)
     if _may_contain(text, "data-t", "yt-timestamp"):
@@ -184,6 +166,61 @@ def prepare(body: str, first_line: int) -> Prepared:
 # Characters a case-insensitive pattern matches to an ASCII letter although lower() does
 # not turn them into it: dotless i and dotted capital I (to "i"), long s (to "s").
 _FOLDS_TO_ASCII = ("\u0131", "\u0130", "\u017f")
+
+
+def _anchors_to_clocks(text: str, first_line: int, clocks: list[Clock]) -> str:
+    """`text` with each timestamp anchor, and the brackets that belong to it, replaced by
+    a clock placeholder; its clock appended to `clocks`. (One loop, no callback: a note
+    holds dozens of anchors.)"""
+    out: list[str] = []
+    pos = 0  # where the last anchor ended
+    line, counted = first_line + 1, 0  # the line of position `counted`
+    for m in _ANCHOR.finditer(text):
+        pre = _opening(text, m.start(), pos)
+        start = m.start() - len(pre)
+        line += text.count("\n", counted, start)
+        counted = start
+        raw, post = m.group("value", "post")
+        clocks.append(Clock(raw, line, _clock_fields(raw)))
+        placeholder = f"{CLOCK_OPEN}{len(clocks) - 1}{CLOCK_CLOSE}"
+        out.append(text[pos:start])
+        out.append(_bracketed(placeholder, pre, post or "") if pre or post else placeholder)
+        pos = m.end()
+    if not out:
+        return text
+    out.append(text[pos:])
+    return "".join(out)
+
+
+_LINK_TEXT_OPEN = re.compile(r"\[\s*\d{1,3}(?::\d{1,2}){0,3}\s*\]\(")
+
+
+def _opening(text: str, start: int, after: int) -> str:
+    """What stands right before the anchor at `start` and is read with it: a Markdown
+    link's "[12:34](", else "[" or "(", else nothing; never anything before `after`.
+
+    The pattern once began with these as optional alternatives (tried in this order),
+    which made it run at every position; they are looked for here from the anchor back.
+    A link's text holds no "[", so its "[" is the last one before the anchor."""
+    if start <= after or text[start - 1] not in "[(":
+        return ""
+    if text[start - 2 : start] == "](":
+        bracket = text.rfind("[", after, start)
+        if bracket >= 0 and _LINK_TEXT_OPEN.fullmatch(text, bracket, start):
+            return text[bracket:start]
+    return text[start - 1]
+
+
+def _bracketed(placeholder: str, pre: str, post: str) -> str:
+    """A clock's placeholder with what stood before (`pre`) and after (`post`) its anchor."""
+    # A bracket or parenthesis belongs to the timestamp only when it is closed around it.
+    if pre in ("[", "(") and post != {"[": "]", "(": ")"}[pre]:
+        return pre + placeholder + post
+    if pre.startswith("[") and pre.endswith("(") and post != ")":
+        return placeholder + post
+    if not pre and post:
+        return placeholder + post
+    return placeholder
 
 
 def _may_contain(text: str, *words: str) -> bool:

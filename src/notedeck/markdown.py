@@ -315,22 +315,24 @@ class _LineParser:
 
     def tokenize(self, line: int, end: int, blk: int) -> int:
         """Blocks from `line` until a line indented less than `blk`; the line it stops at."""
+        lines, tshift = self.lines, self.tshift  # is_empty() inlined: it runs on every line
         while line < end:
-            while line < end and self.is_empty(line):
+            while line < end and tshift[line] >= len(lines[line]):
                 line += 1
             if line >= end or self.scount[line] < blk:
                 break
             if self.level >= 18:  # markdown-it stops nesting at 20 levels
                 raise _Fallback
             line = self.block(line, end, blk)
-            if line < end and self.is_empty(line):
+            if line < end and tshift[line] >= len(lines[line]):
                 line += 1
         return line
 
     def block(self, line: int, end: int, blk: int) -> int:
         if self.scount[line] - blk >= 4:
             raise _Fallback  # an indented code block
-        ch = self.first(line)
+        pos = self.tshift[line]
+        ch = self.lines[line][pos : pos + 1]
         if ch not in _BLOCK_START:
             return self.paragraph(line, end, blk)
         if ch == ">":
@@ -484,7 +486,7 @@ class _LineParser:
     def paragraph(self, start: int, end: int, blk: int) -> int:
         line = start + 1
         while line < end:
-            if self.is_empty(line):
+            if self.tshift[line] >= len(self.lines[line]):  # an empty line
                 break
             if self.scount[line] - blk > 3:
                 line += 1

@@ -38,11 +38,10 @@ _VIDEO_ID = re.compile(r"[A-Za-z0-9_-]{11}")
 # that opens with a letter is only tried where there is one.
 _WORD = re.compile(r"[a-z](?<!\w[a-z])[a-z'-]+\b")
 # A capitalised word written after a lower-case word or a comma, as in "platforms like
-# Reddit and", may be a name; followed by a lower-case word, it is one. Found from the
-# space before it (`(?<=[a-z,] )[A-Z][\w'-]+` would be tried at every position).
-_SPACE_CAPITAL = re.compile(r" ([A-Z][\w'-]+)")
-_BEFORE_NAME = frozenset("abcdefghijklmnopqrstuvwxyz,")
-_NAME_FOLLOWS = re.compile(r"[ ,.][ ]?[a-z]")
+# Reddit and", may be a name; followed by a lower-case word (the second group), it is
+# one. Found from the space before it (`(?<=[a-z,] )[A-Z][\w'-]+` would be tried at every
+# position); what follows holds no space before a capital, so no name starts inside it.
+_NAME_PLACE = re.compile(r" (?<=[a-z,] )([A-Z][\w'-]+)([ ,.][ ]?[a-z])?")
 _CALLOUT = re.compile(r"^\s*\[!([A-Za-z-]+)\][+-]?\s*")
 # Anything past this many characters of one note is not read: a note that long is a
 # generation loop or padding, never study material, and it must not stall the build.
@@ -391,15 +390,8 @@ def parse_note(
 def _capitalised(body: str) -> tuple[set[str], frozenset[str]]:
     """The capitalised words written after a lower-case word or a comma (where a name
     would stand), and those of them followed by a lower-case word (names)."""
-    after_lower: set[str] = set()
-    names: set[str] = set()
-    for m in _SPACE_CAPITAL.finditer(body):
-        if body[m.start() - 1 : m.start()] in _BEFORE_NAME:
-            word = m.group(1)
-            after_lower.add(word)
-            if _NAME_FOLLOWS.match(body, m.end()):
-                names.add(word)
-    return after_lower, frozenset(names)
+    found = _NAME_PLACE.findall(body)
+    return {word for word, _ in found}, frozenset(word for word, follows in found if follows)
 
 
 def _vocabulary(body: str, sections: list[Section], named: set[str]) -> frozenset[str]:
