@@ -143,8 +143,9 @@ def prepare(body: str, first_line: int) -> Prepared:
         if not shown:
             shown = target.split("#", 1)[-1] if target.startswith("#") else target.split("#")[0]
         # Emphasis inside the shown text ("[[t | **Term**]]") is markup, not text.
-        shown = _EMPHASIS.sub("", shown).strip()
-        links.append((target, shown))
+        if "*" in shown or "_" in shown:
+            shown = _EMPHASIS.sub("", shown)
+        links.append((target, shown.strip()))
         return f"{LINK_OPEN}{len(links) - 1}{LINK_CLOSE}"
 
     # `(!?)\[\[` as a pattern would be tried at every position of the note; `\[\[` is
@@ -423,7 +424,8 @@ def make_point(
     find_label: bool = False,
 ) -> Point | None:
     """Turn one sentence or list item of rendered HTML into a Point, or None if empty."""
-    fragment = clean_inline(fragment)
+    if _NOT_TEXT.search(fragment) is not None:  # else clean_inline leaves it as it is
+        fragment = clean_inline(fragment)
     clocks = tuple(map(int, _CLOCK_REF.findall(fragment))) if CLOCK_OPEN in fragment else ()
     label = None
     if find_label and "<strong>" in fragment:
@@ -435,7 +437,9 @@ def make_point(
             label = INVISIBLE.sub("", plain(raw_label)) or None
             if label is not None:
                 fragment = fragment[m.end() :]
-    body = _drop_clock_runs(fragment.replace("&quot;", '"'))
+    body = fragment.replace("&quot;", '"')
+    if clocks:
+        body = _drop_clock_runs(body)
     terms: list[Term] = []
 
     # Each pattern below runs only when the text holds what it looks for.
@@ -464,16 +468,9 @@ def make_point(
         return None
     if clocks:
         line = prepared.clocks[clocks[0]].line
-    return Point(
-        html=body,
-        text=text,
-        line=line,
-        clocks=clocks,
-        terms=_unique_terms(terms) if terms else (),
-        label=label,
-        item=item,
-        depth=depth,
-    )
+    terms_ = _unique_terms(terms) if terms else ()
+    # Positional: a Point is made per sentence, and keywords cost a third more.
+    return Point(body, text, line, clocks, terms_, label, item, depth)
 
 
 def _image_html(ref: MediaRef) -> str:
@@ -509,9 +506,9 @@ _LEADING_PUNCTUATION = re.compile(r"^[\s,;:.]+")
 _LEADING = (" ", ",", ";", ":", ".")
 # What tidy() acts on but a " ." gap: a double blank, a gap before other punctuation or
 # after an opening bracket, an empty bracket (some pairs found are none: harmless); a
-# comma or colon before the end, with or without a gap.
-_GAP_OR_BRACKETS = re.compile(r"[ (\[][ ,;:!?)\]]")
-_NEAR_END = re.compile(r"[,:] ?[.!?]")
+# comma or colon before the end, with or without a gap. One class first, so that the
+# pattern is only tried at those characters; the lookbehinds tell which one it is.
+_UNTIDY = re.compile(r"[ (\[,:](?:(?<=[ (\[])[ ,;:!?)\]]|(?<=[,:]) ?[.!?])")
 
 
 def tidy(fragment: str) -> str:
@@ -519,12 +516,7 @@ def tidy(fragment: str) -> str:
     # Most sentences need only their " ." gaps closed: no other blank, gap, empty bracket
     # or comma before the end, and no punctuation to drop in front (each step below
     # then changes nothing, and closing " ." makes no new work for them).
-    if (
-        fragment.isprintable()
-        and fragment[:1] not in _LEADING
-        and _GAP_OR_BRACKETS.search(fragment) is None
-        and _NEAR_END.search(fragment) is None
-    ):
+    if fragment.isprintable() and fragment[:1] not in _LEADING and _UNTIDY.search(fragment) is None:
         return fragment.replace(" .", ".").strip()
     # Each step runs only when the text holds what it acts on. White space other than
     # " " is never printable.
