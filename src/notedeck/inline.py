@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -148,20 +149,28 @@ def prepare(body: str, first_line: int) -> Prepared:
         links.append((target, shown.strip()))
         return f"{LINK_OPEN}{len(links) - 1}{LINK_CLOSE}"
 
-    # `(!?)\[\[` as a pattern would be tried at every position of the note; `\[\[` is
-    # looked for fast, and a `!` before it cannot be the end of the wikilink before.
+    text = _sub_wikilinks(text, wikilink)
+    return Prepared(text=text, clocks=tuple(clocks), links=tuple(links), media=tuple(media))
+
+
+def _sub_wikilinks(text: str, repl: Callable[[re.Match[str], bool], str]) -> str:
+    r"""`text` with each wikilink, or embed when a `!` stands before it, replaced by
+    `repl(match, embed)`.
+
+    `(!?)\[\[` as a pattern would be tried at every position of the note; `\[\[` is
+    looked for fast, and the `!` before it cannot be the end of the wikilink before."""
     out: list[str] = []
     pos = 0
     for m in _WIKILINK.finditer(text):
         start = m.start()
         embed = text[start - 1 : start] == "!"
         out.append(text[pos : start - 1 if embed else start])
-        out.append(wikilink(m, embed))
+        out.append(repl(m, embed))
         pos = m.end()
-    if out:
-        out.append(text[pos:])
-        text = "".join(out)
-    return Prepared(text=text, clocks=tuple(clocks), links=tuple(links), media=tuple(media))
+    if not out:
+        return text
+    out.append(text[pos:])
+    return "".join(out)
 
 
 # Characters a case-insensitive pattern matches to an ASCII letter although lower() does
