@@ -482,9 +482,10 @@ def _collapse_loops(body: str) -> tuple[str, int | None]:
 def _may_loop(line: str) -> bool:
     """Whether _LOOP can find a loop in `line`, told without trying it at every position.
 
-    A loop is a unit of 8 to 300 characters written ten or more times in a row, so the
-    64 characters from the first multiple of 8 inside it are written again a unit later
-    (8 + 64 <= 9 units): some such piece recurs within 300 characters."""
+    A loop is a unit of 8 to 300 characters written ten or more times in a row. The 64
+    characters from the first multiple of 8 inside it (at most 7 in) are written again a
+    unit later, still inside the loop (7 + 64 <= 9 units): such a piece recurs within
+    300 characters, and the pattern is tried only on lines where one does."""
     for start in range(0, len(line) - 63, 8):
         if line.find(line[start : start + 64], start + 1, start + 364) >= 0:
             return True
