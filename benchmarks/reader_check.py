@@ -3,8 +3,8 @@
     reader_check.py NOTES --save FILE      pickle {path: Note or error} read by this code
     reader_check.py NOTES --compare FILE   read again, report every difference
     reader_check.py NOTES --time [--against REF]
-                                           ms/note (median of runs) of this code, and of
-                                           read.py/inline.py as of git REF, side by side
+                                           CPU ms/note (median of runs) of this code, and
+                                           of the reader's modules as of git REF, side by side
 
 `--every N` reads every Nth note only (sorted paths), for quick iterations. Notes are
 read from bytes held in memory, so timings measure parsing, not the disk.
@@ -84,8 +84,12 @@ def load_files(root: Path, every: int) -> list[tuple[Path, bytes]]:
     return [(p, p.read_bytes()) for p in note_paths(root, every)]
 
 
+# The modules reading a note runs, in import order; reader_at loads them as of a git ref.
+READER_MODULES = ("timestamps", "markdown", "inline", "read")
+
+
 def reader_at(ref: str) -> Reader:
-    """read_note as read.py and inline.py were at git `ref`, imported under other names."""
+    """read_note as the reader's modules were at git `ref`, imported under other names."""
 
     def module(name: str, source: str) -> types.ModuleType:
         mod = types.ModuleType(name)
@@ -102,20 +106,22 @@ def reader_at(ref: str) -> Reader:
             text=True,
         ).stdout
 
-    inline = show("src/notedeck/inline.py")
-    module("_ref_inline", inline)
-    read = show("src/notedeck/read.py").replace(
-        "from notedeck.inline import", "from _ref_inline import"
-    )
-    return module("_ref_read", read).read_note  # type: ignore[no-any-return]
+    loaded: dict[str, types.ModuleType] = {}
+    for name in READER_MODULES:
+        source = show(f"src/notedeck/{name}.py")
+        for done in loaded:
+            source = source.replace(f"from notedeck.{done} import", f"from _ref_{done} import")
+        loaded[name] = module(f"_ref_{name}", source)
+    return loaded["read"].read_note  # type: ignore[no-any-return]
 
 
 def time_reader(reader: Reader, root: Path, files: list[tuple[Path, bytes]]) -> float:
-    """ms per note of one pass over `files`."""
+    """CPU ms per note of one pass over `files` (CPU time: other work on the machine
+    slows a pass less than it would the wall clock)."""
     gc.collect()
-    start = time.perf_counter()
+    start = time.process_time()
     read_all(reader, root, files)
-    return (time.perf_counter() - start) * 1000 / max(1, len(files))
+    return (time.process_time() - start) * 1000 / max(1, len(files))
 
 
 def main() -> None:

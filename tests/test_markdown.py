@@ -121,9 +121,9 @@ def _tidy_by_patterns(fragment: str) -> str:
     return fragment.strip()
 
 
-_HTML_BITS = ["a", " ", "  ", ".", ",", ":", ";", "!", "(", ")", "[", "]", "\n", "\xa0", "\u2003"]
+_HTML_BITS = ["a", " ", "  ", ".", ",", ":", ";", "!", "?", "(", ")", "[", "]", "\n", "\xa0"]
 _HTML_BITS += ["<strong>", "</strong>", "<em>", "</em>", "<code>", "</code>", "<b>", "&amp;"]
-_HTML_BITS += ["&quot;", "&lt;", "&", "<", ">", "\x01", "\ufeff", "&nbsp;", '"', "é"]
+_HTML_BITS += ["&quot;", "&lt;", "&", "<", ">", "\x01", "\ufeff", "&nbsp;", '"', "é", "\u2003"]
 _FRAGMENT = st.lists(st.sampled_from(_HTML_BITS), max_size=14).map("".join)
 
 

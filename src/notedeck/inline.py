@@ -25,15 +25,20 @@ PLACEHOLDERS = re.compile("[\ue000-\ue005]")
 # Markdown link around it, with an unclosed quote, a stray `>` instead of `</a>`, empty.
 # Openings written askew (`< a class=`, a class split over two lines): made canonical so
 # the anchor pattern below sees them; the line breaks they held move in front of them.
-_ANCHOR_START = re.compile(r"<\s*a\s[^<>]*?class=[\"']?yt[\s-]*timestamp[\"']?", re.IGNORECASE)
+# An opening written exactly so is left as it is (the lookahead): most are.
+_ANCHOR_START = re.compile(
+    r"<(?!(?-i:a class=\"yt-timestamp\"))\s*a\s[^<>]*?class=[\"']?yt[\s-]*timestamp[\"']?",
+    re.IGNORECASE,
+)
 
 
 def _canonical_start(m: re.Match[str]) -> str:
     return "\n" * m.group(0).count("\n") + '<a class="yt-timestamp"'
 
 
+# An anchor from its `<`, found fast as the pattern opens with it; a bracket before it
+# that belongs to it ("[", "(" or a Markdown link's "[12:34](") is found by _opening.
 _ANCHOR = re.compile(
-    r"(?P<pre>\[\s*\d{1,3}(?::\d{1,2}){0,3}\s*\]\(|\[|\()?"
     r"<a\s+class=[\"']?yt-timestamp[\"']?\s+data-t=[\"']?(?P<value>[^\"'<>\n]*)[\"']?\s*>?"
     r"(?:(?P<shown>[^<>\n]{0,40})(?:</a>|>)|(?=[\s.,;:)\]]|$))"
     r"(?P<post>[\])])?",
@@ -54,7 +59,8 @@ _BRACKET_TIMES = re.compile(
     r"\[\s*(\d{1,2}:\d{2}(?::\d{2}){0,2}(?:\s*[,;]\s*\d{1,2}:\d{2}(?::\d{2}){0,2})*)\s*\](?!\()"
 )
 _EMPHASIS = re.compile(r"\*\*|__|(?<!\w)[*_](?=\S)|(?<=\S)[*_](?!\w)")
-_WIKILINK = re.compile(r"(!?)\[\[([^\[\]\n]{1,400}?)\]\]")
+# A `!` just before makes an embed (`![[a.png]]`): prepare() looks at the character before.
+_WIKILINK = re.compile(r"\[\[([^\[\]\n]{1,400})\]\]")
 _IMAGE = re.compile(r"!\[([^\[\]\n]{0,200})\]\(\s*<?([^\s()<>]{1,400})>?(?:\s+\"[^\"\n]*\")?\s*\)")
 _FROM_LINE = re.compile(r"^[ \t]*From:[ \t]*\[\[[^\]\n]*\]\].*$", re.MULTILINE)
 # Zero-width and bidirectional controls: invisible, and able to make names look alike.
@@ -102,26 +108,11 @@ def prepare(body: str, first_line: int) -> Prepared:
         clocks.append(Clock(raw, line_of(pos), _clock_fields(raw)))
         return f"{CLOCK_OPEN}{len(clocks) - 1}{CLOCK_CLOSE}"
 
-    def anchor(m: re.Match[str]) -> str:
-        pre, value, post = m.group("pre", "value", "post")
-        placeholder = clock(value, m.start())
-        if not pre and not post:
-            return placeholder
-        pre, post = pre or "", post or ""
-        # A bracket or parenthesis belongs to the timestamp only when it is closed around it.
-        if pre in ("[", "(") and post != {"[": "]", "(": ")"}[pre]:
-            return pre + placeholder + post
-        if pre.startswith("[") and pre.endswith("(") and post != ")":
-            return placeholder + post
-        if not pre and post:
-            return placeholder + post
-        return placeholder
-
     def brackets(m: re.Match[str]) -> str:
         parts = re.split(r"\s*[,;]\s*", m.group(1))
         return ", ".join(clock(p, m.start()) for p in parts)
 
-    text = _sub_at(_ANCHOR, _ANCHOR_FIRST, body, anchor)
+    text = _anchors_to_clocks(body, first_line, clocks)
     lines = _Lines(text)
     text = _LOOSE_ANCHOR.sub(lambda m: clock(m.group("value"), m.start()), text)
     if _may_contain(text, "data-t", "yt-timestamp"):
@@ -140,53 +131,42 @@ def prepare(body: str, first_line: int) -> Prepared:
     text = _IMAGE.sub(lambda m: image(m.group(2), m.group(1), m.start()), text)
     lines = _Lines(text)
 
-    def wikilink(m: re.Match[str]) -> str:
-        inner = m.group(2)
-        if m.group(1):  # an embed: an image is shown, a note embed is not text
+    def wikilink(m: re.Match[str], embed: bool) -> str:
+        inner = m.group(1)
+        if embed:  # an image is shown, a note embed is not text
             target, _, alt = inner.partition("|")
             target = target.split("#", 1)[0].strip()
             if "." in target.rsplit("/", 1)[-1] and not target.lower().endswith(".md"):
-                return image(target, "" if alt.strip().isdigit() else alt, m.start())
+                return image(target, "" if alt.strip().isdigit() else alt, m.start() - 1)
             return ""
         target, _, shown = inner.partition("|")
         target, shown = target.strip(), shown.strip()
         if not shown:
             shown = target.split("#", 1)[-1] if target.startswith("#") else target.split("#")[0]
         # Emphasis inside the shown text ("[[t | **Term**]]") is markup, not text.
-        shown = _EMPHASIS.sub("", shown).strip()
-        links.append((target, shown))
+        if "*" in shown or "_" in shown:
+            shown = _EMPHASIS.sub("", shown)
+        links.append((target, shown.strip()))
         return f"{LINK_OPEN}{len(links) - 1}{LINK_CLOSE}"
 
-    text = _sub_at(_WIKILINK, _WIKILINK_FIRST, text, wikilink)
+    text = _sub_wikilinks(text, wikilink)
     return Prepared(text=text, clocks=tuple(clocks), links=tuple(links), media=tuple(media))
 
 
-# Where a match of _ANCHOR and of _WIKILINK can start (one character each, so that no
-# place is skipped): a bracket before a clock or an anchor, an anchor, `[[` or `![[`.
-_ANCHOR_FIRST = re.compile(r"\[(?=\s*\d|<[aA])|\((?=<[aA])|<(?=[aA])")
-_WIKILINK_FIRST = re.compile(r"\[(?=\[)|!(?=\[\[)")
+def _sub_wikilinks(text: str, repl: Callable[[re.Match[str], bool], str]) -> str:
+    r"""`text` with each wikilink, or embed when a `!` stands before it, replaced by
+    `repl(match, embed)`.
 
-
-def _sub_at(
-    pattern: re.Pattern[str],
-    first: re.Pattern[str],
-    text: str,
-    repl: Callable[[re.Match[str]], str],
-) -> str:
-    """`pattern.sub(repl, text)`, trying the pattern only where `first` finds a character
-    a match can start with. A pattern that opens with an optional group is otherwise
-    tried at every position of the note, which costs more than all the rest."""
+    `(!?)\[\[` as a pattern would be tried at every position of the note; `\[\[` is
+    looked for fast, and the `!` before it cannot be the end of the wikilink before."""
     out: list[str] = []
     pos = 0
-    for candidate in first.finditer(text):
-        start = candidate.start()
-        if start < pos:
-            continue
-        m = pattern.match(text, start)
-        if m:
-            out.append(text[pos:start])
-            out.append(repl(m))
-            pos = m.end()
+    for m in _WIKILINK.finditer(text):
+        start = m.start()
+        embed = text[start - 1 : start] == "!"
+        out.append(text[pos : start - 1 if embed else start])
+        out.append(repl(m, embed))
+        pos = m.end()
     if not out:
         return text
     out.append(text[pos:])
@@ -196,6 +176,61 @@ def _sub_at(
 # Characters a case-insensitive pattern matches to an ASCII letter although lower() does
 # not turn them into it: dotless i and dotted capital I (to "i"), long s (to "s").
 _FOLDS_TO_ASCII = ("\u0131", "\u0130", "\u017f")
+
+
+def _anchors_to_clocks(text: str, first_line: int, clocks: list[Clock]) -> str:
+    """`text` with each timestamp anchor, and the brackets that belong to it, replaced by
+    a clock placeholder; its clock appended to `clocks`. (One loop, no callback: a note
+    holds dozens of anchors.)"""
+    out: list[str] = []
+    pos = 0  # where the last anchor ended
+    line, counted = first_line + 1, 0  # the line of position `counted`
+    for m in _ANCHOR.finditer(text):
+        pre = _opening(text, m.start(), pos)
+        start = m.start() - len(pre)
+        line += text.count("\n", counted, start)
+        counted = start
+        raw, post = m.group("value", "post")
+        clocks.append(Clock(raw, line, _clock_fields(raw)))
+        placeholder = f"{CLOCK_OPEN}{len(clocks) - 1}{CLOCK_CLOSE}"
+        out.append(text[pos:start])
+        out.append(_bracketed(placeholder, pre, post or "") if pre or post else placeholder)
+        pos = m.end()
+    if not out:
+        return text
+    out.append(text[pos:])
+    return "".join(out)
+
+
+_LINK_TEXT_OPEN = re.compile(r"\[\s*\d{1,3}(?::\d{1,2}){0,3}\s*\]\(")
+
+
+def _opening(text: str, start: int, after: int) -> str:
+    """What stands right before the anchor at `start` and is read with it: a Markdown
+    link's "[12:34](", else "[" or "(", else nothing; never anything before `after`.
+
+    The pattern once began with these as optional alternatives (tried in this order),
+    which made it run at every position; they are looked for here from the anchor back.
+    A link's text holds no "[", so its "[" is the last one before the anchor."""
+    if start <= after or text[start - 1] not in "[(":
+        return ""
+    if text[start - 2 : start] == "](":
+        bracket = text.rfind("[", after, start)
+        if bracket >= 0 and _LINK_TEXT_OPEN.fullmatch(text, bracket, start):
+            return text[bracket:start]
+    return text[start - 1]
+
+
+def _bracketed(placeholder: str, pre: str, post: str) -> str:
+    """A clock's placeholder with what stood before (`pre`) and after (`post`) its anchor."""
+    # A bracket or parenthesis belongs to the timestamp only when it is closed around it.
+    if pre in ("[", "(") and post != {"[": "]", "(": ")"}[pre]:
+        return pre + placeholder + post
+    if pre.startswith("[") and pre.endswith("(") and post != ")":
+        return placeholder + post
+    if not pre and post:
+        return placeholder + post
+    return placeholder
 
 
 def _may_contain(text: str, *words: str) -> bool:
@@ -352,11 +387,13 @@ _ABBREVIATIONS = frozenset(
     "e.g i.e vs etc dr mr mrs ms st prof jr sr inc ltd no fig approx al u.s u.k".split()
 )
 _CLOCKS_AFTER = f"(?:\\s*{CLOCK_OPEN}\\d+{CLOCK_CLOSE}(?:[\\s,;]*{CLOCK_OPEN}\\d+{CLOCK_CLOSE})*)?"
+# One class of every full stop first, so that the pattern is only tried at one; the
+# lookbehinds then tell which kind of full stop it is.
 _SENTENCE_END = re.compile(
-    f"[.!?][\"'”’)]*{_CLOCKS_AFTER}"
+    f"[.!?。！？](?:(?<=[.!?])[\"'”’)]*{_CLOCKS_AFTER}"
     f'(?=\\s+[A-Z0-9"“‘(\\[{LINK_OPEN}{CLOCK_OPEN}{MEDIA_OPEN}<\\\\]|\\s*$)'
     # Chinese and Japanese full stops end a sentence with no space after them.
-    f"|[。！？][」』”’）)]*{_CLOCKS_AFTER}(?=\\s*\\S)"
+    f"|(?<=[。！？])[」』”’）)]*{_CLOCKS_AFTER}(?=\\s*\\S))"
 )
 
 
@@ -396,10 +433,11 @@ def make_point(
     find_label: bool = False,
 ) -> Point | None:
     """Turn one sentence or list item of rendered HTML into a Point, or None if empty."""
-    fragment = clean_inline(fragment)
-    clocks = tuple(int(i) for i in _CLOCK_REF.findall(fragment)) if CLOCK_OPEN in fragment else ()
+    if _NOT_TEXT.search(fragment) is not None:  # else clean_inline leaves it as it is
+        fragment = clean_inline(fragment)
+    clocks = tuple(map(int, _CLOCK_REF.findall(fragment))) if CLOCK_OPEN in fragment else ()
     label = None
-    if find_label:
+    if find_label and "<strong>" in fragment:
         m = _LABEL.match(fragment)
         if m:
             raw_label = _LINK_REF.sub(
@@ -408,20 +446,23 @@ def make_point(
             label = INVISIBLE.sub("", plain(raw_label)) or None
             if label is not None:
                 fragment = fragment[m.end() :]
-    body = _drop_clock_runs(fragment.replace("&quot;", '"'))
+    body = fragment.replace("&quot;", '"')
+    if clocks:
+        body = _drop_clock_runs(body)
     terms: list[Term] = []
-
-    def link(m: re.Match[str]) -> str:
-        _target, shown = prepared.links[int(m.group(1))]
-        shown_html = html.escape(_CLOCK_REF.sub("", shown).strip(), quote=False)
-        if shown_html:
-            terms.append(Term(text=html.unescape(shown_html), html=shown_html))
-        return f'<span class="wikilink">{shown_html}</span>' if shown_html else ""
 
     # Each pattern below runs only when the text holds what it looks for.
     if "**" in body or "[[" in body or "]]" in body:
         body = _drop_stray_markup(body)
     if LINK_OPEN in body:
+
+        def link(m: re.Match[str]) -> str:
+            _target, shown = prepared.links[int(m.group(1))]
+            shown_html = html.escape(_CLOCK_REF.sub("", shown).strip(), quote=False)
+            if shown_html:
+                terms.append(Term(text=html.unescape(shown_html), html=shown_html))
+            return f'<span class="wikilink">{shown_html}</span>' if shown_html else ""
+
         body = _LINK_REF.sub(link, body)
     if MEDIA_OPEN in body:
         body = _MEDIA_REF.sub(lambda m: _image_html(prepared.media[int(m.group(1))]), body)
@@ -436,16 +477,9 @@ def make_point(
         return None
     if clocks:
         line = prepared.clocks[clocks[0]].line
-    return Point(
-        html=body,
-        text=text,
-        line=line,
-        clocks=clocks,
-        terms=_unique_terms(terms) if terms else (),
-        label=label,
-        item=item,
-        depth=depth,
-    )
+    terms_ = _unique_terms(terms) if terms else ()
+    # Positional: a Point is made per sentence, and keywords cost a third more.
+    return Point(body, text, line, clocks, terms_, label, item, depth)
 
 
 def _image_html(ref: MediaRef) -> str:
@@ -478,12 +512,23 @@ _EMPTY_BRACKETS = re.compile(r"\(\s*\)|\[\s*\]")
 # A comma or colon left right before the end of a sentence.
 _LEFT_BEFORE_END = re.compile(r"([,:])(?=[.!?])")
 _LEADING_PUNCTUATION = re.compile(r"^[\s,;:.]+")
+_LEADING = (" ", ",", ";", ":", ".")
+# What tidy() acts on but a " ." gap: a double blank, a gap before other punctuation or
+# after an opening bracket, an empty bracket (some pairs found are none: harmless); a
+# comma or colon before the end, with or without a gap. One class first, so that the
+# pattern is only tried at those characters; the lookbehinds tell which one it is.
+_UNTIDY = re.compile(r"[ (\[,:](?:(?<=[ (\[])[ ,;:!?)\]]|(?<=[,:]) ?[.!?])")
 
 
 def tidy(fragment: str) -> str:
     """Fold white space and the gaps that removed timestamps leave before punctuation."""
-    # tidy() runs on every sentence and most need little of it, so each step runs only
-    # when the text holds what it acts on. White space other than " " is never printable.
+    # Most sentences need only their " ." gaps closed: no other blank, gap, empty bracket
+    # or comma before the end, and no punctuation to drop in front (each step below
+    # then changes nothing, and closing " ." makes no new work for them).
+    if fragment.isprintable() and fragment[:1] not in _LEADING and _UNTIDY.search(fragment) is None:
+        return fragment.replace(" .", ".").strip()
+    # Each step runs only when the text holds what it acts on. White space other than
+    # " " is never printable.
     if "  " in fragment or not fragment.isprintable():
         fragment = _SPACES.sub(" ", fragment)
     # From here each gap is one " ", and closing one makes no new one.
@@ -500,7 +545,7 @@ def tidy(fragment: str) -> str:
         fragment = _EMPTY_BRACKETS.sub("", fragment)
     if "," in fragment or ":" in fragment:
         fragment = _LEFT_BEFORE_END.sub("", fragment)
-    if fragment[:1] in (" ", ",", ";", ":", "."):
+    if fragment[:1] in _LEADING:
         fragment = _LEADING_PUNCTUATION.sub("", fragment)
     return fragment.strip()
 
@@ -511,8 +556,10 @@ def plain(fragment: str) -> str:
     if not text.isascii() and PLACEHOLDERS.search(text):
         text = _CLOCK_REF.sub("", text)
         text = PLACEHOLDERS.sub("", _LINK_REF.sub("", _MEDIA_REF.sub("", text)))
+    if "&" in text:
+        text = html.unescape(text)
     # `\s` and str.split agree on what white space is.
-    return " ".join(html.unescape(text).split())
+    return " ".join(text.split())
 
 
 def heading_text(inline_html: str, prepared: Prepared) -> tuple[str, tuple[int, ...]]:

@@ -74,10 +74,9 @@ def parse_blocks(text: str) -> Blocks:
     return Blocks(_MD_BLOCKS.parse(text, env), env)
 
 
-# Characters that may start an inline rule other than text, newline and emphasis.
-_INLINE_HINT = re.compile(r"[\\`_&<\[$]")
-# Of those, what surely does outside code spans (escapes, underscores, entities, HTML,
-# autolinks); brackets and dollars are looked at in `_only_text`.
+# Of the characters inline_html looks for, what surely starts an inline rule outside code
+# spans (escapes, underscores, entities, HTML, autolinks); brackets and dollars are
+# looked at in `_only_text`.
 _INLINE_SPECIAL = re.compile(r"[\\_]|&#?[A-Za-z0-9]+;|<[A-Za-z/!?]")
 # Code spans are read here only in text with few backtick runs (finding a span's end
 # looks at each later run).
@@ -130,7 +129,17 @@ _BACKTICKS = re.compile(r"`+")
 def inline_html(content: str, env: dict[str, Any]) -> str:
     """Inline Markdown as HTML, exactly as markdown-it renders it; `env` holds the
     note's link references."""
-    if _INLINE_HINT.search(content) is None:
+    # Characters that may start an inline rule other than text, newline and emphasis,
+    # looked for one by one (a character class is tried at every character: slower).
+    if not (
+        "[" in content
+        or "<" in content
+        or "&" in content
+        or "_" in content
+        or "`" in content
+        or "\\" in content
+        or "$" in content
+    ):
         return _plain_inline(content, []) or _parsed_inline(content, env)
     spans = _code_spans(content) if "`" in content else []
     if spans is not None and _only_text(content, env, spans):
@@ -181,7 +190,8 @@ def _plain_inline(content: str, spans: list[CodeSpan]) -> str | None:
     return "".join(out)
 
 
-_STARS = re.compile(r"\*+")
+# A run of stars (`\*+`, written so that the pattern is only tried where a star is).
+_STARS = re.compile(r"\*\**")
 
 
 @lru_cache(maxsize=1024)
@@ -214,7 +224,7 @@ def _emphasis(content: str, spans: list[CodeSpan]) -> str | None:
     opened: list[int] = []  # lengths of the runs still open
     for m in _STARS.finditer(content):
         start, end = m.span()
-        if any(s <= start < e for s, e, _ in spans):
+        if spans and any(s <= start < e for s, e, _ in spans):
             continue  # stars in code are code
         size = end - start
         if size > 2:
@@ -246,6 +256,8 @@ def _emphasis(content: str, spans: list[CodeSpan]) -> str | None:
 
 # A table's delimiter row (`|---|:--|`, `---`): the note goes to markdown-it.
 _DELIMITER_ROW = re.compile(r"^[ |:-]*-[ |:-]*$", re.MULTILINE)
+# The same row on a later line: found from its newline, not tried at every character.
+_LATER_DELIMITER_ROW = re.compile(r"\n[ |:-]*-[ |:-]*$", re.MULTILINE)
 # First characters of a line that may start a block the line parser leaves to
 # markdown-it (code fences, HTML, math, setext underlines, rules) or reads only in the
 # simple case (block quotes).
@@ -280,7 +292,9 @@ class _LineParser:
 
     @classmethod
     def parse(cls, text: str) -> list[Block] | None:
-        if "\t" in text or "\0" in text or _DELIMITER_ROW.search(text):
+        if "\t" in text or "\0" in text:
+            return None
+        if _DELIMITER_ROW.match(text) or _LATER_DELIMITER_ROW.search(text):
             return None
         lines = text.split("\n")
         # markdown-it gives a last line no line when it is empty or all blanks.
@@ -301,22 +315,24 @@ class _LineParser:
 
     def tokenize(self, line: int, end: int, blk: int) -> int:
         """Blocks from `line` until a line indented less than `blk`; the line it stops at."""
+        lines, tshift = self.lines, self.tshift  # is_empty() inlined: it runs on every line
         while line < end:
-            while line < end and self.is_empty(line):
+            while line < end and tshift[line] >= len(lines[line]):
                 line += 1
             if line >= end or self.scount[line] < blk:
                 break
             if self.level >= 18:  # markdown-it stops nesting at 20 levels
                 raise _Fallback
             line = self.block(line, end, blk)
-            if line < end and self.is_empty(line):
+            if line < end and tshift[line] >= len(lines[line]):
                 line += 1
         return line
 
     def block(self, line: int, end: int, blk: int) -> int:
         if self.scount[line] - blk >= 4:
             raise _Fallback  # an indented code block
-        ch = self.first(line)
+        pos = self.tshift[line]
+        ch = self.lines[line][pos : pos + 1]
         if ch not in _BLOCK_START:
             return self.paragraph(line, end, blk)
         if ch == ">":
@@ -470,7 +486,7 @@ class _LineParser:
     def paragraph(self, start: int, end: int, blk: int) -> int:
         line = start + 1
         while line < end:
-            if self.is_empty(line):
+            if self.tshift[line] >= len(self.lines[line]):  # an empty line
                 break
             if self.scount[line] - blk > 3:
                 line += 1

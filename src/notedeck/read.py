@@ -38,11 +38,10 @@ _VIDEO_ID = re.compile(r"[A-Za-z0-9_-]{11}")
 # that opens with a letter is only tried where there is one.
 _WORD = re.compile(r"[a-z](?<!\w[a-z])[a-z'-]+\b")
 # A capitalised word written after a lower-case word or a comma, as in "platforms like
-# Reddit and", may be a name; followed by a lower-case word, it is one. Found from the
-# space before it (`(?<=[a-z,] )[A-Z][\w'-]+` would be tried at every position).
-_SPACE_CAPITAL = re.compile(r" ([A-Z][\w'-]+)")
-_BEFORE_NAME = frozenset("abcdefghijklmnopqrstuvwxyz,")
-_NAME_FOLLOWS = re.compile(r"[ ,.][ ]?[a-z]")
+# Reddit and", may be a name; followed by a lower-case word (the second group), it is
+# one. Found from the space before it (`(?<=[a-z,] )[A-Z][\w'-]+` would be tried at every
+# position); what follows holds no space before a capital, so no name starts inside it.
+_NAME_PLACE = re.compile(r" (?<=[a-z,] )([A-Z][\w'-]+)([ ,.][ ]?[a-z])?")
 _CALLOUT = re.compile(r"^\s*\[!([A-Za-z-]+)\][+-]?\s*")
 # Anything past this many characters of one note is not read: a note that long is a
 # generation loop or padding, never study material, and it must not stall the build.
@@ -286,7 +285,7 @@ def parse_note(
                 pending_in = sink()
                 i += 3
                 continue
-            m = _EXPLICIT_ID.search(heading)
+            m = _EXPLICIT_ID.search(heading) if "{#" in heading or "^" in heading else None
             explicit = bool(m)
             if m:
                 heading = heading[: m.start()].strip()
@@ -391,15 +390,8 @@ def parse_note(
 def _capitalised(body: str) -> tuple[set[str], frozenset[str]]:
     """The capitalised words written after a lower-case word or a comma (where a name
     would stand), and those of them followed by a lower-case word (names)."""
-    after_lower: set[str] = set()
-    names: set[str] = set()
-    for m in _SPACE_CAPITAL.finditer(body):
-        if body[m.start() - 1 : m.start()] in _BEFORE_NAME:
-            word = m.group(1)
-            after_lower.add(word)
-            if _NAME_FOLLOWS.match(body, m.end()):
-                names.add(word)
-    return after_lower, frozenset(names)
+    found = _NAME_PLACE.findall(body)
+    return {word for word, _ in found}, frozenset(word for word, follows in found if follows)
 
 
 def _vocabulary(body: str, sections: list[Section], named: set[str]) -> frozenset[str]:
@@ -461,28 +453,43 @@ def _unwrap_fence(body: str, body_line: int) -> tuple[str, int]:
 def _collapse_loops(body: str) -> tuple[str, int | None]:
     """Text a generation loop wrote over and over, kept once; and the loop's first line."""
     lines = body.split("\n")
-    first: int | None = None
+    changed: list[int] = []  # the lines changed
     counts = Counter(map(str.strip, lines))
     looped = {s for s, n in counts.items() if n >= _LOOP_LINE_REPEATS and len(s) >= 20}
-    if not looped and max(map(len, lines)) < 600:
-        return body, None  # nothing repeats and no line is long enough to search
-    kept: set[str] = set()
-    for i, line in enumerate(lines):
-        stripped = line.strip()
-        if stripped in looped:
-            if stripped in kept:
-                lines[i] = ""  # keep the line count, so later line numbers stay right
-                first = i if first is None else first
-                continue
-            kept.add(stripped)
+    if looped:
+        kept: set[str] = set()
+        for i, line in enumerate(lines):
+            stripped = line.strip()
+            if stripped in looped:
+                if stripped in kept:
+                    lines[i] = ""  # keep the line count, so later line numbers stay right
+                    changed.append(i)
+                else:
+                    kept.add(stripped)
+    for i, size in enumerate(map(len, lines)):
         # The loop pattern is costly on ordinary prose, so only lines that compress
         # unusually well (a sure sign of repetition) are searched.
-        if len(line) >= 600 and len(zlib.compress(line.encode(), 1)) * 6 < len(line):
-            collapsed = _LOOP.sub(r"\1", line)
-            if len(collapsed) < len(line):
-                lines[i] = collapsed
-                first = i if first is None else first
-    return ("\n".join(lines), first) if first is not None else (body, None)
+        if size >= 600:
+            line = lines[i]
+            if len(zlib.compress(line.encode(), 1)) * 6 < size and _may_loop(line):
+                collapsed = _LOOP.sub(r"\1", line)
+                if len(collapsed) < size:
+                    lines[i] = collapsed
+                    changed.append(i)
+    return ("\n".join(lines), min(changed)) if changed else (body, None)
+
+
+def _may_loop(line: str) -> bool:
+    """Whether _LOOP can find a loop in `line`, told without trying it at every position.
+
+    A loop is a unit of 8 to 300 characters written ten or more times in a row. The 64
+    characters from the first multiple of 8 inside it (at most 7 in) are written again a
+    unit later, still inside the loop (7 + 64 <= 9 units): such a piece recurs within
+    300 characters, and the pattern is tried only on lines where one does."""
+    for start in range(0, len(line) - 63, 8):
+        if line.find(line[start : start + 64], start + 1, start + 364) >= 0:
+            return True
+    return False
 
 
 def _add_prose(points: list[Point], rendered: str, prepared: Prepared, line: int) -> None:
@@ -512,7 +519,9 @@ def _read_list(
         elif tok.type == "inline" and tokens[i - 1].type == "paragraph_open":
             line = body_line + (tok.map[0] if tok.map else 0) + 1
             # A callout quoted inside a list item keeps its text, not its `[!type]` marker.
-            rendered = _CALLOUT.sub("", inline_html(tok.content, env), count=1)
+            rendered = inline_html(tok.content, env)
+            if "[!" in rendered:
+                rendered = _CALLOUT.sub("", rendered, count=1)
             point = make_point(
                 rendered, prepared, line, item=True, depth=depth - 1, find_label=True
             )
@@ -620,9 +629,14 @@ def _read_table(
 
 def slugify(text: str) -> str:
     """A heading's identity within its note: lower case words joined by hyphens."""
-    text = INVISIBLE.sub("", text).casefold()
-    text = re.sub(r"[^\w\s-]", "", text)
-    return re.sub(r"[\s_-]+", "-", text).strip("-")[:80]
+    if not text.isascii():
+        text = INVISIBLE.sub("", text)
+    text = _NOT_IN_SLUG.sub("", text.casefold())
+    return _SLUG_GAPS.sub("-", text).strip("-")[:80]
+
+
+_NOT_IN_SLUG = re.compile(r"[^\w\s-]")
+_SLUG_GAPS = re.compile(r"[\s_-]+")
 
 
 def _same(a: str, b: str) -> bool:

@@ -74,7 +74,7 @@ def parse_clock(raw: str, line: int) -> Clock:
     value = raw.strip(_JUNK)
     if _VALUE.fullmatch(value) is None:
         return Clock(raw=raw, line=line, fields=None)
-    return Clock(raw=raw, line=line, fields=tuple(int(part) for part in value.split(":")))
+    return Clock(raw=raw, line=line, fields=tuple(map(int, value.split(":"))))
 
 
 def resolve(
