@@ -12,58 +12,17 @@ from pathlib import Path
 from urllib.parse import quote
 
 import jinja2
-import nh3
 
 from notedeck import shipped_fields
 from notedeck.errors import TemplateError
 from notedeck.identity import guid_for
-from notedeck.inline import INLINE_TAGS
 from notedeck.model import Card, CardKind, Moment, pickled_by_fields
+from notedeck.sanitise import sanitise
 
 # The frozen field lists. Anki splits a notetype whose fields change, so these never
 # change; the spare fields are there for what later versions add.
 QA_FIELDS = ("Question", "Answer", "Context", "Source", "Key", "Spare 1", "Spare 2", "Spare 3")
 CLOZE_FIELDS = ("Text", "Context", "Source", "Key", "Spare 1", "Spare 2", "Spare 3")
-
-# Cards keep the inline formatting a sentence may carry, plus the blocks templates build.
-_TAGS = INLINE_TAGS | {
-    "pre", "div", "p", "ul", "ol", "li", "hr", "blockquote", "table", "thead", "tbody", "tr",
-    "th", "td", "img",
-}  # fmt: skip
-_ATTRIBUTES = {
-    "a": {"href", "class"},
-    "span": {"class"},
-    "div": {"class"},
-    "ul": {"class"},
-    "li": {"class"},
-    "img": {"src", "alt"},
-    "td": {"align"},
-    "th": {"align"},
-}
-_SCHEMES = {"http", "https", "obsidian"}
-
-
-# One cleaner for the whole run: nh3.clean builds its allow-lists again on every call,
-# which costs more than cleaning a card's field.
-_CLEANER = nh3.Cleaner(
-    tags=_TAGS,
-    attributes=_ATTRIBUTES,
-    url_schemes=_SCHEMES,
-    link_rel=None,
-    strip_comments=True,
-)
-
-
-# The cards of a note share many fields (the context of a section, the links of a
-# moment), so recent results are kept: the same input always gives the same output.
-@functools.lru_cache(maxsize=4096)
-def sanitise(fragment: str) -> str:
-    """Keep only the HTML a card needs: no scripts, handlers, frames or foreign URLs."""
-    return _clean(fragment)
-
-
-def _clean(fragment: str) -> str:
-    return str(_CLEANER.clean(fragment))
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,13 +199,13 @@ def render_cards(
     moment_urls: dict[str, _VideoLinks] = {}
     sorted_tags: dict[tuple[str, ...], tuple[tuple[str, ...], str]] = {}
     # The fields the cards of a note share (a section's context, the note's source
-    # line) are cleaned once; a dict for one note costs less than the global lru_cache.
+    # line) are sanitised once.
     cleaned: dict[str, str] = {}
 
     def clean(fragment: str) -> str:
         done = cleaned.get(fragment)
         if done is None:
-            done = cleaned[fragment] = _clean(fragment)
+            done = cleaned[fragment] = sanitise(fragment)
         return done
 
     out = []
