@@ -33,11 +33,21 @@ def card_key(note_key: str, section_path: tuple[str, ...], kind: str, item: str 
 def guid_for(key: str) -> str:
     """A GUID from a card key, in Anki's own base-91 alphabet (10 characters, 64 bits)."""
     number = int.from_bytes(hashlib.sha256(("notedeck:" + key).encode()).digest()[:8], "big")
-    out = []
+    return base91(number)
+
+
+# Every two-digit string, so that a number is written two digits per division.
+_PAIRS = tuple(high + low for high in _BASE91 for low in _BASE91)
+
+
+def base91(number: int) -> str:
+    """`number` (not negative) in base 91, most significant digit first, no leading zeros."""
+    out = ""
     while number:
-        number, rem = divmod(number, len(_BASE91))
-        out.append(_BASE91[rem])
-    return "".join(reversed(out)) or _BASE91[0]
+        number, rem = divmod(number, len(_PAIRS))
+        out = _PAIRS[rem] + out
+    # The most significant pair may start with a zero digit, which the number does not show.
+    return out.lstrip(_BASE91[0]) or _BASE91[0]
 
 
 def deck_id(name: str) -> int:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from notedeck.errors import TemplateError
+from notedeck.model import set_by_slots
 from notedeck.pattern_table import first_match, joined
 
 
@@ -22,6 +23,7 @@ class QuestionPattern:
     line: int
 
 
+@set_by_slots
 @dataclass(frozen=True, slots=True)
 class Question:
     text: str
@@ -83,7 +85,7 @@ _NUMBERING = re.compile(
 # Compiled once here: a pattern string given to re.sub is looked up in re's cache on
 # every call, which costs as much as the substitution on a short heading.
 _INVISIBLE = re.compile(r"[\u200b-\u200f\u2060\ufeff]")
-_MARKS_OR_SPACE = re.compile(r"[*_`#{}]+|\s+")
+_MARKS = re.compile(r"[*_`#{}]+")
 _SPACES = re.compile(r"\s+")
 _REPEATED_WORD = re.compile(r"\b(\w+)( \1\b)+", re.IGNORECASE)
 _SPACE_BEFORE_MARK = re.compile(r"\s+([?,])")
@@ -102,7 +104,9 @@ def _normalise(text: str) -> str:
         text = _WIKILINK.sub(r"\1", _LINK.sub(r"\1", text))
     if "[" in text or "(" in text:
         text = _STAMP.sub(" ", text)
-    text = _MARKS_OR_SPACE.sub(lambda m: " " if m.group().isspace() else "", text)
+    # Each run of blanks one space, each run of marks nothing. No mark is a blank, so the
+    # runs of one kind are the same whether those of the other are replaced first.
+    text = _MARKS.sub("", _SPACES.sub(" ", text))
     text = text.strip(" \t:;,.-\u2013\u2014|>")
     stripped = _NUMBERING.sub("", text, count=1).strip(" :;,.-\u2013\u2014")
     # A heading that is only a number ("Step 2") keeps its words rather than vanishing.
@@ -119,12 +123,10 @@ def _cased(text: str, vocabulary: frozenset[str], also: frozenset[str] = frozens
             return word  # acronyms (DMN, SSRIs) and mixed case (iPhone) keep their case
         lower = word.lower()
         base = lower[:-2] if lower.endswith(("'s", "\u2019s")) else lower
-        parts = base.split("-")
-        known = (
-            base in vocabulary
-            or base in also
-            or all(p in vocabulary or p in also or p in _FUNCTION_WORDS for p in parts)
-        )
+        known = base in vocabulary or base in also
+        if not known:
+            parts = base.split("-") if "-" in base else (base,)
+            known = all(p in vocabulary or p in also or p in _FUNCTION_WORDS for p in parts)
         # Title Case capitalises a heading's first word; a leading gerund is no proper noun.
         gerund = m.start() == 0 and len(base) > 5 and base.endswith("ing")
         return lower if known or gerund or base in _FUNCTION_WORDS else word
@@ -265,9 +267,9 @@ def _agreement(phrase: str) -> dict[str, str]:
 
 
 def _render(template: str, values: Mapping[str, str], drop_optional: bool) -> str:
-    if "[" in template:
-        template = _OPTIONAL.sub("" if drop_optional else r"\1", template)
-    text = _PLACEHOLDER.sub(lambda m: values.get(m.group(1), ""), template)
+    text = "".join(
+        [part + values.get(name, "") for part, name in _template_parts(template, drop_optional)]
+    )
     text = _SPACES.sub(" ", text).strip()
     # "the the", "of of": a group may repeat the template's own word.
     text = _REPEATED_WORD.sub(_first_group, text)
@@ -275,6 +277,16 @@ def _render(template: str, values: Mapping[str, str], drop_optional: bool) -> st
     if " ?" in text or " ," in text:
         text = _SPACE_BEFORE_MARK.sub(_first_group, text)
     return text
+
+
+@functools.lru_cache(maxsize=1024)
+def _template_parts(template: str, drop_optional: bool) -> tuple[tuple[str, str], ...]:
+    """A template as (text, placeholder name) pairs, its [optional] parts kept or dropped,
+    the last name "": split once rather than searched for placeholders on every heading."""
+    if "[" in template:
+        template = _OPTIONAL.sub("" if drop_optional else r"\1", template)
+    parts = _PLACEHOLDER.split(template)  # text, name, text, name, ..., text
+    return tuple(zip(parts[0::2], [*parts[1::2], ""], strict=True))
 
 
 def _first_group(m: re.Match[str]) -> str:
@@ -366,7 +378,7 @@ def _fallback(cased: str, subject: str) -> str:
     named = not first.islower() or first.endswith(("'s", "\u2019s")) or first[:1].isdigit()
     article = "" if named or first.lower() in _DETERMINERS else "the "
     be = "are" if _plural(head) else "is"
-    acronym = any(sum(c.isupper() for c in w) > 1 for w in head.split())
+    acronym = any(sum(map(str.isupper, w)) > 1 for w in head.split())
     known = named or acronym or _mentions(cased, subject) or _anchored(head)
     context = "" if known else f" of {subject}"
     return _finish(f"What {be} {article}{head}{context}")

@@ -69,7 +69,7 @@ def sanitise(fragment: str) -> str:
 _UNSAFE_CHARS = r"<>&\x00-\x08\x0b-\x1f\x7f-\x9f\xa0\ufeff\ud800-\udfff\ufdd0-\ufdef"
 _UNSAFE = re.compile(f"[{_UNSAFE_CHARS}]")
 _TEXT = f"[^{_UNSAFE_CHARS}]"
-_VALUE = f'(?:[^"\\t\\n{_UNSAFE_CHARS}]|&amp;)*+'
+_VALUE = f'(?:[^"\\t\\n{_UNSAFE_CHARS}]++|&amp;)*+'
 # The addresses shipped_fields writes: a moment of a video (`video_url`, escaped) or the
 # video itself, and a note in Obsidian (`note_url`); `quote` leaves only these characters.
 _HREF = (
