@@ -16,9 +16,12 @@ _BASE91 = (
 )
 
 
+_NOT_WORD = re.compile(r"[^\w]+")
+
+
 def item_slug(text: str) -> str:
     """The part of a card key that names an item (a label or a cloze term)."""
-    slug = re.sub(r"[^\w]+", "-", text.casefold()).strip("-")
+    slug = _NOT_WORD.sub("-", text.casefold()).strip("-")
     return slug[:60] or "item"
 
 

@@ -87,7 +87,9 @@ _NUMBERING = re.compile(
 _INVISIBLE = re.compile(r"[\u200b-\u200f\u2060\ufeff]")
 _MARKS = re.compile(r"[*_`#{}]+")
 _SPACES = re.compile(r"\s+")
-_REPEATED_WORD = re.compile(r"\b(\w+)( \1\b)+", re.IGNORECASE)
+# A repeat follows a whole word (the space after it is no word character), so the word is
+# taken whole, never shortened and tried again (++).
+_REPEATED_WORD = re.compile(r"\b(\w++)( \1\b)+", re.IGNORECASE)
 _SPACE_BEFORE_MARK = re.compile(r"\s+([?,])")
 _AFTER_PREPOSITION = re.compile(r"\s(?:" + "|".join(_PREPOSITIONS) + r")\s")
 _LIST = re.compile(r"\s(?:and|&)\s|,")
@@ -106,11 +108,18 @@ def _normalise(text: str) -> str:
         text = _STAMP.sub(" ", text)
     # Each run of blanks one space, each run of marks nothing. No mark is a blank, so the
     # runs of one kind are the same whether those of the other are replaced first.
-    text = _MARKS.sub("", _SPACES.sub(" ", text))
+    text = _MARKS.sub("", _single_spaced(text))
     text = text.strip(" \t:;,.-\u2013\u2014|>")
     stripped = _NUMBERING.sub("", text, count=1).strip(" :;,.-\u2013\u2014")
     # A heading that is only a number ("Step 2") keeps its words rather than vanishing.
     return stripped or text
+
+
+def _single_spaced(text: str) -> str:
+    """`text` with each run of blanks one space, as `\\s+` -> " " (most text already is)."""
+    if "  " not in text and text.isprintable():
+        return text  # a printable text holds no blank but " "
+    return _SPACES.sub(" ", text)
 
 
 def _cased(text: str, vocabulary: frozenset[str], also: frozenset[str] = frozenset()) -> str:
@@ -270,7 +279,7 @@ def _render(template: str, values: Mapping[str, str], drop_optional: bool) -> st
     text = "".join(
         [part + values.get(name, "") for part, name in _template_parts(template, drop_optional)]
     )
-    text = _SPACES.sub(" ", text).strip()
+    text = _single_spaced(text).strip()
     # "the the", "of of": a group may repeat the template's own word.
     text = _REPEATED_WORD.sub(_first_group, text)
     # After the line above every space is a plain " ", so this finds what \s+ would.
