@@ -239,3 +239,9 @@ def test_repeated_words_found_as_by_the_backtracking_pattern(text: str) -> None:
     first = questions._first_group
     plain = re.compile(r"\b(\w+)( \1\b)+", re.IGNORECASE)
     assert questions._REPEATED_WORD.sub(first, text) == plain.sub(first, text)
+
+
+@given(_PHRASE | st.text(max_size=30), st.sampled_from(["the", "x", "é", "ketamine", "of the"]))
+def test_a_cased_heading_mentions_what_the_plain_one_does(text: str, subject: str) -> None:
+    cased = questions._cased(text, KETAMINE_WORDS, frozenset({"role", "tips"}))
+    assert questions._mentions(cased, subject) == questions._mentions(text, subject)

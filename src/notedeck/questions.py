@@ -265,6 +265,15 @@ def overview_question(subject: str) -> str:
     return f"What is {subject}, and why does it matter?"
 
 
+_VERBS = frozenset({"be", "was", "does", "has"})  # the placeholders _agreement fills
+
+
+@functools.lru_cache(maxsize=1024)
+def _placeholders(*templates: str) -> frozenset[str]:
+    """The placeholder names `templates` use, [optional] parts included."""
+    return frozenset(name for template in templates for name in _PLACEHOLDER.findall(template))
+
+
 def _agreement(phrase: str) -> dict[str, str]:
     many = _plural(phrase)
     return {
@@ -323,26 +332,33 @@ def phrase_question(
         cased = _cased(plain, vocabulary)
         return Question(_finish(cased), "question", cased.lower().rstrip("?"))
     table = _table(patterns)
-    cased = _cased(plain, vocabulary, table.words)
     matched = first_match(plain, patterns, table.joined)
-    if matched is not None:
-        pattern, m = matched
-        found = {k: _cased(v, vocabulary, table.words) for k, v in m.groupdict().items() if v}
-        # The template's own words ("role of") do not anchor; only what the heading adds.
-        anchored = _mentions(cased, subject) or any(_anchored(v) for v in found.values())
-        groups = {k: found.get(k, subject) for k in m.groupdict()}
-        agree = groups.get("n") or groups.get("x") or cased
-        values = {
-            **_agreement(agree),
-            **groups,
-            "heading": cased,
-            "subject": subject,
-            "Subject": subject[:1].upper() + subject[1:],
-        }
-        text = _render(pattern.question, values, anchored)
-        topic = _render(pattern.topic, values, anchored).lower()
-        return Question(_finish(text), pattern.name, topic)
-    return Question(_fallback(cased, subject), "fallback", cased.lower())
+    if matched is None:
+        cased = _cased(plain, vocabulary, table.words)
+        return Question(_fallback(cased, subject), "fallback", cased.lower())
+    pattern, m = matched
+    named = m.groupdict()
+    found = {k: _cased(v, vocabulary, table.words) for k, v in named.items() if v}
+    # The template's own words ("role of") do not anchor; only what the heading adds.
+    # (Casing leaves every letter's lower case as it was: the plain heading will do.)
+    anchored = _mentions(plain, subject) or any(_anchored(v) for v in found.values())
+    groups = {k: found.get(k, subject) for k in named}
+    # The cased heading and the verbs' agreement are worked out only for a template
+    # that uses them.
+    used = _placeholders(pattern.question, pattern.topic)
+    agree = groups.get("n") or groups.get("x")
+    wants_case = "heading" in used or (not agree and not used.isdisjoint(_VERBS))
+    cased = _cased(plain, vocabulary, table.words) if wants_case else ""
+    values = {
+        **(_agreement(agree or cased) if not used.isdisjoint(_VERBS) else {}),
+        **groups,
+        "heading": cased,
+        "subject": subject,
+        "Subject": subject[:1].upper() + subject[1:],
+    }
+    text = _render(pattern.question, values, anchored)
+    topic = _render(pattern.topic, values, anchored).lower()
+    return Question(_finish(text), pattern.name, topic)
 
 
 @dataclass(frozen=True, slots=True)
