@@ -35,3 +35,10 @@ def test_guids_of_known_keys_stay_the_same() -> None:
     assert guid_for("ketamine#_#overview") == "qEl01M:&a^"
     assert guid_for("a") == "rZx8eo,*T:"
     assert guid_for("notedeck") == "gDdp|vjyKv"
+
+
+def test_guids_of_known_keys() -> None:
+    # Computed by the first version of guid_for: a changed GUID is a new card in Anki.
+    assert guid_for("a/b#_#qa") == "g,M/3[6^`_"
+    assert guid_for("note#sec/sub#label#item~2") == "s[Y~.kM$,:"
+    assert guid_for("") == "AT;4;B2*GC"

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from notedeck.pattern_table import first_match, joined
@@ -79,9 +79,13 @@ TRICKY = [
     r"\(?P<y>z",  # an escaped parenthesis, not a group
     r"(a)(?P<n>b+)",
     r"(?P<x>a|ab)(?:c|bcd)",
+    r"(?P<x>a)?b(?P<y>c)?",  # groups that take part in no match: None, as alone
+    r"(?P<o>x(?P<i>[a-z])?)*z",  # a group inside a repeat keeps its last capture
+    r"(?:(?P<x>a)|b)+c",
 ]
 
 
+@settings(max_examples=1000)
 @given(st.text(alphabet="abcdxz()[]<>?P ", max_size=12))
 def test_tricky_regexes_join_exactly(text: str) -> None:
     patterns = [Pattern(re.compile(r, re.IGNORECASE)) for r in TRICKY]

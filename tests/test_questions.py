@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from notedeck import questions
 from notedeck.questions import (
     PatternError,
     load_patterns,
@@ -219,3 +220,28 @@ def test_phrase_question_never_raises(heading: str, subject: str) -> None:
     result = phrase_question(heading, subject, PATTERNS, KETAMINE_WORDS)
     assert result.text.endswith("?")
     assert result.pattern
+
+
+_BLANKS = st.sampled_from([" ", "  ", "\t", "\n", "\xa0", "\u2003", "\x1c", "\x85", "\u3000"])
+_WORDS = st.sampled_from(["the", "The", "THE", "of", "Of", "x", "é", "İ", "ς", "_", "1", "-"])
+_PHRASE = st.lists(_WORDS | _BLANKS | st.sampled_from([",", "?", "'", "’s"]), max_size=12).map(
+    "".join
+)
+
+
+@given(_PHRASE | st.text(max_size=30))
+def test_single_spaced_is_every_blank_run_one_space(text: str) -> None:
+    assert questions._single_spaced(text) == re.sub(r"\s+", " ", text)
+
+
+@given(_PHRASE | st.text(max_size=30))
+def test_repeated_words_found_as_by_the_backtracking_pattern(text: str) -> None:
+    first = questions._first_group
+    plain = re.compile(r"\b(\w+)( \1\b)+", re.IGNORECASE)
+    assert questions._REPEATED_WORD.sub(first, text) == plain.sub(first, text)
+
+
+@given(_PHRASE | st.text(max_size=30), st.sampled_from(["the", "x", "é", "ketamine", "of the"]))
+def test_a_cased_heading_mentions_what_the_plain_one_does(text: str, subject: str) -> None:
+    cased = questions._cased(text, KETAMINE_WORDS, frozenset({"role", "tips"}))
+    assert questions._mentions(cased, subject) == questions._mentions(text, subject)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import jinja2
 import markupsafe
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import corpus_dir
@@ -159,3 +159,33 @@ def test_a_copied_template_folder_keeps_the_python_path(tmp_path: Path) -> None:
     shutil.copytree(default_templates_dir(), own)
     templates = load_templates(own)
     assert _field_templates(templates.env) == tuple(shipped_fields.FIELDS[n] for n in NAMES)
+
+
+# Cards of one note drawn from a few values each, so that many share a context or a source
+# line and the fields render_cards makes once per note are reused.
+few = st.sampled_from(["", "A", "B & C", "Lowe's", '"Q"', "x › y"])
+few_moments = st.lists(st.builds(Moment, st.integers(0, 3)), max_size=2).map(tuple)
+alike_cards = st.builds(
+    Card,
+    key=text,
+    kind=st.sampled_from(CardKind),
+    note_key=st.just("n"),
+    note_path=st.sampled_from(["n.md", "dir/n 2.md"]),
+    note_title=few,
+    section=few,
+    line=st.integers(1, 5),
+    question=few,
+    answer=st.lists(st.builds(Line, few, few_moments), max_size=2).map(tuple),
+    deck=st.just(("deck",)),
+    tags=st.sampled_from([(), ("a", "b c")]),
+    video_id=st.sampled_from([None, "", "vid", "v/2"]),
+    moments=few_moments,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(alike_cards, max_size=12))
+def test_render_cards_reuses_only_fields_alike_cards_share(cards: list[Card]) -> None:
+    decks = ["deck"] * len(cards)
+    one_by_one = tuple(render_card(c, "deck", TEMPLATES, "vault") for c in cards)
+    assert render_cards(cards, decks, TEMPLATES, "vault") == one_by_one

@@ -124,12 +124,13 @@ class _Cards:
         if kind not in self.style.kinds:
             return
         note = self.note
-        key = card_key(note.key, path, kind.value, item)
+        # A CardKind is a str (StrEnum): its text is its value.
+        key = card_key(note.key, path, kind, item)
         # Two items with one label in one section ("Calculation:" twice) must still be two
         # cards: the second and later take their place in the section as a suffix.
         self.seen[key] = self.seen.get(key, 0) + 1
         if self.seen[key] > 1:
-            key = card_key(note.key, path, kind.value, f"{item}~{self.seen[key]}")
+            key = card_key(note.key, path, kind, f"{item}~{self.seen[key]}")
         if len(answer) == 1 and len(answer[0].moments) < 2:
             cited = answer[0].moments  # nothing to merge or repeat
         else:

@@ -19,9 +19,12 @@ _BASE91_PAIRS = tuple(a + b for a in _BASE91 for b in _BASE91)
 _PAIR = len(_BASE91_PAIRS)
 
 
+_NOT_WORD = re.compile(r"[^\w]+")
+
+
 def item_slug(text: str) -> str:
     """The part of a card key that names an item (a label or a cloze term)."""
-    slug = re.sub(r"[^\w]+", "-", text.casefold()).strip("-")
+    slug = _NOT_WORD.sub("-", text.casefold()).strip("-")
     return slug[:60] or "item"
 
 

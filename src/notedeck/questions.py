@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from notedeck.errors import TemplateError
+from notedeck.model import set_by_slots
 from notedeck.pattern_table import first_match, joined
 
 
@@ -22,6 +23,7 @@ class QuestionPattern:
     line: int
 
 
+@set_by_slots
 @dataclass(frozen=True, slots=True)
 class Question:
     text: str
@@ -83,9 +85,11 @@ _NUMBERING = re.compile(
 # Compiled once here: a pattern string given to re.sub is looked up in re's cache on
 # every call, which costs as much as the substitution on a short heading.
 _INVISIBLE = re.compile(r"[\u200b-\u200f\u2060\ufeff]")
-_MARKS_OR_SPACE = re.compile(r"[*_`#{}]+|\s+")
+_MARKS = re.compile(r"[*_`#{}]+")
 _SPACES = re.compile(r"\s+")
-_REPEATED_WORD = re.compile(r"\b(\w+)( \1\b)+", re.IGNORECASE)
+# A repeat follows a whole word (the space after it is no word character), so the word is
+# taken whole, never shortened and tried again (++).
+_REPEATED_WORD = re.compile(r"\b(\w++)( \1\b)+", re.IGNORECASE)
 _SPACE_BEFORE_MARK = re.compile(r"\s+([?,])")
 _AFTER_PREPOSITION = re.compile(r"\s(?:" + "|".join(_PREPOSITIONS) + r")\s")
 _LIST = re.compile(r"\s(?:and|&)\s|,")
@@ -102,11 +106,20 @@ def _normalise(text: str) -> str:
         text = _WIKILINK.sub(r"\1", _LINK.sub(r"\1", text))
     if "[" in text or "(" in text:
         text = _STAMP.sub(" ", text)
-    text = _MARKS_OR_SPACE.sub(lambda m: " " if m.group().isspace() else "", text)
+    # Each run of blanks one space, each run of marks nothing. No mark is a blank, so the
+    # runs of one kind are the same whether those of the other are replaced first.
+    text = _MARKS.sub("", _single_spaced(text))
     text = text.strip(" \t:;,.-\u2013\u2014|>")
     stripped = _NUMBERING.sub("", text, count=1).strip(" :;,.-\u2013\u2014")
     # A heading that is only a number ("Step 2") keeps its words rather than vanishing.
     return stripped or text
+
+
+def _single_spaced(text: str) -> str:
+    """`text` with each run of blanks one space, as `\\s+` -> " " (most text already is)."""
+    if "  " not in text and text.isprintable():
+        return text  # a printable text holds no blank but " "
+    return _SPACES.sub(" ", text)
 
 
 def _cased(text: str, vocabulary: frozenset[str], also: frozenset[str] = frozenset()) -> str:
@@ -119,12 +132,10 @@ def _cased(text: str, vocabulary: frozenset[str], also: frozenset[str] = frozens
             return word  # acronyms (DMN, SSRIs) and mixed case (iPhone) keep their case
         lower = word.lower()
         base = lower[:-2] if lower.endswith(("'s", "\u2019s")) else lower
-        parts = base.split("-")
-        known = (
-            base in vocabulary
-            or base in also
-            or all(p in vocabulary or p in also or p in _FUNCTION_WORDS for p in parts)
-        )
+        known = base in vocabulary or base in also
+        if not known:
+            parts = base.split("-") if "-" in base else (base,)
+            known = all(p in vocabulary or p in also or p in _FUNCTION_WORDS for p in parts)
         # Title Case capitalises a heading's first word; a leading gerund is no proper noun.
         gerund = m.start() == 0 and len(base) > 5 and base.endswith("ing")
         return lower if known or gerund or base in _FUNCTION_WORDS else word
@@ -254,6 +265,15 @@ def overview_question(subject: str) -> str:
     return f"What is {subject}, and why does it matter?"
 
 
+_VERBS = frozenset({"be", "was", "does", "has"})  # the placeholders _agreement fills
+
+
+@functools.lru_cache(maxsize=1024)
+def _placeholders(*templates: str) -> frozenset[str]:
+    """The placeholder names `templates` use, [optional] parts included."""
+    return frozenset(name for template in templates for name in _PLACEHOLDER.findall(template))
+
+
 def _agreement(phrase: str) -> dict[str, str]:
     many = _plural(phrase)
     return {
@@ -265,16 +285,26 @@ def _agreement(phrase: str) -> dict[str, str]:
 
 
 def _render(template: str, values: Mapping[str, str], drop_optional: bool) -> str:
-    if "[" in template:
-        template = _OPTIONAL.sub("" if drop_optional else r"\1", template)
-    text = _PLACEHOLDER.sub(lambda m: values.get(m.group(1), ""), template)
-    text = _SPACES.sub(" ", text).strip()
+    text = "".join(
+        [part + values.get(name, "") for part, name in _template_parts(template, drop_optional)]
+    )
+    text = _single_spaced(text).strip()
     # "the the", "of of": a group may repeat the template's own word.
     text = _REPEATED_WORD.sub(_first_group, text)
     # After the line above every space is a plain " ", so this finds what \s+ would.
     if " ?" in text or " ," in text:
         text = _SPACE_BEFORE_MARK.sub(_first_group, text)
     return text
+
+
+@functools.lru_cache(maxsize=1024)
+def _template_parts(template: str, drop_optional: bool) -> tuple[tuple[str, str], ...]:
+    """A template as (text, placeholder name) pairs, its [optional] parts kept or dropped,
+    the last name "": split once rather than searched for placeholders on every heading."""
+    if "[" in template:
+        template = _OPTIONAL.sub("" if drop_optional else r"\1", template)
+    parts = _PLACEHOLDER.split(template)  # text, name, text, name, ..., text
+    return tuple(zip(parts[0::2], [*parts[1::2], ""], strict=True))
 
 
 def _first_group(m: re.Match[str]) -> str:
@@ -302,26 +332,33 @@ def phrase_question(
         cased = _cased(plain, vocabulary)
         return Question(_finish(cased), "question", cased.lower().rstrip("?"))
     table = _table(patterns)
-    cased = _cased(plain, vocabulary, table.words)
     matched = first_match(plain, patterns, table.joined)
-    if matched is not None:
-        pattern, m = matched
-        found = {k: _cased(v, vocabulary, table.words) for k, v in m.groupdict().items() if v}
-        # The template's own words ("role of") do not anchor; only what the heading adds.
-        anchored = _mentions(cased, subject) or any(_anchored(v) for v in found.values())
-        groups = {k: found.get(k, subject) for k in m.groupdict()}
-        agree = groups.get("n") or groups.get("x") or cased
-        values = {
-            **_agreement(agree),
-            **groups,
-            "heading": cased,
-            "subject": subject,
-            "Subject": subject[:1].upper() + subject[1:],
-        }
-        text = _render(pattern.question, values, anchored)
-        topic = _render(pattern.topic, values, anchored).lower()
-        return Question(_finish(text), pattern.name, topic)
-    return Question(_fallback(cased, subject), "fallback", cased.lower())
+    if matched is None:
+        cased = _cased(plain, vocabulary, table.words)
+        return Question(_fallback(cased, subject), "fallback", cased.lower())
+    pattern, m = matched
+    named = m.groupdict()
+    found = {k: _cased(v, vocabulary, table.words) for k, v in named.items() if v}
+    # The template's own words ("role of") do not anchor; only what the heading adds.
+    # (Casing leaves every letter's lower case as it was: the plain heading will do.)
+    anchored = _mentions(plain, subject) or any(_anchored(v) for v in found.values())
+    groups = {k: found.get(k, subject) for k in named}
+    # The cased heading and the verbs' agreement are worked out only for a template
+    # that uses them.
+    used = _placeholders(pattern.question, pattern.topic)
+    agree = groups.get("n") or groups.get("x")
+    wants_case = "heading" in used or (not agree and not used.isdisjoint(_VERBS))
+    cased = _cased(plain, vocabulary, table.words) if wants_case else ""
+    values = {
+        **(_agreement(agree or cased) if not used.isdisjoint(_VERBS) else {}),
+        **groups,
+        "heading": cased,
+        "subject": subject,
+        "Subject": subject[:1].upper() + subject[1:],
+    }
+    text = _render(pattern.question, values, anchored)
+    topic = _render(pattern.topic, values, anchored).lower()
+    return Question(_finish(text), pattern.name, topic)
 
 
 @dataclass(frozen=True, slots=True)
@@ -366,7 +403,7 @@ def _fallback(cased: str, subject: str) -> str:
     named = not first.islower() or first.endswith(("'s", "\u2019s")) or first[:1].isdigit()
     article = "" if named or first.lower() in _DETERMINERS else "the "
     be = "are" if _plural(head) else "is"
-    acronym = any(sum(c.isupper() for c in w) > 1 for w in head.split())
+    acronym = any(sum(map(str.isupper, w)) > 1 for w in head.split())
     known = named or acronym or _mentions(cased, subject) or _anchored(head)
     context = "" if known else f" of {subject}"
     return _finish(f"What {be} {article}{head}{context}")

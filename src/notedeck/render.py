@@ -5,65 +5,24 @@ from __future__ import annotations
 import functools
 import hashlib
 import html
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from urllib.parse import quote
 
 import jinja2
-import nh3
 
 from notedeck import shipped_fields
 from notedeck.errors import TemplateError
 from notedeck.identity import guid_for
-from notedeck.inline import INLINE_TAGS
-from notedeck.model import Card, CardKind, Moment, pickled_by_fields
+from notedeck.model import Card, CardKind, Moment, pickled_by_fields, set_by_slots
+from notedeck.sanitise import sanitise
 
 # The frozen field lists. Anki splits a notetype whose fields change, so these never
 # change; the spare fields are there for what later versions add.
 QA_FIELDS = ("Question", "Answer", "Context", "Source", "Key", "Spare 1", "Spare 2", "Spare 3")
 CLOZE_FIELDS = ("Text", "Context", "Source", "Key", "Spare 1", "Spare 2", "Spare 3")
-
-# Cards keep the inline formatting a sentence may carry, plus the blocks templates build.
-_TAGS = INLINE_TAGS | {
-    "pre", "div", "p", "ul", "ol", "li", "hr", "blockquote", "table", "thead", "tbody", "tr",
-    "th", "td", "img",
-}  # fmt: skip
-_ATTRIBUTES = {
-    "a": {"href", "class"},
-    "span": {"class"},
-    "div": {"class"},
-    "ul": {"class"},
-    "li": {"class"},
-    "img": {"src", "alt"},
-    "td": {"align"},
-    "th": {"align"},
-}
-_SCHEMES = {"http", "https", "obsidian"}
-
-
-# One cleaner for the whole run: nh3.clean builds its allow-lists again on every call,
-# which costs more than cleaning a card's field.
-_CLEANER = nh3.Cleaner(
-    tags=_TAGS,
-    attributes=_ATTRIBUTES,
-    url_schemes=_SCHEMES,
-    link_rel=None,
-    strip_comments=True,
-)
-
-
-# The cards of a note share many fields (the context of a section, the links of a
-# moment), so recent results are kept: the same input always gives the same output.
-@functools.lru_cache(maxsize=4096)
-def sanitise(fragment: str) -> str:
-    """Keep only the HTML a card needs: no scripts, handlers, frames or foreign URLs."""
-    return _clean(fragment)
-
-
-def _clean(fragment: str) -> str:
-    return str(_CLEANER.clean(fragment))
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,6 +100,7 @@ def load_templates(folder: Path | None) -> Templates:
     )
 
 
+@set_by_slots
 @pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class RenderedCard:
@@ -240,15 +200,18 @@ def render_cards(
     moment_urls: dict[str, _VideoLinks] = {}
     sorted_tags: dict[tuple[str, ...], tuple[tuple[str, ...], str]] = {}
     # The fields the cards of a note share (a section's context, the note's source
-    # line) are cleaned once; a dict for one note costs less than the global lru_cache.
+    # line) are made and sanitised once.
     cleaned: dict[str, str] = {}
 
     def clean(fragment: str) -> str:
         done = cleaned.get(fragment)
         if done is None:
-            done = cleaned[fragment] = _clean(fragment)
+            done = cleaned[fragment] = sanitise(fragment)
         return done
 
+    context = _NoteField(context_of, clean)
+    source = _NoteField(source_of, clean)
+    answer = _NoteField(answer_of, clean)
     out = []
     for card, deck in zip(cards, decks, strict=True):
         url = note_urls.get(card.note_path)
@@ -260,9 +223,9 @@ def render_cards(
             moment_url = moment_urls[video_id] = _VideoLinks(video_id)
         cloze = card.kind is CardKind.CLOZE  # a cloze card has no answer field
         try:
-            ctx_html = context_of(card, url, moment_url)
-            source_html = source_of(card, url, moment_url)
-            answer_html = "" if cloze else answer_of(card, url, moment_url)
+            ctx_html = context(card, url, moment_url)
+            source_html = source(card, url, moment_url)
+            answer_html = "" if cloze else answer(card, url, moment_url)
         except jinja2.TemplateError as exc:
             raise _template_error(exc) from exc
         key = html.escape(card.key)
@@ -270,8 +233,8 @@ def render_cards(
         if cloze:
             fields = (
                 clean(card.question),
-                clean(ctx_html),
-                clean(source_html),
+                ctx_html,
+                source_html,
                 key,
                 "",
                 "",
@@ -280,9 +243,9 @@ def render_cards(
         else:
             fields = (
                 html.escape(card.question),
-                clean(answer_html),
-                clean(ctx_html),
-                clean(source_html),
+                answer_html,
+                ctx_html,
+                source_html,
                 key,
                 "",
                 "",
@@ -298,6 +261,28 @@ def render_cards(
             RenderedCard(card.key, guid_for(card.key), cloze, fields, tags, deck, digest[:16])
         )
     return tuple(out)
+
+
+class _NoteField:
+    """A field template over the cards of one note, its fields sanitised: a card alike in
+    all the template reads (`shipped_fields.READS`) to one before it gets the same field."""
+
+    __slots__ = ("clean", "made", "reads", "template")
+
+    def __init__(self, template: FieldTemplate, clean: Callable[[str], str]) -> None:
+        self.template = template
+        self.clean = clean
+        self.reads = shipped_fields.READS.get(template)  # None: a Jinja2 template
+        self.made: dict[Hashable, str] = {}
+
+    def __call__(self, card: Card, note_url: str, video_url: _VideoLinks) -> str:
+        if self.reads is None:
+            return self.clean(self.template(card, note_url, video_url))
+        key = self.reads(card)
+        done = self.made.get(key)
+        if done is None:
+            done = self.made[key] = self.clean(self.template(card, note_url, video_url))
+        return done
 
 
 class _VideoLinks:

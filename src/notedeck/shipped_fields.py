@@ -11,9 +11,10 @@ tests render the real corpus both ways and fail if the two ever differ.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
 from typing import Protocol
 
-from notedeck.model import Card, Line, Moment
+from notedeck.model import Card, CardKind, Line, Moment
 
 
 class VideoUrl(Protocol):
@@ -39,10 +40,9 @@ def source_html(card: Card, note_url: str, video_url: VideoUrl) -> str:
     """source.html.j2: links to the moments the card cites (or the video) and the note."""
     parts = ['<div class="nd-source">']
     video_id, moments = card.video_id, card.moments
-    if video_id and moments and card.kind.value == "cloze":
-        links = (
-            f'<a class="nd-t" href="{video_url.escaped(m)}">{escape(m.label)}</a>' for m in moments
-        )
+    if video_id and moments and card.kind is CardKind.CLOZE:
+        # A label is digits and colons: escaping leaves it as it is.
+        links = (f'<a class="nd-t" href="{video_url.escaped(m)}">{m.label}</a>' for m in moments)
         parts.append(f'<span class="nd-moments">▶ {" · ".join(links)}</span>')
     elif video_id and not moments:
         parts.append(
@@ -70,8 +70,7 @@ def _line(line: Line, video: str | None, video_url: VideoUrl) -> str:
     if not video or not line.moments:
         return line.html  # |safe: the line is already safe HTML
     links = "".join(
-        f' <a class="nd-t" href="{video_url.escaped(m)}">{escape(m.label)}</a>'
-        for m in line.moments
+        f' <a class="nd-t" href="{video_url.escaped(m)}">{m.label}</a>' for m in line.moments
     )
     return line.html + links
 
@@ -98,4 +97,24 @@ FIELDS = {
     "context.html.j2": context_html,
     "source.html.j2": source_html,
     "answer.html.j2": answer_html,
+}
+
+
+def _context_reads(card: Card) -> Hashable:
+    return card.note_title, card.section
+
+
+def _source_reads(card: Card) -> Hashable:
+    # The note's URL comes from its path, the video's links from the video id.
+    cloze = card.kind is CardKind.CLOZE
+    cited = card.moments if cloze else bool(card.moments)
+    return card.note_path, card.note_title, card.video_id, cloze, cited
+
+
+# All a field function reads of a card, given as a key: two cards of a note with one key
+# get one field, so the many cards of a section or a note make theirs once. (Answers are
+# seldom alike, and their lines cost more to compare than to write out.)
+READS: dict[Callable[[Card, str, VideoUrl], str], Callable[[Card], Hashable]] = {
+    context_html: _context_reads,
+    source_html: _source_reads,
 }
