@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import os
 from collections import Counter, defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
@@ -95,10 +97,25 @@ def build(
     taken from the cache, and only the packages whose cards changed are written again.
     `collect` puts every card in the report; `on_progress(done, total)` follows the notes.
     """
+    with _fewer_collections():
+        try:
+            return _build(config, dry_run, collect, on_progress, use_cache=True)
+        except cache.CacheLost:  # part of the cache is gone or broken: it is an empty cache
+            return _build(config, dry_run, collect, on_progress, use_cache=False)
+
+
+@contextmanager
+def _fewer_collections() -> Iterator[None]:
+    """Collect garbage less often while building (workers forked meanwhile inherit it).
+    A build makes millions of short-lived objects beside large long-lived ones (records,
+    loaded shards) that every collection walks again; at Python's default of one young
+    collection per 700 allocations that was 5% of a build, measured on 1,000 notes."""
+    before = gc.get_threshold()
+    gc.set_threshold(50_000, 50, 100)
     try:
-        return _build(config, dry_run, collect, on_progress, use_cache=True)
-    except cache.CacheLost:  # part of the cache is gone or broken: it is an empty cache
-        return _build(config, dry_run, collect, on_progress, use_cache=False)
+        yield
+    finally:
+        gc.set_threshold(*before)
 
 
 def _build(
