@@ -89,7 +89,7 @@ _MARKS = re.compile(r"[*_`#{}]+")
 _SPACES = re.compile(r"\s+")
 # A repeat follows a whole word (the space after it is no word character), so the word is
 # taken whole, never shortened and tried again (++).
-_REPEATED_WORD = re.compile(r"\b(\w++)( \1\b)+", re.IGNORECASE)
+_REPEATED_WORD = re.compile(r"\b(\w++)(?: \1\b)+", re.IGNORECASE)
 _SPACE_BEFORE_MARK = re.compile(r"\s+([?,])")
 _AFTER_PREPOSITION = re.compile(r"\s(?:" + "|".join(_PREPOSITIONS) + r")\s")
 _LIST = re.compile(r"\s(?:and|&)\s|,")
