@@ -2,10 +2,13 @@
 
 The pattern table (card_templates/questions.toml) is tried in order and most headings
 match none of its 78 patterns, so a heading used to cost 78 `fullmatch` calls. Joined
-as one alternation `(?P<_0>...)|(?P<_1>...)|...`, the regex engine tries the patterns in
-the same order and stops at the same first one, in a single call. Each pattern's own
-groups become non-capturing in the joined regex (Python forbids one group name twice);
-the pattern that won is then matched alone for its groups.
+as one alternation `(?:...)(?P<_0>)|(?:...)(?P<_1>)|...`, the regex engine tries the
+patterns in the same order and stops at the same first one, in a single call; the empty
+group after a pattern, set only once that pattern has matched, names it. (A group around
+each pattern would name it too, but an open group makes the engine save and restore the
+groups set so far at every repetition it backtracks into: a third of the time.) Each
+pattern's own groups become non-capturing in the joined regex (Python forbids one group
+name twice); the pattern that won is then matched alone for its groups.
 
 A table the join cannot keep exact (backreferences, conditionals, inline global flags,
 verbose patterns, patterns compiled with different flags) is matched pattern by pattern
@@ -38,7 +41,7 @@ def joined(regexes: Sequence[re.Pattern[str]]) -> re.Pattern[str] | None:
         plain = _without_named_groups(regex.pattern)
         if plain is None:
             return None
-        parts.append(f"(?P<_{n}>{plain})")
+        parts.append(f"(?:{plain})(?P<_{n}>)")
     try:
         return re.compile("|".join(parts), regexes[0].flags)
     except (re.error, OverflowError, RecursionError):
@@ -53,7 +56,7 @@ def first_match(
         hit = joined.fullmatch(text)
         if hit is None:
             return None
-        # The wrapper group of the alternative that matched is the last group to close.
+        # The empty group that ends the alternative that matched is the last group set.
         pattern = patterns[int((hit.lastgroup or "_0")[1:])]
         own = pattern.regex.fullmatch(text)
         if own is not None:

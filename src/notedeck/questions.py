@@ -89,7 +89,7 @@ _MARKS = re.compile(r"[*_`#{}]+")
 _SPACES = re.compile(r"\s+")
 # A repeat follows a whole word (the space after it is no word character), so the word is
 # taken whole, never shortened and tried again (++).
-_REPEATED_WORD = re.compile(r"\b(\w++)( \1\b)+", re.IGNORECASE)
+_REPEATED_WORD = re.compile(r"\b(\w++)(?: \1\b)+", re.IGNORECASE)
 _SPACE_BEFORE_MARK = re.compile(r"\s+([?,])")
 _AFTER_PREPOSITION = re.compile(r"\s(?:" + "|".join(_PREPOSITIONS) + r")\s")
 _LIST = re.compile(r"\s(?:and|&)\s|,")
@@ -395,6 +395,10 @@ def _table_words(patterns: tuple[QuestionPattern, ...]) -> frozenset[str]:
     return frozenset(w for stem, plural in found for w in (stem, stem + "s" if plural else stem))
 
 
+def _has_acronym(text: str) -> bool:
+    return any(sum(map(str.isupper, w)) > 1 for w in text.split())
+
+
 def _fallback(cased: str, subject: str) -> str:
     # A "Name: what it is" heading asks about the name; the rest is the answer's business.
     head = cased.split(": ", 1)[0].strip() or cased
@@ -403,7 +407,6 @@ def _fallback(cased: str, subject: str) -> str:
     named = not first.islower() or first.endswith(("'s", "\u2019s")) or first[:1].isdigit()
     article = "" if named or first.lower() in _DETERMINERS else "the "
     be = "are" if _plural(head) else "is"
-    acronym = any(sum(map(str.isupper, w)) > 1 for w in head.split())
-    known = named or acronym or _mentions(cased, subject) or _anchored(head)
+    known = named or _has_acronym(head) or _mentions(cased, subject) or _anchored(head)
     context = "" if known else f" of {subject}"
     return _finish(f"What {be} {article}{head}{context}")
