@@ -262,18 +262,6 @@ def stage_index(config: Config, key: str, index: Index) -> Staged | None:
         return None
 
 
-def save_index(config: Config, key: str, index: Index) -> None:
-    """Write the index at once (see stage_index)."""
-    staged = stage_index(config, key, index)
-    if staged is not None:
-        try:
-            staged.commit()
-        except OSError:
-            pass
-        finally:
-            staged.discard()
-
-
 def load_shard(path: Path, key: str) -> dict[str, NoteCards]:
     """The cards a shard holds, by note; a missing, corrupt or stale shard holds none."""
     return {rel: v for rel, v in _load(path, key).items() if isinstance(v, NoteCards)}

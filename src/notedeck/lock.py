@@ -22,7 +22,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, cast, overload
 
-from notedeck.files import write_atomically
 from notedeck.identity import fresh_guid, guid_for
 from notedeck.model import Diagnostic, Level
 from notedeck.package import NotetypeShape
@@ -422,10 +421,6 @@ def lock_text(
         at += len(block)
     parts.append(b"\n  }\n}\n")
     return LockText(tuple(parts), spans)
-
-
-def save_lock(path: Path, text: LockText) -> None:
-    write_atomically(path, text.parts)
 
 
 def _notetype_json(n: LockedNotetype) -> dict[str, object]:

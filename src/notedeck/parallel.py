@@ -59,8 +59,9 @@ class Workers:
         """`meanwhile` runs in this process while the workers work; when the jobs run in
         this process, it runs in a thread beside them (for its I/O, which frees the GIL)."""
         if self.count <= 1 or len(items) < SERIAL_BELOW:
-            with ThreadPoolExecutor(max_workers=1) as thread:
-                beside = thread.submit(meanwhile) if meanwhile else None
+            thread = ThreadPoolExecutor(max_workers=1) if meanwhile else None
+            try:
+                beside = thread.submit(meanwhile) if thread and meanwhile else None
                 for item in items:
                     result = func(item)
                     if on_done:
@@ -68,6 +69,9 @@ class Workers:
                     yield result
                 if beside is not None:
                     beside.result()  # its error, if any, is the build's
+            finally:
+                if thread is not None:
+                    thread.shutdown(wait=True)
             return
         if self._pool is None:
             self._pool = ProcessPoolExecutor(max_workers=self.count)
