@@ -129,33 +129,111 @@ def test_every_rebuild_equals_a_cold_build_from_the_same_lock(
         copied.clear()
 
 
-def test_a_lock_of_the_first_format_keeps_every_guid_and_mod(
+_DIGITS = "-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz"
+
+
+def _older_lock(lock: bytes, version: int) -> str:
+    """The same lock as notedeck wrote it in format 1 (an object per card, with its GUID
+    and path) or 2 (a row per card, by note, renamed cards' GUIDs listed once): every key
+    whole, every sketch in 6 hex digits a hash."""
+    current = json.loads(lock)
+    rows = {
+        path: [[_whole_key(path, k), h, m, t, _hex(sketch)] for k, h, m, t, sketch in cards]
+        for path, cards in current["notes"].items()
+    }
+    if version == 2:
+        older = {**current, "notedeck_lock": 2, "notes": rows}
+        return json.dumps(older, indent=2, ensure_ascii=False)
+    cards = [
+        {"guid": current["guids"].get(row[0]) or _guid(row[0]), "hash": row[1], "key": row[0],
+         "mod": row[2], "path": path, "sketch": row[4], "title": "t", "type": row[3]}
+        for path, note_rows in rows.items()
+        for row in note_rows
+    ]  # fmt: skip
+    return json.dumps({"notedeck_lock": 1, "notetypes": current["notetypes"], "cards": cards})
+
+
+def _whole_key(path: str, written: str) -> str:
+    # Format 3 writes "#..." for the note's path without ".md" and "#...", "=" before a
+    # whole key that starts with "#" or "=".
+    if written.startswith("#"):
+        return path.removesuffix(".md") + written
+    return written.removeprefix("=")
+
+
+def _hex(sketch: str) -> str:
+    numbers = (
+        sum(_DIGITS.index(c) << (6 * (3 - j)) for j, c in enumerate(sketch[i : i + 4]))
+        for i in range(0, len(sketch), 4)
+    )
+    return "".join(f"{n:06x}" for n in numbers)
+
+
+def _set_id(note: Path, note_id: str) -> None:
+    text = note.read_text(encoding="utf-8")
+    assert text.startswith("---\n")
+    note.write_text(f"---\nid: {json.dumps(note_id)}\n" + text[4:], encoding="utf-8")
+
+
+def test_locks_of_earlier_formats_keep_every_guid_and_mod(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, anki: Anki
 ) -> None:
+    from notedeck.lock import LOCK_FORMAT, Planner
+
     notes = tmp_path / "vault" / "notes"
     shutil.copytree(corpus_dir(), notes)
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
     _build(notes)
-    lock_path = notes.parent / "notedeck.lock"
-    current = json.loads(lock_path.read_text(encoding="utf-8"))
-    assert current["notedeck_lock"] == 2
-    # The same lock as notedeck 0.1 wrote it: an object per card, with its GUID and path.
-    cards = [
-        {"guid": current["guids"].get(row[0]) or _guid(row[0]), "hash": row[1], "key": row[0],
-         "mod": row[2], "path": path, "sketch": row[4], "title": "t", "type": row[3]}
-        for path, rows in current["notes"].items()
-        for row in rows
-    ]  # fmt: skip
-    first = {"notedeck_lock": 1, "notetypes": current["notetypes"], "cards": cards}
-    lock_path.write_text(json.dumps(first, indent=1), encoding="utf-8")
-    packages = {p.name: p.read_bytes() for p in (notes.parent / "decks").glob("*.apkg")}
-    shutil.rmtree(notes.parent / ".notedeck-cache")
+    # Renamed cards (GUIDs listed under "guids") and keys that are not their note's path:
+    # a note moved, a note given an id and moved, a note given an id that starts with "#".
+    shutil.move(
+        notes / "3blue1brown" / "integration_and_antiderivatives.md",
+        notes / "asianometry" / "integration_and_antiderivatives.md",
+    )
+    _set_id(
+        notes / "3blue1brown" / "generative_pretrained_transformer_architecture.md", 'gpt "id" é'
+    )
+    shutil.move(
+        notes / "3blue1brown" / "generative_pretrained_transformer_architecture.md",
+        notes / "colemedin",
+    )
+    _set_id(notes / "3blue1brown" / "word_embeddings_and_vectors.md", "#words=")
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700005000")
     report = _build(notes)
-    assert not (report.added or report.changed or report.renamed or report.removed)
-    assert not [d for d in report.diagnostics if d.code.startswith("lock.")]
-    assert json.loads(lock_path.read_text(encoding="utf-8")) == current
-    assert {p.name: p.read_bytes() for p in (notes.parent / "decks").glob("*.apkg")} == packages
+    assert report.renamed and not report.added
+    lock_path = notes.parent / "notedeck.lock"
+    current = lock_path.read_bytes()
+    assert json.loads(current)["notedeck_lock"] == LOCK_FORMAT == 3
+    assert len(json.loads(current)["guids"]) > 10
+    assert b'\n      ["gpt \\"id\\" \xc3\xa9#' in current
+    assert b'\n      ["=#words=#' in current
+    packages = {p.name: p.read_bytes() for p in (notes.parent / "decks").glob("*.apkg")}
+    planned: list[str] = []
+    plan = Planner.plan
+
+    def counted(planner: Planner, path: str, stamps: Any) -> Any:
+        planned.append(path)
+        return plan(planner, path, stamps)
+
+    monkeypatch.setattr(Planner, "plan", counted)
+    every_note = {p.relative_to(notes).as_posix() for p in notes.rglob("*.md")}
+    without_cards = every_note - json.loads(current)["notes"].keys()
+    assert len(without_cards) < 5
+    for version in (1, 2, 3):
+        if version < 3:
+            lock_path.write_text(_older_lock(current, version), encoding="utf-8")
+        shutil.rmtree(notes.parent / ".notedeck-cache")
+        monkeypatch.setenv("SOURCE_DATE_EPOCH", f"170001{version}000")
+        report = _build(notes)
+        assert not (report.added or report.changed or report.renamed or report.removed)
+        assert not [d for d in report.diagnostics if d.code.startswith("lock.")]
+        # Written anew in format 3, byte for byte; a lock of format 3 is not written at all.
+        assert lock_path.read_bytes() == current
+        assert {p.name: p.read_bytes() for p in (notes.parent / "decks").glob("*.apkg")} == packages
+        # A cold build with a lock plans no note whose cards are as the lock has them:
+        # only those without cards (which have no block to compare).
+        assert set(planned) == without_cards, planned
+        planned.clear()
 
 
 def _guid(key: str) -> str:

@@ -243,7 +243,9 @@ def test_lock_is_sorted_text_with_one_card_per_line(vault: Path) -> None:
     lines = (vault.parent / "notedeck.lock").read_text(encoding="utf-8").splitlines()
     data = json.loads("\n".join(lines))
     assert list(data["notes"]) == sorted(data["notes"]) == sorted([SEED, SIBLING])
-    keys = [row[0] for rows in data["notes"].values() for row in rows]
+    # A key is written without its note's path (the notes here have no ids of their own).
+    assert {row[0][0] for rows in data["notes"].values() for row in rows} == {"#"}
+    keys = [p.removesuffix(".md") + row[0] for p, rows in data["notes"].items() for row in rows]
     assert keys == sorted(keys) == sorted(c.key for c in report.rendered)
     card_lines = [ln for ln in lines if ln.startswith("      [")]
     assert len(card_lines) == len(keys)
@@ -261,7 +263,7 @@ def test_missing_or_broken_lock_is_rebuilt_with_a_warning(vault: Path, content: 
     lock.write_text(content, encoding="utf-8", errors="surrogateescape")
     report = run_build(vault)
     assert [d.code for d in report.diagnostics if d.code.startswith("lock.")] == ["lock.corrupt"]
-    assert json.loads(lock.read_text(encoding="utf-8"))["notedeck_lock"] == 2
+    assert json.loads(lock.read_text(encoding="utf-8"))["notedeck_lock"] == 3
     # The GUIDs do not depend on the lock for cards that were never renamed.
     assert [c.guid for c in report.rendered] == [c.guid for c in first.rendered]
 

@@ -5,6 +5,10 @@ reads as the change and a rebuild can copy the blocks of untouched notes byte fo
 an edit rewrites one block, whatever the size of the vault. A card's GUID is
 `guid_for(key)` unless the card was renamed and kept an older GUID; those few are listed
 once under "guids".
+
+Format 3 writes a card's key without its note's path when it starts with it, and its
+sketch in base 64 (a third smaller than the hex of format 2); formats 1 and 2 are read
+and written anew as format 3.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from notedeck.model import Diagnostic, Level
 from notedeck.package import NotetypeShape
 from notedeck.render import RenderedCard
 
-LOCK_FORMAT = 2
+LOCK_FORMAT = 3
 # Two versions of a card are "nearly the same" when at least this share of their words and
 # word pairs is common (estimated from the sketches the lock keeps).
 RENAME_SIMILARITY = 0.6
@@ -179,10 +183,10 @@ class LockFile:
         if span is None:
             return (), None
         try:
-            (entries,) = json.loads(b"{" + self.data[span[0] : span[1]] + b"}").values()
+            _, rows = read_block(self.data[span[0] : span[1]])
             cards = tuple(
                 LockedCard(key, self.guids.get(key, ""), digest, mod, path, kind, sketch)
-                for key, digest, mod, kind, sketch in entries
+                for key, digest, mod, kind, sketch in rows
                 if isinstance(key, str) and isinstance(mod, int)
             )
         except (ValueError, TypeError):
@@ -224,7 +228,7 @@ def parse_lock(
     data: bytes, where: str, known: Mapping[str, tuple[int, int]] | None = None
 ) -> tuple[LockFile, list[Diagnostic]]:
     """Read a lock as notedeck writes it, without parsing each note's entry yet; a lock
-    laid out otherwise (reformatted, or of the first format) is read whole first."""
+    laid out otherwise (reformatted, or of an earlier format) is read whole first."""
     marker = b'\n  "notes": {\n'
     cut = data.find(marker)
     try:
@@ -269,14 +273,16 @@ def parse_lock(
 
 
 def _from_document(data: bytes, where: str) -> tuple[LockFile, list[Diagnostic]]:
-    """Read a lock of another layout or of notedeck's first format (one JSON object per
-    card) whole, as the lock notedeck would have written."""
+    """Read a lock of another layout or of an earlier format whole, as the lock notedeck
+    would have written: format 1 has one JSON object per card, formats 1 and 2 write every
+    key whole and sketches in hex."""
     try:
         doc = json.loads(data)
     except (ValueError, UnicodeDecodeError) as exc:
         line = getattr(exc, "lineno", 1)
         return LockFile(where=where), [_corrupt(where, line, str(exc).split(":")[0])]
-    if not isinstance(doc, dict) or doc.get("notedeck_lock") not in (1, LOCK_FORMAT):
+    version = doc.get("notedeck_lock") if isinstance(doc, dict) else None
+    if not isinstance(doc, dict) or version not in (1, 2, LOCK_FORMAT):
         return LockFile(where=where), [_corrupt(where, 1, "not a notedeck lock of this version")]
     diagnostics: list[Diagnostic] = []
     by_path: dict[str, list[LockedCard]] = defaultdict(list)
@@ -286,22 +292,22 @@ def _from_document(data: bytes, where: str) -> tuple[LockFile, list[Diagnostic]]
     for path, raw in _card_entries(doc):
         try:
             if isinstance(raw, dict):  # the first format: an object per card
-                guid = raw["guid"]
-                odd = guid if guid != guid_for(raw["key"]) else ""
-                card = LockedCard(
-                    raw["key"],
-                    odd,
-                    raw["hash"],
-                    raw["mod"],
-                    raw["path"],
-                    raw["type"],
-                    raw["sketch"],
-                )
+                key, digest, mod, kind, sketch = (raw[f] for f in _FIRST_FIELDS)
+                path = raw["path"]
+                odd = raw["guid"] if raw["guid"] != guid_for(key) else ""
             else:
                 key, digest, mod, kind, sketch = cast(list[Any], raw)
-                card = LockedCard(key, guids.get(key, ""), digest, mod, path, kind, sketch)
-            if not isinstance(card.mod, int) or not isinstance(card.key, str) or card.key in seen:
+                if version == LOCK_FORMAT:
+                    key = _full_key(key, _note_prefix(path))
+                odd = guids.get(key, "")
+            if version != LOCK_FORMAT:
+                sketch = _sketch_from_hex(sketch)
+            texts = (key, digest, path, kind, sketch, odd)
+            if not isinstance(mod, int) or not all(isinstance(t, str) for t in texts):
                 raise TypeError
+            if key in seen:
+                raise ValueError
+            card = LockedCard(key, odd, digest, mod, path, kind, sketch)
         except (TypeError, KeyError, ValueError):
             diagnostics.append(_corrupt(where, 1, "a card entry is broken"))
             continue
@@ -315,6 +321,9 @@ def _from_document(data: bytes, where: str) -> tuple[LockFile, list[Diagnostic]]
     odd = {c.key: c.odd_guid for cs in by_path.values() for c in cs if c.odd_guid}
     lock, more = parse_lock(bytes(lock_text(notetypes, odd, blocks)), where)
     return replace(lock, exact=False), diagnostics + more
+
+
+_FIRST_FIELDS = ("key", "hash", "mod", "type", "sketch")  # a card of format 1, as in a row
 
 
 def _read_notetypes(
@@ -344,12 +353,47 @@ def _card_entries(doc: dict[str, object]) -> list[tuple[str, object]]:
 
 def note_block(path: str, cards: Iterable[tuple[str, str, int, str, str]]) -> bytes:
     """One note's entry: its cards (key, hash, mod, type, sketch) sorted by key, one a line
-    (what json.dumps(row, ensure_ascii=False) writes, without its per-call overhead)."""
+    (what json.dumps(row, ensure_ascii=False) writes, without its per-call overhead), each
+    key as `_short_key` writes it."""
+    prefix = _note_prefix(path)
     rows = ",\n".join(
-        f"      [{_json_str(k)}, {_json_str(h)}, {int(m)}, {_json_str(t)}, {_json_str(s)}]"
+        f"      [{_json_str(_short_key(k, prefix))}, {_json_str(h)}, {int(m)}, "
+        f"{_json_str(t)}, {_json_str(s)}]"
         for k, h, m, t, s in sorted(cards)
     )
     return f"    {_json_str(path)}: [\n{rows}\n    ]".encode()
+
+
+def read_block(block: bytes | memoryview) -> tuple[str, list[tuple[Any, ...]]]:
+    """A note's path and its cards' rows (key, hash, mod, type, sketch) from its block as
+    written, every key whole; the values are not checked. ValueError or TypeError when
+    the block is broken."""
+    ((path, rows),) = json.loads(b"{" + bytes(block) + b"}").items()
+    prefix = _note_prefix(path)
+    return path, [(_full_key(key, prefix), *rest) for key, *rest in rows]
+
+
+def _note_prefix(path: str) -> str:
+    """How the keys of a note's cards start when the note has no id of its own (see
+    read.py: its key is then its path without ".md")."""
+    return path.removesuffix(".md") + "#"
+
+
+# In its note's block a card key that starts with the note's prefix is written from that
+# prefix's "#" on: nearly every key, and in format 2 the note's path written again on every
+# line was a quarter of the lock. Any other key (a note with an id, a card kept from a
+# moved note) is written whole, behind "=" when it starts with "#" or "=" itself, so that
+# every written key reads back as exactly one key.
+def _short_key(key: str, prefix: str) -> str:
+    if key.startswith(prefix):
+        return key[len(prefix) - 1 :]
+    return "=" + key if key[:1] in ("#", "=") else key
+
+
+def _full_key(written: str, prefix: str) -> str:
+    if written[:1] == "#":
+        return prefix[:-1] + written
+    return written[1:] if written[:1] == "=" else written
 
 
 _json_str: Callable[[str], str] = json.encoder.encode_basestring
@@ -621,7 +665,14 @@ _ASCII_WORD_BYTES = bytes(
     (ord(chr(c).lower()) if chr(c).isalpha() else 32) if c < 128 else c for c in range(256)
 )
 _MASK = 0xFFFFFF  # a sketch keeps the low 24 bits of each feature's CRC-32
-_HEX = tuple("%06x" * n for n in range(_SKETCH + 1))  # n hashes, 6 hex digits each
+# A sketch writes each 24-bit hash as 4 digits of base 64 (format 2 wrote 6 hex digits).
+# The digits are base64url's in ASCII order, so that sketches compare as strings the way
+# their hashes compare as numbers: _similarity's bottom-k union needs that order, and no
+# hash is ever decoded.
+_DIGITS = "-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz"
+_HALVES = tuple(a + b for a in _DIGITS for b in _DIGITS)  # every 12-bit number, 2 digits
+_HASH_WIDTH = 4
+_HEX_SKETCH = re.compile(rf"(?:[0-9a-f]{{6}}){{0,{_SKETCH}}}")
 
 
 def _words(text: str) -> list[bytes]:
@@ -635,7 +686,7 @@ def _words(text: str) -> list[bytes]:
 
 def _sketch(fragment: str) -> str:
     """The `_SKETCH` smallest hashes (the low 24 bits of the CRC-32 of their UTF-8) of the
-    body's features, its words and pairs of adjacent words, in 6 hex digits each.
+    body's features, its words and pairs of adjacent words, in 4 base-64 digits each.
 
     Every occurrence is hashed and the hashes deduplicated: the same set as the hashes of
     the distinct features, with no set of strings built first."""
@@ -643,11 +694,23 @@ def _sketch(fragment: str) -> str:
     pairs = map(b" ".join, itertools.pairwise(words))
     crcs = itertools.chain(map(zlib.crc32, words), map(zlib.crc32, pairs))
     low = sorted({h & _MASK for h in crcs})[:_SKETCH]
-    return _HEX[len(low)] % tuple(low)
+    return "".join([_HALVES[h >> 12] + _HALVES[h & 0xFFF] for h in low])
+
+
+def _sketch_from_hex(sketch: object) -> object:
+    """A sketch of formats 1 and 2 (6 hex digits a hash) in base 64. Anything else that is
+    text is no sketch (the card is then never taken for a renamed one); what is not text
+    is left for the caller to refuse."""
+    if not isinstance(sketch, str):
+        return sketch
+    if not _HEX_SKETCH.fullmatch(sketch):
+        return ""
+    hashes = (int(sketch[i : i + 6], 16) for i in range(0, len(sketch), 6))
+    return "".join([_HALVES[h >> 12] + _HALVES[h & 0xFFF] for h in hashes])
 
 
 def _split(sketch: str) -> list[str]:
-    return [sketch[i : i + 6] for i in range(0, len(sketch), 6)]
+    return [sketch[i : i + _HASH_WIDTH] for i in range(0, len(sketch), _HASH_WIDTH)]
 
 
 def _similarity(a: Sequence[str], b: Sequence[str]) -> float:

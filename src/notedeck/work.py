@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import json
 import os
 import pickle
 from collections import Counter, defaultdict
@@ -16,7 +15,7 @@ from notedeck import cache
 from notedeck.config import Config
 from notedeck.derive import Style, derive_cards
 from notedeck.errors import NoteError
-from notedeck.lock import pack_stamps, stamp_rows, stamps_digest
+from notedeck.lock import pack_stamps, read_block, stamp_rows, stamps_digest
 from notedeck.model import Card, Diagnostic, Level, Moment, Note
 from notedeck.package import PackageWriter, media_names
 from notedeck.questions import QuestionPattern, load_patterns
@@ -327,7 +326,7 @@ def _make_again(context: Context, shard: str, rel: str, detail: bytes) -> cache.
 
 def _entries(block: bytes) -> dict[str, int]:
     """Card key -> mod, from one note's lock entry."""
-    (rows,) = json.loads(b"{" + block + b"}").values()
+    _path, rows = read_block(block)
     return {row[0]: row[2] for row in rows}
 
 
