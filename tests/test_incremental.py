@@ -132,25 +132,32 @@ def test_every_rebuild_equals_a_cold_build_from_the_same_lock(
 _DIGITS = "-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz"
 
 
-def _older_lock(lock: bytes, version: int) -> str:
+def _older_lock(lock: bytes, version: str) -> str:
     """The same lock as notedeck wrote it in format 1 (an object per card, with its GUID
-    and path) or 2 (a row per card, by note, renamed cards' GUIDs listed once): every key
-    whole, every sketch in 6 hex digits a hash."""
-    current = json.loads(lock)
-    rows = {
-        path: [[_whole_key(path, k), h, m, t, _hex(sketch)] for k, h, m, t, sketch in cards]
-        for path, cards in current["notes"].items()
-    }
-    if version == 2:
-        older = {**current, "notedeck_lock": 2, "notes": rows}
-        return json.dumps(older, indent=2, ensure_ascii=False)
-    cards = [
-        {"guid": current["guids"].get(row[0]) or _guid(row[0]), "hash": row[1], "key": row[0],
-         "mod": row[2], "path": path, "sketch": row[4], "title": "t", "type": row[3]}
-        for path, note_rows in rows.items()
-        for row in note_rows
-    ]  # fmt: skip
-    return json.dumps({"notedeck_lock": 1, "notetypes": current["notetypes"], "cards": cards})
+    and path) or 2 (this layout, every key whole, every sketch in 6 hex digits a hash), or
+    of format 2 reformatted by some tool."""
+    if version == "1":
+        current = json.loads(lock)
+        cards = [
+            {"guid": current["guids"].get(k) or _guid(k), "hash": h, "key": k, "mod": m,
+             "path": path, "sketch": sketch, "title": "t", "type": t}
+            for path, rows in json.loads(_older_lock(lock, "2"))["notes"].items()
+            for k, h, m, t, sketch in rows
+        ]  # fmt: skip
+        return json.dumps({"notedeck_lock": 1, "notetypes": current["notetypes"], "cards": cards})
+    if version == "2 reformatted":
+        return json.dumps(json.loads(_older_lock(lock, "2")))
+    lines = lock.decode().replace('"notedeck_lock": 3,', '"notedeck_lock": 2,', 1).split("\n")
+    path = ""
+    notes = lines.index('  "notes": {')
+    for n, line in enumerate(lines[notes:], start=notes):
+        if line.startswith('    "'):
+            path = json.loads(line[4:].removesuffix(": ["))
+        elif line.startswith("      ["):
+            k, h, m, t, sketch = json.loads(line.rstrip(","))
+            row = [_whole_key(path, k), h, m, t, _hex(sketch)]
+            lines[n] = "      " + json.dumps(row, ensure_ascii=False) + line[-1:].strip("]")
+    return "\n".join(lines)
 
 
 def _whole_key(path: str, written: str) -> str:
@@ -219,11 +226,11 @@ def test_locks_of_earlier_formats_keep_every_guid_and_mod(
     every_note = {p.relative_to(notes).as_posix() for p in notes.rglob("*.md")}
     without_cards = every_note - json.loads(current)["notes"].keys()
     assert len(without_cards) < 5
-    for version in (1, 2, 3):
-        if version < 3:
+    for n, version in enumerate(("1", "2", "2 reformatted", "3")):
+        if version != "3":
             lock_path.write_text(_older_lock(current, version), encoding="utf-8")
         shutil.rmtree(notes.parent / ".notedeck-cache")
-        monkeypatch.setenv("SOURCE_DATE_EPOCH", f"170001{version}000")
+        monkeypatch.setenv("SOURCE_DATE_EPOCH", f"170001{n}000")
         report = _build(notes)
         assert not (report.added or report.changed or report.renamed or report.removed)
         assert not [d for d in report.diagnostics if d.code.startswith("lock.")]

@@ -227,15 +227,17 @@ def load_lock(
 def parse_lock(
     data: bytes, where: str, known: Mapping[str, tuple[int, int]] | None = None
 ) -> tuple[LockFile, list[Diagnostic]]:
-    """Read a lock as notedeck writes it, without parsing each note's entry yet; a lock
-    laid out otherwise (reformatted, or of an earlier format) is read whole first."""
+    """Read a lock as notedeck writes it, without parsing each note's entry yet; one of
+    format 2 is rewritten block by block first, and one laid out otherwise (reformatted,
+    or of format 1) is read whole first."""
     marker = b'\n  "notes": {\n'
     cut = data.find(marker)
     try:
         header = json.loads(data[: cut + len(marker)] + b"}}") if cut >= 0 else None
     except (ValueError, UnicodeDecodeError):
         header = None
-    if not isinstance(header, dict) or header.get("notedeck_lock") != LOCK_FORMAT:
+    version = header.get("notedeck_lock") if isinstance(header, dict) else None
+    if not isinstance(header, dict) or version not in (2, LOCK_FORMAT):
         return _from_document(data, where)
     diagnostics: list[Diagnostic] = []
     notetypes = _read_notetypes(header.get("notetypes"), where, diagnostics)
@@ -248,7 +250,7 @@ def parse_lock(
         diagnostics.append(_corrupt(where, data.count(b"\n") + 1, "it is cut short"))
         end = len(data)
     body = cut + len(marker)
-    if known is not None:  # where the blocks are, from the build that wrote this file
+    if known is not None and version == LOCK_FORMAT:  # from the build that wrote this file
         return LockFile(data, tuple(notetypes), guids, dict(known), where), diagnostics
     # Each block starts a line with four spaces and a quote; cards are indented further.
     starts = []
@@ -269,7 +271,40 @@ def parse_lock(
             diagnostics.append(_corrupt(where, line, "a note entry is broken"))
             continue
         spans[note] = (start, stop)
-    return LockFile(data, tuple(notetypes), guids, spans, where), diagnostics
+    lock = LockFile(data, tuple(notetypes), guids, spans, where)
+    return _from_second_format(lock, diagnostics) if version == 2 else (lock, diagnostics)
+
+
+def _from_second_format(
+    lock: LockFile, diagnostics: list[Diagnostic]
+) -> tuple[LockFile, list[Diagnostic]]:
+    """A lock of format 2 as notedeck wrote it, as the lock of format 3 it stands for.
+    Block by block: a large lock read whole, as _from_document does, takes three times
+    the memory of a build (1 GB for 544,656 cards)."""
+    blocks: dict[str, bytes] = {}
+    seen: set[str] = set()
+    for path, (start, _) in lock.spans.items():
+        try:
+            (rows,) = json.loads(b"{" + bytes(lock.block(path)) + b"}").values()
+            if not isinstance(rows, list):
+                raise TypeError
+        except (ValueError, TypeError):
+            line = lock.data.count(b"\n", 0, start) + 1
+            diagnostics.append(_corrupt(lock.where, line, f"the entry of {path} is broken"))
+            continue
+        cards = []
+        for row in rows:
+            try:
+                card = _card_of(2, path, row, lock.guids, seen)
+            except (TypeError, KeyError, ValueError):
+                diagnostics.append(_corrupt(lock.where, 1, "a card entry is broken"))
+                continue
+            seen.add(card.key)
+            cards.append((card.key, card.hash, card.mod, card.type, card.sketch))
+        if cards:
+            blocks[path] = note_block(path, cards)
+    rewritten, more = parse_lock(bytes(lock_text(lock.notetypes, lock.guids, blocks)), lock.where)
+    return replace(rewritten, exact=False), diagnostics + more
 
 
 def _from_document(data: bytes, where: str) -> tuple[LockFile, list[Diagnostic]]:
@@ -291,23 +326,7 @@ def _from_document(data: bytes, where: str) -> tuple[LockFile, list[Diagnostic]]
     guids: dict[str, str] = named if isinstance(named, dict) else {}
     for path, raw in _card_entries(doc):
         try:
-            if isinstance(raw, dict):  # the first format: an object per card
-                key, digest, mod, kind, sketch = (raw[f] for f in _FIRST_FIELDS)
-                path = raw["path"]
-                odd = raw["guid"] if raw["guid"] != guid_for(key) else ""
-            else:
-                key, digest, mod, kind, sketch = cast(list[Any], raw)
-                if version == LOCK_FORMAT:
-                    key = _full_key(key, _note_prefix(path))
-                odd = guids.get(key, "")
-            if version != LOCK_FORMAT:
-                sketch = _sketch_from_hex(sketch)
-            texts = (key, digest, path, kind, sketch, odd)
-            if not isinstance(mod, int) or not all(isinstance(t, str) for t in texts):
-                raise TypeError
-            if key in seen:
-                raise ValueError
-            card = LockedCard(key, odd, digest, mod, path, kind, sketch)
+            card = _card_of(version, path, raw, guids, seen)
         except (TypeError, KeyError, ValueError):
             diagnostics.append(_corrupt(where, 1, "a card entry is broken"))
             continue
@@ -321,6 +340,30 @@ def _from_document(data: bytes, where: str) -> tuple[LockFile, list[Diagnostic]]
     odd = {c.key: c.odd_guid for cs in by_path.values() for c in cs if c.odd_guid}
     lock, more = parse_lock(bytes(lock_text(notetypes, odd, blocks)), where)
     return replace(lock, exact=False), diagnostics + more
+
+
+def _card_of(
+    version: int, path: str, raw: object, guids: Mapping[str, str], seen: Set[str]
+) -> LockedCard:
+    """A card of a lock of this or an earlier format, read whole; TypeError, KeyError or
+    ValueError when it is broken or its key was seen already."""
+    if isinstance(raw, dict):  # the first format: an object per card
+        key, digest, mod, kind, sketch = (raw[f] for f in _FIRST_FIELDS)
+        path = raw["path"]
+        odd = raw["guid"] if raw["guid"] != guid_for(key) else ""
+    else:
+        key, digest, mod, kind, sketch = cast(list[Any], raw)
+        if version == LOCK_FORMAT:
+            key = _full_key(key, _note_prefix(path))
+        odd = guids.get(key, "")
+    if version != LOCK_FORMAT:
+        sketch = _sketch_from_hex(sketch)
+    texts = (key, digest, path, kind, sketch, odd)
+    if not isinstance(mod, int) or not all(isinstance(t, str) for t in texts):
+        raise TypeError
+    if key in seen:
+        raise ValueError
+    return LockedCard(key, odd, digest, mod, path, kind, sketch)
 
 
 _FIRST_FIELDS = ("key", "hash", "mod", "type", "sketch")  # a card of format 1, as in a row
