@@ -178,7 +178,8 @@ def _build(
     cards, rendered = collect_cards(kept, made, plan, context, details) if collect else ((), ())
     kinds: Counter[str] = Counter()
     for r in kept:
-        kinds.update(dict(r.kinds))
+        for kind, count in r.kinds:
+            kinds[kind] += count
     return BuildReport(
         notes=len(kept),
         card_count=sum(kinds.values()),
