@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -10,6 +11,9 @@ import pytest
 
 from conftest import SEED, SIBLING, Anki, corpus_dir, run_build
 from notedeck import parallel
+from notedeck.build import BuildReport
+
+_LINK_TIME = re.compile(r"\bt=\d+")
 
 
 @pytest.fixture(autouse=True)
@@ -137,6 +141,42 @@ def test_a_note_whose_sibling_changed_is_rebuilt_from_its_whole_text(
     assert any(c.key.startswith(SEED.removesuffix(".md")) for c in warm.rendered)
     assert [c.fields for c in warm.rendered] == [c.fields for c in cold.rendered]
     assert [c.key for c in warm.cards] == [c.key for c in cold.cards]
+
+
+def test_a_note_whose_sibling_is_deleted_is_read_on_its_own_evidence_again(
+    tmp_path: Path,
+) -> None:
+    # A's clock, 05:00:00, is past the four-hour cap unless the video is known to be
+    # longer: B says it lasts six hours. Once B is gone nothing of that video is built
+    # again, yet A must be read on its own evidence (as "5:00").
+    notes = tmp_path / "notes" / "talks"
+    notes.mkdir(parents=True)
+    head = "---\ntitle: {}\nvideoId: AAAAAAAAAAA\n{}---\n\n## {}\n\n"
+    clock = '<a class="yt-timestamp" data-t="{0}">[{0}]</a>.\n'
+    (notes / "a.md").write_text(
+        head.format("Part one", "", "Long talk")
+        + "The speaker explains the long argument here "
+        + clock.format("05:00:00"),
+        encoding="utf-8",
+    )
+    (notes / "b.md").write_text(
+        head.format("Part two", "duration: 6:00:00\n", "Short talk")
+        + "The speaker closes the talk here "
+        + clock.format("05:30:00"),
+        encoding="utf-8",
+    )
+
+    def moments(report: BuildReport) -> set[str]:
+        shown = ["\x1f".join(c.fields) for c in report.rendered if c.key.startswith("talks/a#")]
+        return {t for fields in shown for t in _LINK_TIME.findall(fields)}
+
+    assert moments(run_build(notes.parent, tmp_path / "warm")) == {"t=18000"}
+    (notes / "b.md").unlink()
+    warm = run_build(notes.parent, tmp_path / "warm")
+    assert moments(warm) == {"t=300"}
+    shutil.rmtree(tmp_path / ".notedeck-cache")
+    cold = run_build(notes.parent, tmp_path / "cold")
+    assert [c.fields for c in warm.rendered] == [c.fields for c in cold.rendered]
 
 
 def test_cache_files_of_another_layout_are_removed(vault: Path) -> None:
