@@ -216,3 +216,25 @@ def test_a_same_size_edit_right_after_a_build_is_never_missed(tmp_path: Path) ->
     os.utime(note, ns=(before.st_atime_ns, before.st_mtime_ns))
     report = run_build(notes, tmp_path / "out")
     assert any("substance of ABUSE" in line.html for c in report.cards for line in c.answer)
+
+
+def test_a_shard_keeps_each_note_pickled_and_loses_only_a_broken_one(tmp_path: Path) -> None:
+    from notedeck import cache
+
+    path = tmp_path / "cards-x.pickle"
+    shard = cache.load_shard(path, "key")  # missing: empty
+    assert dict(shard) == {}
+    shard["a.md"] = cache.NoteCards(())
+    shard["b.md"] = cache.NoteCards(())
+    cache.save_shard(path, "key", shard)
+    raw = cache.load_shard(path, "key").pickled()
+    raw["b.md"] = raw["b.md"][:-3]  # cut short
+    raw["c.md"] = b"\x80\x05N."  # pickled None: not a NoteCards
+    cache.save_shard(path, "key", cache.Stored(raw, object))
+    again = cache.load_shard(path, "key")
+    assert again.get("a.md") == cache.NoteCards(())
+    assert again.get("b.md") is None and again.get("c.md") is None
+    assert cache.load_shard(path, "another key").get("a.md") is None
+    # Changing one note leaves the bytes of the others as they were.
+    again["d.md"] = cache.NoteCards(())
+    assert again.pickled()["a.md"] == raw["a.md"]

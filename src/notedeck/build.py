@@ -230,8 +230,8 @@ def collect_cards(
     """Every card of the kept notes, with the GUIDs this build gives them: those built
     now as they came, the others from the cache (or derived again if it lacks them)."""
     config, key = context.config, context.key
-    shards: dict[str, dict[str, cache.NoteCards]] = {}
-    derived: dict[str, dict[str, cache.Derived]] = {}
+    shards: dict[str, cache.Stored[cache.NoteCards]] = {}
+    derived: dict[str, cache.Stored[cache.Derived]] = {}
     cards: list[Card] = []
     rendered: list[RenderedCard] = []
     for record in kept:
