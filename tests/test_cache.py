@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -10,6 +11,9 @@ import pytest
 
 from conftest import SEED, SIBLING, Anki, corpus_dir, run_build
 from notedeck import parallel
+from notedeck.build import BuildReport
+
+_LINK_TIME = re.compile(r"\bt=\d+")
 
 
 @pytest.fixture(autouse=True)
@@ -139,6 +143,42 @@ def test_a_note_whose_sibling_changed_is_rebuilt_from_its_whole_text(
     assert [c.key for c in warm.cards] == [c.key for c in cold.cards]
 
 
+def test_a_note_whose_sibling_is_deleted_is_read_on_its_own_evidence_again(
+    tmp_path: Path,
+) -> None:
+    # A's clock, 05:00:00, is past the four-hour cap unless the video is known to be
+    # longer: B says it lasts six hours. Once B is gone nothing of that video is built
+    # again, yet A must be read on its own evidence (as "5:00").
+    notes = tmp_path / "notes" / "talks"
+    notes.mkdir(parents=True)
+    head = "---\ntitle: {}\nvideoId: AAAAAAAAAAA\n{}---\n\n## {}\n\n"
+    clock = '<a class="yt-timestamp" data-t="{0}">[{0}]</a>.\n'
+    (notes / "a.md").write_text(
+        head.format("Part one", "", "Long talk")
+        + "The speaker explains the long argument here "
+        + clock.format("05:00:00"),
+        encoding="utf-8",
+    )
+    (notes / "b.md").write_text(
+        head.format("Part two", "duration: 6:00:00\n", "Short talk")
+        + "The speaker closes the talk here "
+        + clock.format("05:30:00"),
+        encoding="utf-8",
+    )
+
+    def moments(report: BuildReport) -> set[str]:
+        shown = ["\x1f".join(c.fields) for c in report.rendered if c.key.startswith("talks/a#")]
+        return {t for fields in shown for t in _LINK_TIME.findall(fields)}
+
+    assert moments(run_build(notes.parent, tmp_path / "warm")) == {"t=18000"}
+    (notes / "b.md").unlink()
+    warm = run_build(notes.parent, tmp_path / "warm")
+    assert moments(warm) == {"t=300"}
+    shutil.rmtree(tmp_path / ".notedeck-cache")
+    cold = run_build(notes.parent, tmp_path / "cold")
+    assert [c.fields for c in warm.rendered] == [c.fields for c in cold.rendered]
+
+
 def test_cache_files_of_another_layout_are_removed(vault: Path) -> None:
     run_build(vault)
     (folder,) = (vault.parent / ".notedeck-cache").iterdir()
@@ -176,3 +216,25 @@ def test_a_same_size_edit_right_after_a_build_is_never_missed(tmp_path: Path) ->
     os.utime(note, ns=(before.st_atime_ns, before.st_mtime_ns))
     report = run_build(notes, tmp_path / "out")
     assert any("substance of ABUSE" in line.html for c in report.cards for line in c.answer)
+
+
+def test_a_shard_keeps_each_note_pickled_and_loses_only_a_broken_one(tmp_path: Path) -> None:
+    from notedeck import cache
+
+    path = tmp_path / "cards-x.pickle"
+    shard = cache.load_shard(path, "key")  # missing: empty
+    assert dict(shard) == {}
+    shard["a.md"] = cache.NoteCards(())
+    shard["b.md"] = cache.NoteCards(())
+    cache.save_shard(path, "key", shard)
+    raw = cache.load_shard(path, "key").pickled()
+    raw["b.md"] = raw["b.md"][:-3]  # cut short
+    raw["c.md"] = b"\x80\x05N."  # pickled None: not a NoteCards
+    cache.save_shard(path, "key", cache.Stored(raw, object))
+    again = cache.load_shard(path, "key")
+    assert again.get("a.md") == cache.NoteCards(())
+    assert again.get("b.md") is None and again.get("c.md") is None
+    assert cache.load_shard(path, "another key").get("a.md") is None
+    # Changing one note leaves the bytes of the others as they were.
+    again["d.md"] = cache.NoteCards(())
+    assert again.pickled()["a.md"] == raw["a.md"]

@@ -178,7 +178,8 @@ def _build(
     cards, rendered = collect_cards(kept, made, plan, context, details) if collect else ((), ())
     kinds: Counter[str] = Counter()
     for r in kept:
-        kinds.update(dict(r.kinds))
+        for kind, count in r.kinds:
+            kinds[kind] += count
     return BuildReport(
         notes=len(kept),
         card_count=sum(kinds.values()),
@@ -229,8 +230,8 @@ def collect_cards(
     """Every card of the kept notes, with the GUIDs this build gives them: those built
     now as they came, the others from the cache (or derived again if it lacks them)."""
     config, key = context.config, context.key
-    shards: dict[str, dict[str, cache.NoteCards]] = {}
-    derived: dict[str, dict[str, cache.Derived]] = {}
+    shards: dict[str, cache.Stored[cache.NoteCards]] = {}
+    derived: dict[str, cache.Stored[cache.Derived]] = {}
     cards: list[Card] = []
     rendered: list[RenderedCard] = []
     for record in kept:

@@ -19,16 +19,18 @@ import os
 import pickle
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TypeVar, cast
 
 from notedeck.config import Config
 from notedeck.files import Staged, stage
 from notedeck.model import Card, Diagnostic, Moment, Note, pickled_by_fields
 from notedeck.render import RenderedCard, Templates
 
-FORMAT = 4
+FORMAT = 5  # 5: each note's value in a shard pickled on its own
+V = TypeVar("V")
 BUCKETS = 8  # shards per top folder: an edit rewrites about 1/8 of its folder's cards
 
 
@@ -75,7 +77,7 @@ class Details:
 
     def __init__(self, config: Config, key: str, records: Mapping[str, NoteRecord]) -> None:
         self.config, self.key, self.records = config, key, records
-        self.shards: dict[str, dict[str, tuple[str, bytes]]] = {}
+        self.shards: dict[str, Stored[tuple[str, bytes]]] = {}
 
     def detail(self, rel: str) -> bytes:
         record = self.records[rel]
@@ -262,41 +264,75 @@ def stage_index(config: Config, key: str, index: Index) -> Staged | None:
         return None
 
 
-def load_shard(path: Path, key: str) -> dict[str, NoteCards]:
+class Stored(MutableMapping[str, V]):
+    """A shard file's values by note, each kept pickled on its own until it is asked for:
+    a build that changes one note of a shard decodes and encodes that note only (the rest
+    is bytes moved as they are). A value that does not load, or is not of `kind`, is
+    missing, as in a corrupt file."""
+
+    def __init__(self, raw: dict[str, bytes], kind: type) -> None:
+        self._raw = raw
+        self._kind = kind
+
+    def __getitem__(self, rel: str) -> V:
+        try:
+            value = pickle.loads(self._raw[rel])
+        except KeyError:
+            raise
+        except Exception as exc:  # a corrupt value is a missing one
+            raise KeyError(rel) from exc
+        if not isinstance(value, self._kind):
+            raise KeyError(rel)
+        return cast(V, value)
+
+    def __setitem__(self, rel: str, value: V) -> None:
+        self._raw[rel] = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+
+    def __delitem__(self, rel: str) -> None:
+        del self._raw[rel]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._raw)
+
+    def __len__(self) -> int:
+        return len(self._raw)
+
+    def pickled(self) -> dict[str, bytes]:
+        """Every value as stored, by note in order."""
+        return dict(sorted(self._raw.items()))
+
+
+def load_shard(path: Path, key: str) -> Stored[NoteCards]:
     """The cards a shard holds, by note; a missing, corrupt or stale shard holds none."""
-    return {rel: v for rel, v in _load(path, key).items() if isinstance(v, NoteCards)}
+    return Stored(_load(path, key), NoteCards)
 
 
-def load_derived(path: Path, key: str) -> dict[str, Derived]:
-    return {rel: v for rel, v in _load(path, key).items() if isinstance(v, Derived)}
+def load_derived(path: Path, key: str) -> Stored[Derived]:
+    return Stored(_load(path, key), Derived)
 
 
-def load_meta(path: Path, key: str) -> dict[str, tuple[str, bytes]]:
+def load_meta(path: Path, key: str) -> Stored[tuple[str, bytes]]:
     """What planning and timestamps need of a shard's notes, by note: their lock stamps
     (lock.pack_stamps) and their records' detail (kept out of the index to keep it small)."""
-    return {rel: v for rel, v in _load(path, key).items() if isinstance(v, tuple)}
+    return Stored(_load(path, key), tuple)
 
 
-def _load(path: Path, key: str) -> dict[str, object]:
+def _load(path: Path, key: str) -> dict[str, bytes]:
     try:
         with open(path, "rb") as handle:
             fmt, stored_key, values = pickle.load(handle)
         if fmt == FORMAT and stored_key == key and isinstance(values, dict):
-            return values
+            return {rel: v for rel, v in values.items() if isinstance(v, bytes)}
     except Exception:  # a corrupt or foreign cache file is an empty cache
         pass
     return {}
 
 
-def save_shard(
-    path: Path,
-    key: str,
-    values: Mapping[str, NoteCards] | Mapping[str, Derived] | Mapping[str, tuple[str, bytes]],
-) -> None:
+def save_shard(path: Path, key: str, values: Stored[Any]) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         if values:
-            _dump(path, (FORMAT, key, dict(values)))
+            _dump(path, (FORMAT, key, values.pickled()))
         else:
             path.unlink(missing_ok=True)
     except OSError:

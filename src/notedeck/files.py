@@ -8,6 +8,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+_BUFFER = 1 << 20
+
 
 @dataclass(frozen=True, slots=True)
 class Staged:
@@ -32,7 +34,9 @@ def stage(
     path.parent.mkdir(parents=True, exist_ok=True)
     temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        with open(temp, "wb") as handle:
+        # A large buffer: a lock is written as one piece per note, and a vault's worth of
+        # small writes was a tenth of a second of system time at 18,000 notes.
+        with open(temp, "wb", buffering=_BUFFER) as handle:
             if isinstance(data, bytes):
                 handle.write(data)
             else:

@@ -70,7 +70,7 @@ def plan_cards(
         elif block:
             blocks[rel] = block
     # Shard by shard, so that only one shard's stamps are read at a time.
-    loaded: tuple[str, dict[str, tuple[str, bytes]]] = ("", {})
+    loaded: tuple[str, Mapping[str, tuple[str, bytes]]] = ("", {})
     for rel in sorted(replan, key=lambda r: (cache.shard_of(r), r)):
         stamps = made.stamps.pop(rel, None)
         if stamps is None:

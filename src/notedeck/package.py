@@ -102,7 +102,8 @@ def package_bytes(
 
 class PackageWriter:
     """One .apkg written a few notes at a time: the rows go into an SQLite file beside the
-    package, and the zip is written from that file, so memory does not grow with the deck.
+    package, and the zip is written from that file, so memory grows with the deck only by
+    the cards table's few numbers a card (held until the last note is in).
 
     The same cards added in the same order give the same bytes. Ids only need to be unique
     within the package; counting them up from the newest mod keeps them stable from one
@@ -134,6 +135,11 @@ class PackageWriter:
         self._database = database or path.with_name(f"{path.name}.db")
         self._database.unlink(missing_ok=True)
         self._kept = False
+        # Notes go into the database as they come, but cards only after the last note: one
+        # table, then the other, so that a copied note and a note written again leave the
+        # same pages. What is waiting: a copy (start, end, id shift) or rows to insert.
+        self._notes_to_copy: tuple[int, int, int] | None = None
+        self._card_parts: list[tuple[int, int, int] | list[tuple[object, ...]]] = []
         self._conn = sqlite3.connect(self._database, isolation_level=None)
         if previous is not None:  # before BEGIN: SQLite attaches outside transactions
             self._conn.execute("ATTACH DATABASE ? AS previous", (str(previous),))
@@ -151,10 +157,9 @@ class PackageWriter:
     def add(self, cards: Sequence[RenderedCard], note_mods: Mapping[str, int]) -> None:
         """Add notes (one per card) with their mod times by GUID."""
         notes, rows = _rows(cards, note_mods, self.default_mod, self._next_id)
+        self._copy_notes()
         self._conn.executemany("INSERT INTO notes VALUES(?,?,?,?,-1,?,?,?,0,0,'')", notes)
-        self._conn.executemany(
-            "INSERT INTO cards VALUES(?,?,?,?,?,-1,0,0,0,0,0,0,0,0,0,0,0,'')", rows
-        )
+        self._card_parts.append(rows)
         self._next_id += len(notes) + len(rows)
         self.decks.update(c.deck for c in cards)
         self.cards += len(cards)
@@ -166,16 +171,48 @@ class PackageWriter:
     def copy(self, start: int, end: int, cards: int, decks: Iterable[str]) -> None:
         """Add the notes the previous database holds under ids start..end-1 (one note's
         cards, added there by one `add`): the rows `add` would write for the same cards,
-        under this package's ids, copied by SQLite without passing through Python."""
+        under this package's ids, copied by SQLite without passing through Python.
+
+        Copies that follow on from each other in both databases are made as one: an edit
+        in a large deck copies its thousands of notes in a few statements."""
         shift = self._next_id - start
-        self._conn.execute(_COPY_NOTES, (shift, start, end))
-        self._conn.execute(_COPY_CARDS, (shift, shift, start, end))
+        if self._notes_to_copy and self._notes_to_copy[1] == start:  # and so the same shift
+            self._notes_to_copy = (self._notes_to_copy[0], end, shift)
+        else:
+            self._copy_notes()
+            self._notes_to_copy = (start, end, shift)
+        last = self._card_parts[-1] if self._card_parts else None
+        if isinstance(last, tuple) and last[1] == start:
+            self._card_parts[-1] = (last[0], end, shift)
+        else:
+            self._card_parts.append((start, end, shift))
         self._next_id += end - start
         self.decks.update(decks)
         self.cards += cards
 
+    def _copy_notes(self) -> None:
+        if self._notes_to_copy:
+            start, end, shift = self._notes_to_copy
+            self._conn.execute(_COPY_NOTES, (shift, start, end))
+            self._notes_to_copy = None
+
+    def _insert_cards(self) -> None:
+        """The cards table, after every note: its rows go in in the order of their ids
+        whichever notes were copied, so the file's pages are the same either way."""
+        for part in self._card_parts:
+            if isinstance(part, tuple):
+                start, end, shift = part
+                self._conn.execute(_COPY_CARDS, (shift, shift, start, end))
+            else:
+                self._conn.executemany(
+                    "INSERT INTO cards VALUES(?,?,?,?,?,-1,0,0,0,0,0,0,0,0,0,0,0,'')", part
+                )
+        self._card_parts.clear()
+
     def finish(self, media: Mapping[str, bytes]) -> None:
-        """The collection row, the indexes, and the zip at `path`."""
+        """The cards, the collection row, the indexes, and the zip at `path`."""
+        self._copy_notes()
+        self._insert_cards()
         _write_collection(
             self._conn,
             self.templates,

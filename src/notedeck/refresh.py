@@ -183,6 +183,8 @@ def check_moments(
             by_video[r.video_id].append(rel)
     again: dict[str, tuple[Moment | None, ...]] = {}
     for group in by_video.values():
+        if _untouched(group, records, old, built):
+            continue
         # Decoded once per note, and for this video only: a vault's worth is big.
         decoded: dict[str, tuple[Note | None, tuple[Moment | None, ...]]] = {}
         alone: dict[tuple[str, int | None], frozenset[int]] = {}
@@ -238,6 +240,22 @@ def check_moments(
                     again[rel] = moments
             records[rel] = replace(r, siblings=siblings)
     return again
+
+
+def _untouched(
+    group: Sequence[str],
+    records: Mapping[str, cache.NoteRecord],
+    old: Mapping[str, cache.NoteRecord],
+    built: set[str],
+) -> bool:
+    """Whether no note of a video was built, and none left it, since the last build: each
+    note then has the siblings it had, and keeps what it had (an edit checks one video,
+    not every video of the vault). A note that joins a video is built; one that leaves
+    makes the others' lists of siblings shorter."""
+    return all(
+        rel not in built and rel in old and len(records[rel].siblings) == len(group) - 1
+        for rel in group
+    )
 
 
 def duplicate_notes(

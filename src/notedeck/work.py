@@ -113,11 +113,13 @@ def build_shard(context: Context, job: ShardJob) -> list[NoteResult]:
     cards_file = cache.shard_path(config, job.shard)
     meta_file = cache.meta_path(config, job.shard)
     derived_file = cache.derived_path(config, job.shard)
-    stored = cache.load_shard(cards_file, context.key) if job.write else {}
-    meta = cache.load_meta(meta_file, context.key) if job.write else {}
+    stored = cache.load_shard(cards_file, context.key) if job.write else cache.Stored({}, object)
+    meta = cache.load_meta(meta_file, context.key) if job.write else cache.Stored({}, object)
     # Derived cards are kept only by builds that report them; others just drop theirs.
     keep_derived = job.write and (job.collect or bool(job.drop))
-    derived = cache.load_derived(derived_file, context.key) if keep_derived else {}
+    derived = (
+        cache.load_derived(derived_file, context.key) if keep_derived else cache.Stored({}, object)
+    )
     results = []
     for rel, moments in job.notes:
         result = build_note(context, rel, moments)
@@ -140,10 +142,10 @@ def build_shard(context: Context, job: ShardJob) -> list[NoteResult]:
         for rel in job.drop:
             for kept in (stored, meta, derived):
                 kept.pop(rel, None)
-        cache.save_shard(cards_file, context.key, dict(sorted(stored.items())))
-        cache.save_shard(meta_file, context.key, dict(sorted(meta.items())))
+        cache.save_shard(cards_file, context.key, stored)
+        cache.save_shard(meta_file, context.key, meta)
         if keep_derived:
-            cache.save_shard(derived_file, context.key, dict(sorted(derived.items())))
+            cache.save_shard(derived_file, context.key, derived)
     return results
 
 
@@ -271,7 +273,7 @@ def write_package(context: Context, job: PackageJob) -> tuple[str, int]:
     rows: dict[str, cache.NoteRows] = {}
     try:
         for shard in sorted(by_shard):
-            stored: dict[str, cache.NoteCards] | None = None
+            stored: cache.Stored[cache.NoteCards] | None = None
             for rel, sha, detail, block in by_shard[shard]:
                 start = writer.next_id
                 # What its rows are made of besides the note's file: its lock entry and
