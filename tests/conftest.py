@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import getpass
 import os
 import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,6 +21,15 @@ from notedeck.config import Config
 settings.register_profile("ci", derandomize=True, database=None)
 if os.environ.get("CI"):
     settings.load_profile("ci")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """pytest removes each test's tmp_path (pyproject: tmp_path_retention_policy) but
+    keeps its own folder in the temp folder; once empty, it goes too."""
+    base = Path(tempfile.gettempdir()) / f"pytest-of-{getpass.getuser()}"
+    with contextlib.suppress(OSError):  # not empty: another run is using it
+        base.rmdir()
+
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO.parent.parent / "shared" / "corpus" / "tubegraph" / "content"
