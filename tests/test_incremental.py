@@ -343,13 +343,14 @@ def _open_fds() -> set[str]:
     return set(os.listdir("/proc/self/fd"))
 
 
-@pytest.mark.parametrize("copy", ["kernel", "buffered"])
+@pytest.mark.parametrize("copy", ["kernel", "buffered", "portable"])
 def test_an_edit_writes_the_lock_a_build_in_memory_writes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, copy: str
 ) -> None:
     """A rebuild reads its lock from the open file and copies the untouched blocks from it
-    (copy_file_range, or through a buffer where the kernel cannot): the same bytes as a
-    cold build holding the whole lock in memory."""
+    (copy_file_range; through a buffer where the kernel cannot; seek and read where there
+    is neither it nor pread): the same bytes as a cold build holding the lock in memory,
+    and as a cold build that finds the blocks in the file a chunk at a time."""
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
     notes = tmp_path / "vault" / "notes"
     shutil.copytree(corpus_dir(), notes)
@@ -366,7 +367,11 @@ def test_an_edit_writes_the_lock_a_build_in_memory_writes(
             raise OSError(errno.EXDEV, "Invalid cross-device link")
         return kernel_copy(src, dst, count, offset_src)
 
-    monkeypatch.setattr(os, "copy_file_range", copy_file_range, raising=False)
+    if copy == "portable":
+        monkeypatch.delattr(os, "copy_file_range", raising=False)
+        monkeypatch.delattr(os, "pread", raising=False)
+    else:
+        monkeypatch.setattr(os, "copy_file_range", copy_file_range, raising=False)
     fds = _open_fds() if sys.platform == "linux" else set()
     report = _build(notes)
     assert report.changed or report.renamed
@@ -375,7 +380,10 @@ def test_an_edit_writes_the_lock_a_build_in_memory_writes(
     warm = _written(notes)
     assert warm["notedeck.lock"] != before["notedeck.lock"]
     # The edited note's block comes first: every other one is copied in one run.
-    assert len(copies) == 1
+    assert len(copies) == (0 if copy == "portable" else 1)
+    assert _cold_copy(notes, before["notedeck.lock"], tmp_path / "cold-file") == warm
+    if sys.platform == "linux":
+        assert _open_fds() == fds
     monkeypatch.undo()
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700001000")
     monkeypatch.setattr(OpenFile, "open", classmethod(lambda _cls, p: InMemory(p.read_bytes())))
