@@ -531,19 +531,20 @@ class LockText:
     old: LockFile | None = None  # the lock the Kept parts lie in
 
     def pieces(self) -> Iterator[bytes | memoryview | FileRange]:
+        """The parts as files.stage writes them: kept runs as pieces of the old lock."""
+        source = self._source()
         for part in self.parts:
-            if isinstance(part, Kept):
-                assert self.old is not None  # lock_text refuses Kept parts without it
-                yield self.old.source.piece(part.start, part.stop)
-            else:
-                yield part
+            yield source.piece(part.start, part.stop) if isinstance(part, Kept) else part
 
     def __bytes__(self) -> bytes:
-        return b"".join(p if not isinstance(p, FileRange) else self._read(p) for p in self.pieces())
+        source = self._source()
+        return b"".join(
+            source.read(part.start, part.stop) if isinstance(part, Kept) else part
+            for part in self.parts
+        )
 
-    def _read(self, part: FileRange) -> bytes:
-        assert self.old is not None
-        return self.old.source.read(part.start, part.start + part.length)
+    def _source(self) -> LockSource:
+        return self.old.source if self.old is not None else InMemory()  # lock_text checks
 
 
 def lock_text(
@@ -599,7 +600,7 @@ def stage_lock(path: Path, text: LockText) -> Staged:
     """Write the lock beside its place (files.stage). LockChanged, and nothing written,
     when the lock its kept blocks come from changed on disk since it was read: a lock of
     two files would give wrong GUIDs without a word."""
-    source = text.old.source if text.old is not None else InMemory()
+    source = text._source()
     source.check()
     try:
         staged = stage(path, text.pieces())
