@@ -571,29 +571,31 @@ def lock_text(
     parts: list[bytes | Kept] = [head]
     spans: dict[str, tuple[int, int]] = {}
     at = len(head)
+    glued = old is not None and old.glued
     for n, path in enumerate(sorted(blocks)):
         block = blocks[path]
-        if isinstance(block, Kept) and old is None:
-            raise ValueError("a kept block needs the lock it lies in")
-        last = parts[-1]
-        if n and isinstance(block, Kept) and isinstance(last, Kept) and _joined(last, block, old):
-            # The next block of the old lock too, behind the same ",\n": one run to copy.
-            # Untouched notes sort the same in both locks, so most of a lock is a few runs.
-            parts[-1] = Kept(last.start, block.stop)
-            at += 2
+        if isinstance(block, Kept):
+            if old is None:
+                raise ValueError("a kept block needs the lock it lies in")
+            size = block.stop - block.start
+            last = parts[-1]
+            if glued and n and isinstance(last, Kept) and last.stop + 2 == block.start:
+                # The next block of the old lock, behind the same ",\n": one run to copy.
+                # Untouched notes sort the same in both locks: most of a lock is a few runs.
+                parts[-1] = Kept(last.start, block.stop)
+                spans[path] = (at + 2, at + 2 + size)
+                at += 2 + size
+                continue
         else:
-            if n:
-                parts.append(b",\n")
-                at += 2
-            parts.append(block)
-        spans[path] = (at, at + len(block))
-        at += len(block)
+            size = len(block)
+        if n:
+            parts.append(b",\n")
+            at += 2
+        parts.append(block)
+        spans[path] = (at, at + size)
+        at += size
     parts.append(b"\n  }\n}\n")
     return LockText(tuple(parts), spans, old)
-
-
-def _joined(last: Kept, block: Kept, old: LockFile | None) -> bool:
-    return old is not None and old.glued and last.stop + 2 == block.start
 
 
 def stage_lock(path: Path, text: LockText) -> Staged:
