@@ -3,9 +3,11 @@ touches only the packages whose cards changed."""
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import shutil
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -13,9 +15,12 @@ from typing import Any
 import pytest
 
 from conftest import Anki, corpus_dir
+from notedeck import build as build_module
 from notedeck import cache
 from notedeck.build import BuildReport, build
 from notedeck.config import Config
+from notedeck.errors import LockChanged
+from notedeck.lock_source import InMemory, OpenFile
 from notedeck.package import PackageWriter
 
 MARK = 1_000_000_000_000_000_000  # a file time no write would give
@@ -332,3 +337,84 @@ def test_building_into_another_folder_leaves_the_first_folder_alone(tmp_path: Pa
     assert sorted(p.name for p in (tmp_path / "a").iterdir()) == sorted(
         p.name for p in (tmp_path / "b").iterdir()
     )
+
+
+def _open_fds() -> set[str]:
+    return set(os.listdir("/proc/self/fd"))
+
+
+@pytest.mark.parametrize("copy", ["kernel", "buffered", "portable"])
+def test_an_edit_writes_the_lock_a_build_in_memory_writes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, copy: str
+) -> None:
+    """A rebuild reads its lock from the open file and copies the untouched blocks from it
+    (copy_file_range; through a buffer where the kernel cannot; seek and read where there
+    is neither it nor pread): the same bytes as a cold build holding the lock in memory,
+    and as a cold build that finds the blocks in the file a chunk at a time."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    notes = tmp_path / "vault" / "notes"
+    shutil.copytree(corpus_dir(), notes)
+    _build(notes)
+    before = _written(notes)
+    EDITS["edit a sentence"](notes)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700001000")
+    copies: list[int] = []
+    kernel_copy = getattr(os, "copy_file_range", None)
+
+    def copy_file_range(src: int, dst: int, count: int, offset_src: int | None = None) -> int:
+        copies.append(count)
+        if copy == "buffered" or kernel_copy is None:
+            raise OSError(errno.EXDEV, "Invalid cross-device link")
+        return kernel_copy(src, dst, count, offset_src)
+
+    if copy == "portable":
+        monkeypatch.delattr(os, "copy_file_range", raising=False)
+        monkeypatch.delattr(os, "pread", raising=False)
+    else:
+        monkeypatch.setattr(os, "copy_file_range", copy_file_range, raising=False)
+    fds = _open_fds() if sys.platform == "linux" else set()
+    report = _build(notes)
+    assert report.changed or report.renamed
+    if sys.platform == "linux":
+        assert _open_fds() == fds  # the lock file is closed again
+    warm = _written(notes)
+    assert warm["notedeck.lock"] != before["notedeck.lock"]
+    # The edited note's block comes first: every other one is copied in one run.
+    assert len(copies) == (0 if copy == "portable" else 1)
+    assert _cold_copy(notes, before["notedeck.lock"], tmp_path / "cold-file") == warm
+    if sys.platform == "linux":
+        assert _open_fds() == fds
+    monkeypatch.undo()
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700001000")
+    monkeypatch.setattr(OpenFile, "open", classmethod(lambda _cls, p: InMemory(p.read_bytes())))
+    assert _cold_copy(notes, before["notedeck.lock"], tmp_path / "cold") == warm
+
+
+def test_a_lock_changed_during_the_build_is_left_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Blocks copied from a lock another program wrote to meanwhile would mix two files:
+    the build stops with LockChanged and writes no lock and no package."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    notes = tmp_path / "vault" / "notes"
+    shutil.copytree(corpus_dir(), notes)
+    _build(notes)
+    EDITS["edit a sentence"](notes)
+    lock = notes.parent / "notedeck.lock"
+    plain_jobs = build_module.deck_jobs
+
+    def jobs_after_a_change(*args: Any) -> Any:
+        with lock.open("ab") as handle:  # in place: the build's open file changes
+            handle.write(b"\n")
+        return plain_jobs(*args)
+
+    monkeypatch.setattr(build_module, "deck_jobs", jobs_after_a_change)
+    changed = _written(notes)
+    changed["notedeck.lock"] += b"\n"
+    fds = _open_fds() if sys.platform == "linux" else set()
+    with pytest.raises(LockChanged, match="changed during the build"):
+        _build(notes)
+    assert _written(notes) == changed
+    assert not list(notes.parent.rglob("*.tmp"))
+    if sys.platform == "linux":
+        assert _open_fds() == fds

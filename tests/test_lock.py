@@ -7,22 +7,30 @@ import itertools
 import json
 import re
 import zlib
+from pathlib import Path
+from typing import cast
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from notedeck import lock_source
 from notedeck.lock import (
     _WORDS,
     CardChange,
     CardChanges,
+    Kept,
     LockedNotetype,
+    LockText,
     _sketch,
     _sketch_from_hex,
     _words,
+    load_lock,
     lock_text,
     note_block,
     parse_lock,
     read_block,
+    stage_lock,
     stamps_digest,
     unmodded_digest,
 )
@@ -175,7 +183,7 @@ def test_every_key_reads_back_from_its_block(block_keys: tuple[str, list[str]]) 
     ]
     reformatted = json.dumps(json.loads(text), indent=1).encode()
     again, problems = parse_lock(reformatted, "notedeck.lock")
-    assert not problems and not again.exact and again.data == text
+    assert not problems and not again.exact and again.source.read(0, len(text)) == text
 
 
 _KEYS = st.text(min_size=1).map(lambda t: "n#" + t)
@@ -207,3 +215,95 @@ def test_a_block_is_written_as_json_and_its_digest_ignores_only_the_mods(
             (key, digest, "qa", "01ac", "g"),
         ):
             assert unmodded_digest(block) != stamps_digest(path, [other, *stamps[1:]])
+
+
+def _blocks_by_find(data: bytes) -> tuple[dict[str, tuple[int, int]], list[tuple[str, int]]]:
+    """Where the blocks of a lock held whole in memory lie, found as notedeck first did it
+    (data.find over the whole file), and the problems met (message, line)."""
+    cut = data.find(b'\n  "notes": {\n')
+    body = cut + len(b'\n  "notes": {\n')
+    problems = []
+    end = data.rfind(b"\n  }\n}")
+    if end < cut:
+        problems.append(("it is cut short", data.count(b"\n") + 1))
+        end = len(data)
+    starts = []
+    at = data.find(b'\n    "', body - 1)
+    while 0 <= at < end:
+        starts.append(at + 1)
+        at = data.find(b'\n    "', at + 1)
+    spans: dict[str, tuple[int, int]] = {}
+    for start, stop in zip(starts, [*starts[1:], end + 2], strict=True):
+        name_end = data.find(b'": [', start)
+        try:
+            note = json.loads(data[start + 4 : name_end + 1])
+        except (ValueError, UnicodeDecodeError):
+            note = None
+        if not isinstance(note, str) or note in spans:
+            problems.append(("a note entry is broken", data.count(b"\n", 0, start) + 1))
+            continue
+        spans[note] = (start, stop - 2)
+    return spans, problems
+
+
+def _sample_lock() -> LockText:
+    blocks = {
+        f"deck{n % 3}/note {n}.md": note_block(
+            f"deck{n % 3}/note {n}.md",
+            [(f"deck{n % 3}/note {n}#s{i}#qa", "ab12", n + i, "qa", "-0zA") for i in range(n % 4)],
+        )
+        for n in range(12)
+    }
+    return lock_text([LockedNotetype(1, "notedeck Q&A", "s", "t", 5)], {"k": "g"}, blocks)
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 3, 5, 6, 7, 13, 64, 1 << 20])
+def test_the_blocks_found_a_chunk_at_a_time_are_those_found_in_the_whole_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int
+) -> None:
+    # Small chunks split every block start, name and end across two reads somewhere.
+    monkeypatch.setattr(lock_source, "CHUNK", chunk)
+    text = bytes(_sample_lock())
+    second = text.index(b'\n    "', text.index(b'"notes"')) + 40
+    duplicated = text.replace(b'"deck1/note 4.md"', b'"deck0/note 0.md"')
+    broken_name = text[:second] + b'"broken' + text[second:]
+    for data in (text, text[:-3], text[: len(text) // 2], duplicated, broken_name, b"{}"):
+        lock_path = tmp_path / "notedeck.lock"
+        lock_path.write_bytes(data)
+        lock, problems = load_lock(lock_path)
+        with lock:
+            if data == b"{}":
+                assert not lock.spans and problems
+                continue
+            spans, expected = _blocks_by_find(data)
+            assert dict(lock.spans) == spans
+            assert [(d.line, d.message.split("(")[1].split(")")[0]) for d in problems] == [
+                (line, message) for message, line in expected
+            ]
+            for path, span in spans.items():
+                assert lock.block(path) == data[span[0] : span[1]]
+    assert dict(parse_lock(text, "notedeck.lock")[0].spans) == _sample_lock().spans
+
+
+def test_a_rewritten_lock_copies_runs_of_kept_blocks_and_writes_the_same_bytes(
+    tmp_path: Path,
+) -> None:
+    text = _sample_lock()
+    lock_path = tmp_path / "notedeck.lock"
+    lock_path.write_bytes(bytes(text))
+    lock, problems = load_lock(lock_path, known=text.spans)
+    with lock:
+        assert not problems
+        changed = "deck1/note 4.md"
+        new = note_block(changed, [("deck1/note 4#s0#qa", "ffff", 9, "qa", "")])
+        blocks: dict[str, bytes | Kept] = {
+            p: new if p == changed else cast(Kept, lock.kept(p)) for p in lock.spans
+        }
+        again = lock_text(lock.notetypes, lock.guids, blocks, lock)
+        kept = [p for p in again.parts if isinstance(p, Kept)]
+        assert len(kept) == 2  # the blocks sorted before the changed one, and those after
+        in_memory = {p: lock.block(p) if p != changed else new for p in lock.spans}
+        expected = lock_text(lock.notetypes, lock.guids, in_memory)
+        assert again.spans == expected.spans
+        stage_lock(lock_path, again).commit()
+    assert lock_path.read_bytes() == bytes(expected)

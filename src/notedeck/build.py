@@ -21,9 +21,9 @@ from notedeck.decks import (
     package_file_name,
     write_packages,
 )
-from notedeck.files import Staged, stage
+from notedeck.files import Staged
 from notedeck.identify import CardPlan, build_time, plan_cards
-from notedeck.lock import CardChange, load_lock, removal_search
+from notedeck.lock import CardChange, load_lock, removal_search, stage_lock
 from notedeck.model import Card, Diagnostic, Level, Moment, Note
 from notedeck.package import notetype_shapes
 from notedeck.parallel import Workers
@@ -149,27 +149,30 @@ def _build(
         # Read only now: workers forked earlier would each hold a large lock's pages.
         known = index.lock_spans if index.lock_signature is not None else None
         lock, lock_diagnostics = load_lock(config.lock_file, had_packages=had_packages, known=known)
-        excluded = duplicate_notes(records, diagnostics)
-        for rel in excluded.symmetric_difference(r for r in old if old[r].excluded):
-            if rel in records:
-                records[rel] = replace(records[rel], excluded=rel in excluded)
-        plan = plan_cards(records, old, made, lock, excluded, shapes, context, details)
-        decks, jobs = deck_jobs(plan, records, old, context)
-        gone_packages = [] if dry_run else old_packages(index.packages, decks)
-        if not dry_run:
-            staged: list[Staged] = []
+        staged: list[Staged] = []
+        try:
+            # The lock file stays open until the new one is written, and is closed before
+            # it is moved in (Windows cannot replace a file that is open).
+            with lock:
+                excluded = duplicate_notes(records, diagnostics)
+                for rel in excluded.symmetric_difference(r for r in old if old[r].excluded):
+                    if rel in records:
+                        records[rel] = replace(records[rel], excluded=rel in excluded)
+                plan = plan_cards(records, old, made, lock, excluded, shapes, context, details)
+                decks, jobs = deck_jobs(plan, records, old, context)
+                gone_packages = [] if dry_run else old_packages(index.packages, decks)
+                if not dry_run:
 
-            def stage_outputs() -> None:  # runs while the workers write the packages
-                staged.extend(_stage_outputs(config, key, index, records, plan, decks))
+                    def stage_outputs() -> None:  # runs while the workers write the packages
+                        staged.extend(_stage_outputs(config, key, index, records, plan, decks))
 
-            try:
-                write_packages(jobs, context, workers, stage_outputs)
-                # Moved in only once every package is: a crash leaves the old lock.
-                for file in staged:
-                    file.commit()
-            finally:
-                for file in staged:
-                    file.discard()
+                    write_packages(jobs, context, workers, stage_outputs)
+            # Moved in only once every package is: a crash leaves the old lock.
+            for file in staged:
+                file.commit()
+        finally:
+            for file in staged:
+                file.discard()
     diagnostics[:0] = [d for r in records.values() for d in read_diagnostics(r)]
     diagnostics += [d for r in records.values() for d in r.time_diagnostics]
     diagnostics += [*lock_diagnostics, *plan.diagnostics]
@@ -208,7 +211,9 @@ def _stage_outputs(
     An unchanged vault writes neither."""
     staged = []
     if plan.lock_changed or not config.lock_file.is_file():
-        staged.append(stage(config.lock_file, plan.lock_text.parts))
+        staged.append(stage_lock(config.lock_file, plan.lock_text))
+    else:  # the index below says where the blocks of the file on disk lie: still this one
+        plan.planner.lock.source.check()
     # Moving a file in keeps its size, mtime and inode: the signature of the lock to be.
     signature = cache.file_signature(staged[0].temp if staged else config.lock_file)
     packages = sorted(str(d.path) for d in decks)

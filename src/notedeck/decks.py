@@ -127,7 +127,7 @@ def _block_of(plan: CardPlan, rel: str) -> bytes:
     made = plan.plans.get(rel)
     if made is not None:
         return made.block
-    return bytes(plan.planner.lock.block(rel))
+    return plan.planner.lock.block(rel)
 
 
 def package_file_name(deck: str) -> str:

@@ -30,3 +30,14 @@ class NoteError(NotedeckError):
 
 class TemplateError(NotedeckError):
     """A card template or question pattern file is broken."""
+
+
+class LockChanged(NotedeckError):
+    """The lock file changed on disk while a build read it; nothing was written."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(
+            f"{path}: the lock file changed during the build (another build or a checkout?); "
+            "nothing was written: build again."
+        )
+        self.path = path

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from notedeck import cache
 from notedeck.lock import (
+    Kept,
     LockedCard,
     LockFile,
     LockText,
@@ -55,20 +56,20 @@ def plan_cards(
     now = build_time()
     moved_from = set(lock.spans) - set(records)
     planner = Planner(lock, now, moved_from)
-    blocks: dict[str, bytes | memoryview] = {}
+    blocks: dict[str, bytes | Kept] = {}
     plans: dict[str, NotePlan] = {}
     replan = []
     for rel, record in records.items():
         was_excluded = old[rel].excluded if rel in old else False
         # A note unreadable now keeps its cards in the lock as they were.
-        block = lock.block(rel)
+        kept = lock.kept(rel)
         if record.readable and (rel in made.built or record.excluded != was_excluded):
-            if _same_cards(rel, block, made, excluded):
-                blocks[rel] = block
+            if kept and _same_cards(rel, lock, made, excluded):
+                blocks[rel] = kept
             else:
                 replan.append(rel)
-        elif block:
-            blocks[rel] = block
+        elif kept:
+            blocks[rel] = kept
     # Shard by shard, so that only one shard's stamps are read at a time.
     loaded: tuple[str, Mapping[str, tuple[str, bytes]]] = ("", {})
     for rel in sorted(replan, key=lambda r: (cache.shard_of(r), r)):
@@ -91,7 +92,7 @@ def plan_cards(
     for plan in plans.values():
         guids.update(plan.odd_guids)
     model_mods, types, diagnostics = plan_notetypes(shapes, lock, now)
-    text = lock_text(types, guids, blocks)
+    text = lock_text(types, guids, blocks, lock)
     changed = {rel for rel, p in plans.items() if p.block != lock.block(rel)}
     # The same header and the same notes, none of whose blocks changed: the same bytes.
     same = lock.exact and text.parts[0] == lock.header() and text.spans.keys() == lock.spans.keys()
@@ -108,12 +109,12 @@ def plan_cards(
     )
 
 
-def _same_cards(rel: str, block: memoryview, made: Made, excluded: set[str]) -> bool:
+def _same_cards(rel: str, lock: LockFile, made: Made, excluded: set[str]) -> bool:
     """Whether a note built again gave exactly the cards its lock block holds (keys,
     content, types, sketches): then the plan keeps that block and every GUID in it, which
     is what planning it card by card would give. Most notes of a cold build with a lock."""
     digest = made.digests.get(rel)
-    return bool(digest and block and rel not in excluded and unmodded_digest(block) == digest)
+    return bool(digest and rel not in excluded and unmodded_digest(lock.block(rel)) == digest)
 
 
 def build_time() -> int:

@@ -26,7 +26,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, cast, overload
 
+from notedeck.errors import LockChanged
+from notedeck.files import FileRange, Staged, stage
 from notedeck.identity import fresh_guid, guid_for
+from notedeck.lock_source import CHUNK, InMemory, LockSource, OpenFile, read_head, scan_blocks
 from notedeck.model import Diagnostic, Level
 from notedeck.package import NotetypeShape
 from notedeck.render import RenderedCard
@@ -154,27 +157,60 @@ def unpack_stamps(text: str) -> tuple[CardStamp, ...]:
 # ---------------------------------------------------------------------------- reading
 
 
+@dataclass(frozen=True, slots=True)
+class Kept:
+    """A note's block left as it is in the lock as read (bytes start..stop): it is copied
+    from there when the new lock is written, never read into memory."""
+
+    start: int
+    stop: int
+
+    def __len__(self) -> int:
+        return self.stop - self.start
+
+
 @dataclass(frozen=True)
 class LockFile:
-    """A lock as read: the header parsed, each note's block kept as bytes until asked for."""
+    """A lock as read: the header parsed, each note's block left in `source` (the open
+    file, or memory for a converted lock) until asked for. Close it when done (`with`)."""
 
-    data: bytes = b""
+    source: LockSource = field(default_factory=InMemory)
     notetypes: tuple[LockedNotetype, ...] = ()
     guids: Mapping[str, str] = field(default_factory=dict)  # key -> GUID, where not natural
     spans: Mapping[str, tuple[int, int]] = field(default_factory=dict)  # path -> block bytes
     where: str = "notedeck.lock"
-    exact: bool = True  # `data` is the file's bytes (not a lock of another layout, converted)
+    exact: bool = True  # `source` is the file's bytes (not a lock of another layout, converted)
+    glued: bool = True  # every block is followed by ",\n" and then the next one
 
-    def block(self, path: str) -> memoryview:
-        """The note's block as written (empty when the lock has none), without a copy."""
+    def __enter__(self) -> LockFile:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.source.close()
+
+    def block(self, path: str) -> bytes:
+        """The note's block as written (empty when the lock has none)."""
         span = self.spans.get(path)
-        return memoryview(self.data)[span[0] : span[1]] if span else memoryview(b"")
+        return self.source.read(*span) if span else b""
+
+    def kept(self, path: str) -> Kept | None:
+        """The note's block, to be copied from here into the next lock."""
+        span = self.spans.get(path)
+        return Kept(*span) if span else None
 
     def header(self) -> bytes:
         first = min((start for start, _ in self.spans.values()), default=None)
-        if first is None:
-            first = self.data.find(b"\n  }\n}") + 1
-        return self.data[:first]
+        if first is None:  # no blocks: a small file, or a broken one read whole anyway
+            data = self.source.read(0, self.source.size)
+            return data[: data.find(b"\n  }\n}") + 1]
+        return self.source.read(0, first)
+
+    def line_at(self, offset: int) -> int:
+        """The line of the byte at `offset` (for a broken entry: read the file that far)."""
+        return 1 + sum(
+            self.source.read(at, min(at + CHUNK, offset)).count(b"\n")
+            for at in range(0, offset, CHUNK)
+        )
 
     def cards_of(self, path: str) -> tuple[tuple[LockedCard, ...], Diagnostic | None]:
         """The cards the lock holds for the note at `path`; a broken block gives none and
@@ -183,14 +219,14 @@ class LockFile:
         if span is None:
             return (), None
         try:
-            _, rows = read_block(self.data[span[0] : span[1]])
+            _, rows = read_block(self.source.read(*span))
             cards = tuple(
                 LockedCard(key, self.guids.get(key, ""), digest, mod, path, kind, sketch)
                 for key, digest, mod, kind, sketch in rows
                 if isinstance(key, str) and isinstance(mod, int)
             )
         except (ValueError, TypeError):
-            line = self.data.count(b"\n", 0, span[0]) + 1
+            line = self.line_at(span[0])
             return (), _corrupt(self.where, line, f"the entry of {path} is broken")
         return cards, None
 
@@ -202,11 +238,13 @@ def load_lock(
     known: Mapping[str, tuple[int, int]] | None = None,
 ) -> tuple[LockFile, list[Diagnostic]]:
     """Read the lock; a missing or broken one gives an empty lock and a warning, never a crash.
+    The file stays open, to read blocks from as they are needed: close the lock when done.
 
-    `known` gives where each note's block lies when the caller wrote this very file."""
+    `known` gives where each note's block lies when the caller wrote this very file: then
+    only the header is read here."""
     where = str(path)
     try:
-        data = path.read_bytes()
+        source = OpenFile.open(path)
     except FileNotFoundError:
         level = Level.WARNING if had_packages else Level.INFO
         return LockFile(where=where), [
@@ -221,57 +259,74 @@ def load_lock(
         ]
     except OSError as exc:
         return LockFile(where=where), [_corrupt(where, 1, f"cannot read it ({exc})")]
-    return parse_lock(data, where, known)
+    try:
+        lock, diagnostics = _read_lock(source, where, known)
+    except OSError as exc:
+        source.close()
+        return LockFile(where=where), [_corrupt(where, 1, f"cannot read it ({exc})")]
+    except BaseException:
+        source.close()
+        raise
+    if lock.source is not source:  # converted into memory: the file is done with
+        source.close()
+    return lock, diagnostics
 
 
 def parse_lock(
     data: bytes, where: str, known: Mapping[str, tuple[int, int]] | None = None
 ) -> tuple[LockFile, list[Diagnostic]]:
-    """Read a lock as notedeck writes it, without parsing each note's entry yet; one of
-    format 2 is rewritten block by block first, and one laid out otherwise (reformatted,
-    or of format 1) is read whole first."""
-    marker = b'\n  "notes": {\n'
-    cut = data.find(marker)
+    """A lock from its bytes (see _read_lock)."""
+    return _read_lock(InMemory(data), where, known)
+
+
+_NOTES_MARKER = b'\n  "notes": {\n'
+
+
+def _read_lock(
+    source: LockSource, where: str, known: Mapping[str, tuple[int, int]] | None
+) -> tuple[LockFile, list[Diagnostic]]:
+    """Read a lock as notedeck writes it, without parsing each note's entry yet (nor
+    reading it, from a file: only the header, and when `known` is not given, a pass
+    over the file a few MB at a time to find the blocks). One of format 2 is rewritten
+    block by block first, and one laid out otherwise (reformatted, or of format 1) is
+    read whole first."""
+    head = read_head(source, _NOTES_MARKER)
+    cut = len(head) - len(_NOTES_MARKER) if head.endswith(_NOTES_MARKER) else -1
     try:
-        header = json.loads(data[: cut + len(marker)] + b"}}") if cut >= 0 else None
+        header = json.loads(head + b"}}") if cut >= 0 else None
     except (ValueError, UnicodeDecodeError):
         header = None
     version = header.get("notedeck_lock") if isinstance(header, dict) else None
     if not isinstance(header, dict) or version not in (2, LOCK_FORMAT):
-        return _from_document(data, where)
+        return _from_document(source.read(0, source.size), where)
     diagnostics: list[Diagnostic] = []
     notetypes = _read_notetypes(header.get("notetypes"), where, diagnostics)
     guids = header.get("guids")
     if not isinstance(guids, dict):
         guids = {}
         diagnostics.append(_corrupt(where, 1, "its list of GUIDs is broken"))
-    end = data.rfind(b"\n  }\n}")
-    if end < cut:
-        diagnostics.append(_corrupt(where, data.count(b"\n") + 1, "it is cut short"))
-        end = len(data)
-    body = cut + len(marker)
     if known is not None and version == LOCK_FORMAT:  # from the build that wrote this file
-        return LockFile(data, tuple(notetypes), guids, dict(known), where), diagnostics
-    # Each block starts a line with four spaces and a quote; cards are indented further.
-    starts = []
-    at = data.find(b'\n    "', body - 1)
-    while 0 <= at < end:
-        starts.append(at + 1)
-        at = data.find(b'\n    "', at + 1)
+        return LockFile(source, tuple(notetypes), guids, dict(known), where), diagnostics
+    body = len(head)
+    scan = scan_blocks(source, body, head.count(b"\n", 0, body - 1))
+    end = scan.end
+    if end < cut:
+        diagnostics.append(_corrupt(where, scan.lines + 1, "it is cut short"))
+        end = source.size
+    starts = [s for s in scan.starts if s.at - 1 < end]
     spans: dict[str, tuple[int, int]] = {}
-    for start, stop in zip(starts, [*starts[1:], end + 2], strict=True):
+    for block, stop in zip(starts, [*(s.at for s in starts[1:]), end + 2], strict=True):
         stop -= 2  # the ",\n" between blocks (or the "\n" before the end, counted above)
-        name_end = data.find(b'": [', start)
         try:
-            note = json.loads(data[start + 4 : name_end + 1])
+            note = json.loads(block.name)
         except (ValueError, UnicodeDecodeError):
             note = None
         if not isinstance(note, str) or note in spans:
-            line = data.count(b"\n", 0, start) + 1
-            diagnostics.append(_corrupt(where, line, "a note entry is broken"))
+            diagnostics.append(_corrupt(where, block.line, "a note entry is broken"))
             continue
-        spans[note] = (start, stop)
-    lock = LockFile(data, tuple(notetypes), guids, spans, where)
+        spans[note] = (block.at, stop)
+    glued = all(s.after_comma for s in starts[1:])
+    lock = LockFile(source, tuple(notetypes), guids, spans, where, glued=glued)
     return _from_second_format(lock, diagnostics) if version == 2 else (lock, diagnostics)
 
 
@@ -285,11 +340,11 @@ def _from_second_format(
     seen: set[str] = set()
     for path, (start, _) in lock.spans.items():
         try:
-            (rows,) = json.loads(b"{" + bytes(lock.block(path)) + b"}").values()
+            (rows,) = json.loads(b"{" + lock.block(path) + b"}").values()
             if not isinstance(rows, list):
                 raise TypeError
         except (ValueError, TypeError):
-            line = lock.data.count(b"\n", 0, start) + 1
+            line = lock.line_at(start)
             diagnostics.append(_corrupt(lock.where, line, f"the entry of {path} is broken"))
             continue
         cards = []
@@ -468,22 +523,37 @@ def stamps_digest(path: str, rows: Sequence[_StampRow]) -> bytes:
 
 @dataclass(frozen=True)
 class LockText:
-    """A lock file to write, as pieces: the blocks of untouched notes are views into the
-    lock as read, so a large lock is never copied whole in memory."""
+    """A lock file to write, as pieces: the blocks of untouched notes are runs of the lock
+    as read (`old`), copied from it file to file, so a large lock is never held in memory."""
 
-    parts: tuple[bytes | memoryview, ...]
+    parts: tuple[bytes | Kept, ...]
     spans: dict[str, tuple[int, int]]  # where each note's block lies in the file
+    old: LockFile | None = None  # the lock the Kept parts lie in
+
+    def pieces(self) -> Iterator[bytes | memoryview | FileRange]:
+        """The parts as files.stage writes them: kept runs as pieces of the old lock."""
+        source = self._source()
+        for part in self.parts:
+            yield source.piece(part.start, part.stop) if isinstance(part, Kept) else part
 
     def __bytes__(self) -> bytes:
-        return b"".join(self.parts)
+        source = self._source()
+        return b"".join(
+            source.read(part.start, part.stop) if isinstance(part, Kept) else part
+            for part in self.parts
+        )
+
+    def _source(self) -> LockSource:
+        return self.old.source if self.old is not None else InMemory()  # lock_text checks
 
 
 def lock_text(
     notetypes: Sequence[LockedNotetype],
     guids: Mapping[str, str],
-    blocks: Mapping[str, bytes | memoryview],
+    blocks: Mapping[str, bytes | Kept],
+    old: LockFile | None = None,
 ) -> LockText:
-    """The lock file from its header and the notes' blocks."""
+    """The lock file from its header and the notes' blocks; Kept ones lie in `old`."""
     types = ",\n".join(
         "    " + json.dumps(_notetype_json(n), ensure_ascii=False, sort_keys=True)
         for n in sorted(notetypes, key=lambda n: n.id)
@@ -498,19 +568,52 @@ def lock_text(
         f'  "guids": {guids_json},\n'
         f'  "notes": {{\n'
     ).encode()
-    parts: list[bytes | memoryview] = [head]
+    parts: list[bytes | Kept] = [head]
     spans: dict[str, tuple[int, int]] = {}
     at = len(head)
+    glued = old is not None and old.glued
     for n, path in enumerate(sorted(blocks)):
+        block = blocks[path]
+        if isinstance(block, Kept):
+            if old is None:
+                raise ValueError("a kept block needs the lock it lies in")
+            size = block.stop - block.start
+            last = parts[-1]
+            if glued and n and isinstance(last, Kept) and last.stop + 2 == block.start:
+                # The next block of the old lock, behind the same ",\n": one run to copy.
+                # Untouched notes sort the same in both locks: most of a lock is a few runs.
+                parts[-1] = Kept(last.start, block.stop)
+                spans[path] = (at + 2, at + 2 + size)
+                at += 2 + size
+                continue
+        else:
+            size = len(block)
         if n:
             parts.append(b",\n")
             at += 2
-        block = blocks[path]
         parts.append(block)
-        spans[path] = (at, at + len(block))
-        at += len(block)
+        spans[path] = (at, at + size)
+        at += size
     parts.append(b"\n  }\n}\n")
-    return LockText(tuple(parts), spans)
+    return LockText(tuple(parts), spans, old)
+
+
+def stage_lock(path: Path, text: LockText) -> Staged:
+    """Write the lock beside its place (files.stage). LockChanged, and nothing written,
+    when the lock its kept blocks come from changed on disk since it was read: a lock of
+    two files would give wrong GUIDs without a word."""
+    source = text._source()
+    source.check()
+    try:
+        staged = stage(path, text.pieces())
+    except EOFError:
+        raise LockChanged(str(path)) from None
+    try:
+        source.check()  # not changed while it was copied either
+    except BaseException:
+        staged.discard()
+        raise
+    return staged
 
 
 def _notetype_json(n: LockedNotetype) -> dict[str, object]:
