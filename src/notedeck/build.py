@@ -213,7 +213,7 @@ def _stage_outputs(
     if plan.lock_changed or not config.lock_file.is_file():
         staged.append(stage_lock(config.lock_file, plan.lock_text))
     else:  # the index below says where the blocks of the file on disk lie: still this one
-        plan.planner.lock.source.check()
+        plan.planner.lock.check()
     # Moving a file in keeps its size, mtime and inode: the signature of the lock to be.
     signature = cache.file_signature(staged[0].temp if staged else config.lock_file)
     packages = sorted(str(d.path) for d in decks)

@@ -270,8 +270,8 @@ class Stored(MutableMapping[str, V]):
     is bytes moved as they are). A value that does not load, or is not of `kind`, is
     missing, as in a corrupt file."""
 
-    def __init__(self, raw: dict[str, bytes], kind: type) -> None:
-        self._raw = raw
+    def __init__(self, raw: dict[str, bytes] | None = None, kind: type = object) -> None:
+        self._raw = {} if raw is None else raw
         self._kind = kind
 
     def __getitem__(self, rel: str) -> V:

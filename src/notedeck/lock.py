@@ -193,6 +193,10 @@ class LockFile:
         span = self.spans.get(path)
         return self.source.read(*span) if span else b""
 
+    def check(self) -> None:
+        """LockChanged when the file read is no longer what is on disk."""
+        self.source.check()
+
     def kept(self, path: str) -> Kept | None:
         """The note's block, to be copied from here into the next lock."""
         span = self.spans.get(path)

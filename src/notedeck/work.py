@@ -113,13 +113,12 @@ def build_shard(context: Context, job: ShardJob) -> list[NoteResult]:
     cards_file = cache.shard_path(config, job.shard)
     meta_file = cache.meta_path(config, job.shard)
     derived_file = cache.derived_path(config, job.shard)
-    stored = cache.load_shard(cards_file, context.key) if job.write else cache.Stored({}, object)
-    meta = cache.load_meta(meta_file, context.key) if job.write else cache.Stored({}, object)
+    # A dry run reads and writes no cache: it fills empty ones.
+    stored = cache.load_shard(cards_file, context.key) if job.write else cache.Stored()
+    meta = cache.load_meta(meta_file, context.key) if job.write else cache.Stored()
     # Derived cards are kept only by builds that report them; others just drop theirs.
     keep_derived = job.write and (job.collect or bool(job.drop))
-    derived = (
-        cache.load_derived(derived_file, context.key) if keep_derived else cache.Stored({}, object)
-    )
+    derived = cache.load_derived(derived_file, context.key) if keep_derived else cache.Stored()
     results = []
     for rel, moments in job.notes:
         result = build_note(context, rel, moments)
