@@ -6,11 +6,14 @@ import json
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from conftest import SEED, SIBLING, Anki, run_build
+from notedeck import cache
 from notedeck.build import BuildReport
+from notedeck.package import PackageWriter
 from notedeck.read import parse_note
 
 EPOCH = "1750000000"  # both builds of every test run "in the same second"
@@ -386,3 +389,62 @@ def test_cli_reports_changes_and_the_removal_search(vault: Path, tmp_path: Path)
     human = runner.invoke(main, args)
     assert "removed." in human.stdout and "#speed-of-efficacy#qa (" in human.stdout
     assert data["removed_search"] in human.stdout
+
+
+def test_an_edit_in_a_deck_that_keeps_its_rows_imports_in_place(
+    studied: Studied, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A large deck keeps its package database in the cache, and the next build copies the
+    # rows of its unchanged notes from it; here every deck does. Anki must take the
+    # package with copied rows as it takes a package written afresh.
+    monkeypatch.setattr(cache, "KEEP_ROWS_FROM", 0)
+    copied: list[int] = []
+    plain_copy = PackageWriter.copy
+
+    def counted_copy(writer: PackageWriter, *args: Any) -> None:
+        copied.append(args[2])
+        plain_copy(writer, *args)
+
+    monkeypatch.setattr(PackageWriter, "copy", counted_copy)
+    _edit(studied.notes / SIBLING, "enables humans to have", "lets humans have")
+    report, logs = studied.rebuild()  # writes the database the next build copies from
+    _assert_in_sync(studied, report, logs)
+    assert not copied
+    _edit(studied.notes / SEED, "Patients experiencing a depressive", "Patients in a depressive")
+    report, logs = studied.rebuild()
+    assert sum(copied) == sum(1 for c in report.cards if c.note_path == SIBLING)
+    assert [c.key for c in report.changed] == [SPEED]
+    _assert_in_sync(studied, report, logs)
+    nid = _note_id(studied.anki, report.changed[0].guid)
+    assert nid is not None
+    (cid,) = studied.anki.col.card_ids_of_note(nid)
+    assert "Patients in a depressive" in studied.anki.col.get_card(cid).answer()
+    # Into an empty collection, the package with copied rows gives what a package written
+    # afresh from the same notes and lock gives: the same notes, each with its cards.
+    shutil.rmtree(studied.notes.parent / ".notedeck-cache")
+    shutil.copy(studied.notes.parent / "notedeck.lock", studied.out.parent / "cold.lock")
+    cold = run_build(
+        studied.notes, studied.out.parent / "cold", lock_path=studied.out.parent / "cold.lock"
+    )
+    warm_cards = _imported_alone(report, studied.out.parent / "fresh-warm")
+    assert warm_cards == _imported_alone(cold, studied.out.parent / "fresh-cold")
+    assert len(warm_cards) == len(report.rendered)
+
+
+def _imported_alone(report: BuildReport, folder: Path) -> dict[str, tuple[tuple[int, str], ...]]:
+    """The report's packages imported into a new collection: by GUID, each note's cards
+    (template number, rendered question)."""
+    folder.mkdir()
+    anki = Anki(folder)
+    try:
+        for deck in report.decks:
+            anki.import_package(deck.path)
+        cards: dict[str, tuple[tuple[int, str], ...]] = {}
+        for nid in anki.col.find_notes(""):
+            note = anki.col.get_note(nid)
+            rendered = [anki.col.get_card(c) for c in anki.col.card_ids_of_note(nid)]
+            cards[note.guid] = tuple(sorted((c.ord, c.question()) for c in rendered))
+            assert cards[note.guid], note["Key"]  # every note has its cards
+        return cards
+    finally:
+        anki.close()
