@@ -37,7 +37,7 @@ class LockChanged(NotedeckError):
 
     def __init__(self, path: str) -> None:
         super().__init__(
-            f"{path}: the lock file changed during the build (another build or a checkout?); "
-            "nothing was written: build again."
+            f"{path}:1: the lock file changed during the build (another build, or a git "
+            "checkout?); nothing was written: run the build again."
         )
         self.path = path
