@@ -393,18 +393,24 @@ def _from_cwd(config: Config, d: Diagnostic) -> Diagnostic:
     type=click.Choice(["overview", "qa", "label", "cloze"]),
     help="Show only cards of this kind (repeatable).",
 )
+@click.option(
+    "--skipped",
+    is_flag=True,
+    help="Also list the sentences no card was made from, with why (to fix the note).",
+)
 @config_option
 def cards_command(
-    notes: tuple[Path, ...], kinds: tuple[str, ...], config_file: Path | None
+    notes: tuple[Path, ...], kinds: tuple[str, ...], skipped: bool, config_file: Path | None
 ) -> None:
-    """Show the cards that NOTES make: question, answer, links and kind.
+    """Show the cards that NOTES make: question, answer, links, kind and why each was made.
 
     \b
     Examples:
       notedeck cards notes/psychology/flow.md
       notedeck cards notes/a.md notes/b.md --kind qa
+      notedeck cards notes/psychology/flow.md --skipped
     """
-    from notedeck.terminal import show_cards
+    from notedeck.terminal import show_cards, show_skipped
 
     config, wanted = _relative_notes_or_root(
         load_settings(None, config_file=config_file, require_notes=False), notes
@@ -415,6 +421,8 @@ def cards_command(
         c for c in report.cards if c.note_path in wanted and (not kinds or c.kind.value in kinds)
     ]
     show_cards(cards, diagnostics, config)
+    if skipped:
+        show_skipped(config, sorted(wanted))
     sys.exit(EXIT_NOTE_ERRORS if failed(diagnostics, False) else EXIT_OK)
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from notedeck.identity import card_key, item_slug
 from notedeck.model import Card, CardKind, Line, Moment, Note, Point, Section
 from notedeck.questions import Question, QuestionPattern, overview_question, phrase_question
+from notedeck.writer import Draft, RuleWriter, SectionText, Skipped
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,84 +23,134 @@ class Style:
     answer_words: int = 40
     cloze_per_section: int = 3
     extra_tags: tuple[str, ...] = ()
+    # Patterns that name a section's topic without asking a question a short answer can
+    # meet ("Conclusion", "Future Outlook"): their sections give no heading card.
+    topic_only: frozenset[str] = frozenset()
 
 
 def derive_cards(note: Note, moments: Sequence[Moment | None], style: Style) -> tuple[Card, ...]:
     """All cards of one note, in reading order."""
-    made = _Cards(note, moments, style)
-    lines_of = made.lines_of
-    if any(not p.label for p in note.overview):
-        prose = [p for p in note.overview if not p.label]
-        q = overview_question(note.subject)
-        for n, (chunk, total) in enumerate(_chunks(lines_of(prose), style.answer_words)):
-            made.add(
-                CardKind.OVERVIEW,
-                ("_overview",),
-                "",
-                _part(n),
-                prose[0].line,
-                _numbered(q, n, total),
-                chunk,
-                "overview",
-            )
-        made.clozes((), "", note.overview)
+    return explain_cards(note, moments, style)[0]
 
+
+def explain_cards(
+    note: Note, moments: Sequence[Moment | None], style: Style
+) -> tuple[tuple[Card, ...], tuple[Skipped, ...]]:
+    """A note's cards, and the sentences left out with why (`notedeck cards --skipped`)."""
+    made = _Cards(note, moments, style)
+    writer = RuleWriter(style.cloze_per_section, style.answer_words)
+    skipped: list[Skipped] = []
+    chosen: list[tuple[tuple[str, ...], str, Draft]] = []
+    every = (*note.overview, *(p for _, _, s, _ in _walk(note.sections, (), (), None) for p in s.points))
+    if note.overview:
+        asks = False  # "What is X, and why does it matter?" asks two things at once
+        subject = note.subject
+        opening = note.overview[0].text
+        if opening.lower().startswith(f"the {subject.lower()}"):
+            subject = opening[4 : 4 + len(subject)]
+            subject = f"the {subject}"
+        question = Question(overview_question(subject), "overview", "overview")
+        written = writer.write(
+            SectionText(
+                note=note,
+                heading="",
+                points=note.overview,
+                moments=made.points_moments(note.overview),
+                question=question,
+                asks=asks,
+                subject=note.subject,
+                context=note.title,
+                note_points=every,
+            )
+        )
+        skipped.extend(written.skipped)
+        chosen.extend((("_overview",), "", d) for d in _best(written.drafts, style))
     for path, trail, section, parent in _walk(note.sections, (), (), None):
         subject = _section_subject(note, section, parent, made.ask)
         question = made.ask(section.heading, subject)
-        prose = [p for p in section.points if not p.label]
-        labelled = [p for p in section.points if p.label]
-        lines = lines_of(prose)
-        lowered = [_lower(p.label or "", note) for p in labelled]
-        top_labels = [low for p, low in zip(labelled, lowered, strict=True) if p.depth == 0]
-        if top_labels:
-            lines = _with_labels(lines, prose, top_labels)
-        for n, (chunk, total) in enumerate(_chunks(lines, style.answer_words)):
-            made.add(
-                CardKind.QA,
-                path,
-                trail,
-                _part(n),
-                section.line,
-                _numbered(question.text, n, total),
-                chunk,
-                question.pattern,
+        written = writer.write(
+            SectionText(
+                note=note,
+                heading=section.heading,
+                points=section.points,
+                moments=made.points_moments(section.points),
+                question=question,
+                # "Core Philosophy: Product-Minded Builders" names two things: no question.
+                asks=question.pattern not in style.topic_only and ":" not in section.heading.rstrip(" :"),
+                subject=subject,
+                context=f"{note.title} \u203a {trail}",
+                note_points=every,
             )
-        topic = question.topic
-        for p, low in zip(labelled, lowered, strict=True):
-            label = p.label or ""
-            if p.depth == 0:
-                topic = question.topic
-            q = f"{_capital(subject)}, {topic}: {low}?"
-            if p.depth == 0:
-                # Items nested under this one are asked about within it.
-                topic = low
-            body = p.html if p.text else html.escape(label)
-            made.add(
-                CardKind.LABEL,
-                path,
-                trail,
-                item_slug(label),
-                p.line,
-                q,
-                (Line(_condense(body, style.fillers), made.moments_of(p)),),
-                question.pattern,
-            )
-        made.clozes(path, trail, section.points)
-    return tuple(made.cards)
+        )
+        skipped.extend(written.skipped)
+        chosen.extend((path, trail, d) for d in _best(written.drafts, style))
+    kept = _note_best(chosen)
+    for path, trail, draft in chosen:
+        if id(draft) not in kept:
+            skipped.append(Skipped(draft.line, _plain(draft.question), "ranked below the note's best cards"))
+            continue
+        overview = path == ("_overview",) and draft.item == "" and draft.kind is CardKind.QA
+        kind = CardKind.OVERVIEW if overview else draft.kind
+        made.add(kind, path, trail, draft, style)
+    return tuple(made.cards), tuple(sorted(skipped, key=lambda s: s.line))
+
+
+# At most this many cards a section beside its heading's own, and a note in all.
+SECTION_CARDS = 3
+NOTE_CARDS = 14
+
+
+def _best(drafts: Sequence[Draft], style: Style) -> list[Draft]:
+    """A section's heading card, then its best few others (by score, clozes capped)."""
+    heading = [d for d in drafts if d.item == ""]
+    others = sorted((d for d in drafts if d.item != ""), key=lambda d: -d.score)
+    kept: list[Draft] = []
+    clozes = 0
+    for d in others:
+        if d.kind is CardKind.CLOZE:
+            if clozes >= style.cloze_per_section:
+                continue
+            clozes += 1
+        kept.append(d)
+        if len(kept) >= SECTION_CARDS:
+            break
+    return heading + sorted(kept, key=lambda d: d.line)
+
+
+def _note_best(chosen: Sequence[tuple[tuple[str, ...], str, Draft]]) -> set[int]:
+    """The drafts a note keeps: every heading's card, then the best others up to the cap;
+    a question (or a hidden term) asked twice is kept once."""
+    keep: set[int] = set()
+    asked: set[str] = set()
+    ranked = sorted((d for _, _, d in chosen), key=lambda d: (d.item != "", -d.score, d.line))
+    for d in ranked:
+        k = _hidden(d.question) if d.kind is CardKind.CLOZE else _plain(d.question).casefold()
+        if k in asked or (d.item != "" and len(keep) >= NOTE_CARDS):
+            continue
+        asked.add(k)
+        keep.add(id(d))
+    return keep
+
+
+def _plain(text: str) -> str:
+    return html.unescape(_TAG.sub("", text))
+
+
+def _hidden(cloze: str) -> str:
+    m = re.search(r"\{\{c1::(.*?)\}\}", cloze)
+    return "cloze:" + (m.group(1).casefold() if m else cloze)
 
 
 class _Cards:
-    """The cards of one note as they are made: keys kept distinct, each term hidden once."""
+    """The cards of one note as they are made: keys kept distinct."""
 
     def __init__(self, note: Note, moments: Sequence[Moment | None], style: Style) -> None:
         self.note, self.moments, self.style = note, moments, style
         self.cards: list[Card] = []
         self.seen: dict[str, int] = {}
-        self.clozed: set[str] = set()
         self.base_tags = _base_tags(note, style)
         self.asked: dict[tuple[str, str], Question] = {}
-        self.tags: dict[str, tuple[str, ...]] = {}  # by question pattern
+        self.last_moment: tuple[Moment, ...] = ()  # the last a section before cited
 
     def ask(self, heading: str, subject: str) -> Question:
         """The question for a heading, phrased once: every subsection under a heading
@@ -111,35 +162,18 @@ class _Cards:
         return question
 
     def add(
-        self,
-        kind: CardKind,
-        path: tuple[str, ...],
-        trail: str,
-        item: str,
-        line: int,
-        question: str,
-        answer: tuple[Line, ...],
-        pattern: str,
+        self, kind: CardKind, path: tuple[str, ...], trail: str, draft: Draft, style: Style
     ) -> None:
-        if kind not in self.style.kinds:
+        if kind not in style.kinds:
             return
         note = self.note
-        # A CardKind is a str (StrEnum): its text is its value.
-        key = card_key(note.key, path, kind, item)
+        key = card_key(note.key, path, kind, draft.item)
         # Two items with one label in one section ("Calculation:" twice) must still be two
         # cards: the second and later take their place in the section as a suffix.
         self.seen[key] = self.seen.get(key, 0) + 1
         if self.seen[key] > 1:
-            key = card_key(note.key, path, kind, f"{item}~{self.seen[key]}")
-        if len(answer) == 1 and len(answer[0].moments) < 2:
-            cited = answer[0].moments  # nothing to merge or repeat
-        else:
-            cited = tuple(dict.fromkeys(m for ln in answer for m in ln.moments))
-        tags = self.tags.get(pattern)
-        if tags is None:
-            tags = self.tags[pattern] = self.base_tags + (
-                (f"notedeck::{pattern}",) if pattern else ()
-            )
+            key = card_key(note.key, path, kind, f"{draft.item}~{self.seen[key]}")
+        cited = tuple(dict.fromkeys(m for ln in draft.answer for m in ln.moments))
         self.cards.append(
             Card(
                 key=key,
@@ -148,76 +182,55 @@ class _Cards:
                 note_path=note.path,
                 note_title=note.title,
                 section=trail,
-                line=line,
-                question=question,
-                answer=answer,
+                line=draft.line,
+                question=draft.question,
+                answer=draft.answer,
                 deck=note.deck,
-                tags=tags,
+                tags=self.base_tags,
                 video_id=note.video_id,
                 moments=cited,
-                pattern=pattern,
+                pattern=draft.rule,
+                why=draft.why,
             )
         )
 
     def moments_of(self, point: Point) -> tuple[Moment, ...]:
         if not point.clocks:
-            return ()  # most sentences cite no moment
+            return ()
         moments = self.moments
-        if len(point.clocks) == 1:
-            i = point.clocks[0]
-            m = moments[i] if i < len(moments) else None
-            return () if m is None else (m,)
         found = (moments[i] for i in point.clocks if i < len(moments))
         return tuple(dict.fromkeys(m for m in found if m is not None))
 
-    def lines_of(self, points: Sequence[Point]) -> list[Line]:
-        fillers = self.style.fillers
-        return [Line(_condense(p.html, fillers), self.moments_of(p)) for p in points]
+    def points_moments(self, points: Sequence[Point]) -> tuple[tuple[Moment, ...], ...]:
+        """Each point's moments: its own, else the nearest before it in its section, else
+        the nearest after (every card opens a moment of the video where the note has one)."""
+        own = [self.moments_of(p) for p in points]
+        out: list[tuple[Moment, ...]] = []
+        last: tuple[Moment, ...] = ()
+        for found in own:
+            if found:
+                last = found[-1:]
+                out.append(found)
+            else:
+                out.append(last)
+        ahead: tuple[Moment, ...] = ()
+        for i in range(len(out) - 1, -1, -1):
+            if own[i]:
+                ahead = own[i][:1]
+            elif not out[i]:
+                out[i] = ahead
+        if not any(own):
+            # A section that cites no moment: the nearest the note cites before it, else
+            # the first it cites at all.
+            near = self.last_moment or self.first_moment()
+            out = [near] * len(points)
+        else:
+            self.last_moment = next(m[-1:] for m in reversed(own) if m)
+        return tuple(out)
 
-    def clozes(self, path: tuple[str, ...], trail: str, points: Sequence[Point]) -> None:
-        """Up to `cloze_per_section` cloze cards, one key term hidden in a short sentence."""
-        made = 0
-        for p in points:
-            if made >= self.style.cloze_per_section:
-                return
-            if not p.terms:
-                continue  # nothing to hide: no need to count its words
-            words = len(p.text.split())
-            if words > _MAX_CLOZE_WORDS or words < 5:
-                continue
-            for term in p.terms:
-                k = term.text.casefold()
-                too_big = len(term.text.split()) * 2 > words
-                if k in self.clozed or too_big or not _worth_hiding(term.text):
-                    continue
-                text = _cloze(p.html, term.html)
-                if text is None:
-                    continue
-                self.clozed.add(k)
-                made += 1
-                self.add(
-                    CardKind.CLOZE,
-                    path or ("_overview",),
-                    trail,
-                    item_slug(term.text),
-                    p.line,
-                    _condense(text, self.style.fillers),
-                    (Line("", self.moments_of(p)),),
-                    "cloze",
-                )
-                break
-
-
-def _with_labels(lines: list[Line], prose: Sequence[Point], labels: list[str]) -> list[Line]:
-    """Name the labelled items of a section in its answer: after the sentence that
-    introduces them ("... several risks:") when there is one, else as a line of their own."""
-    names = ", ".join(html.escape(label) for label in labels)
-    for i, point in enumerate(prose):
-        if point.text.rstrip().endswith(":"):
-            line = lines[i]
-            lines[i] = Line(f"{line.html.rstrip()} {names}.", line.moments)
-            return lines
-    return [*lines, Line(names[:1].upper() + names[1:] + ".", ())]
+    def first_moment(self) -> tuple[Moment, ...]:
+        first = next((m for m in self.moments if m is not None), None)
+        return () if first is None else (first,)
 
 
 def _lower(text: str, note: Note) -> str:
@@ -237,7 +250,7 @@ def _walk(
     parent: Section | None,
 ) -> Iterator[tuple[tuple[str, ...], str, Section, Section | None]]:
     for s in sections:
-        p, t = (*path, s.slug), (*trail, s.heading)
+        p, t = (*path, s.slug), (*trail, s.heading.rstrip(" :"))
         if s.points:
             yield p, " › ".join(t), s, parent
         yield from _walk(s.children, p, t, s)
@@ -262,63 +275,7 @@ def _capital(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def _chunks(lines: list[Line], words: int) -> list[tuple[tuple[Line, ...], int]]:
-    """Split an answer into parts of about `words` words; each part tagged with the count."""
-    parts: list[list[Line]] = []
-    count = 0
-    for line in lines:
-        text = _TAG.sub("", line.html) if "<" in line.html else line.html
-        n = len(text.split())
-        if parts and count + n <= words:
-            parts[-1].append(line)
-            count += n
-        else:
-            parts.append([line])
-            count = n
-    return [(tuple(p), len(parts)) for p in parts]
-
-
-def _numbered(question: str, n: int, total: int) -> str:
-    return question if total == 1 else f"{question} ({n + 1}/{total})"
-
-
-def _part(n: int) -> str:
-    # The first part keeps the plain key, so a section that grows a second part keeps
-    # its card (and its reviews).
-    return "" if n == 0 else f"part{n + 1}"
-
-
 _TAG = re.compile(r"<[^>]*>")
-_MAX_CLOZE_WORDS = 45
-
-
-def _worth_hiding(term: str) -> bool:
-    """A single short everyday word ("growth", "mean") makes a guessing game, not a card."""
-    if len(term.split()) > 1 or not term.islower():
-        return True
-    return len(term) >= 7
-
-
-def _cloze(sentence: str, term_html: str) -> str | None:
-    for wrapped in (f'<span class="wikilink">{term_html}</span>', f"<strong>{term_html}</strong>"):
-        at = sentence.find(wrapped)
-        if at >= 0:
-            hidden = "{{c1::" + term_html.replace("}}", "} }") + "}}"
-            return sentence[:at] + hidden + sentence[at + len(wrapped) :]
-    return None
-
-
-def _condense(fragment: str, fillers: Sequence[str]) -> str:
-    """Drop an opening that carries no fact, so the answer starts with the fact."""
-    low = fragment.lower()
-    if not low.startswith(tuple(fillers)):
-        return fragment  # most sentences open with no filler: one test, not one per filler
-    for filler in fillers:
-        if low.startswith(filler) and len(fragment) > len(filler) + 3:
-            rest = fragment[len(filler) :].lstrip(" ,")
-            if rest[:1].isalpha():
-                return rest[:1].upper() + rest[1:]
-    return fragment
 
 
 def _base_tags(note: Note, style: Style) -> tuple[str, ...]:

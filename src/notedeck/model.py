@@ -197,4 +197,5 @@ class Card:
     tags: tuple[str, ...]
     video_id: str | None
     moments: tuple[Moment, ...]  # every moment the card's content cites
-    pattern: str = ""  # name of the question pattern, for tags and reports
+    pattern: str = ""  # the rule that made the card ("mechanism", "claim:leads to", ...)
+    why: str = ""  # why the card was made, for `notedeck cards`

@@ -21,6 +21,7 @@ class QuestionPattern:
     question: str
     topic: str
     line: int
+    ask: bool = True  # False: the pattern names a topic, its sections give no heading card
 
 
 @set_by_slots
@@ -210,7 +211,10 @@ def load_patterns(path: Path) -> tuple[QuestionPattern, ...]:
         for key in _KEYS:
             if not isinstance(table.get(key), str) or not table[key]:
                 raise PatternError(f"{where}: pattern needs a non-empty string '{key}'")
-        unknown = sorted(set(table) - set(_KEYS))
+        unknown = sorted(set(table) - set(_KEYS) - {"ask"})
+        ask = table.get("ask", True)
+        if not isinstance(ask, bool):
+            raise PatternError(f"{where}: 'ask' must be true or false")
         if unknown:
             raise PatternError(f"{where}: unknown key(s) {', '.join(unknown)}; use {_KEYS}")
         try:
@@ -226,7 +230,7 @@ def load_patterns(path: Path) -> tuple[QuestionPattern, ...]:
                         f"'{table['name']}'; use one of {sorted(allowed)}"
                     )
         patterns.append(
-            QuestionPattern(table["name"], regex, table["question"], table["topic"], line)
+            QuestionPattern(table["name"], regex, table["question"], table["topic"], line, ask)
         )
     return tuple(patterns)
 

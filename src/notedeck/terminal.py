@@ -92,6 +92,8 @@ def card_panel(card: Card, config: Config) -> Panel:
         for m in card.moments or ():
             links.append(f"▶ {m.label}  {video_url(card.video_id, m)}\n")
     links.append(f"✎ {config.notes_dir.name}/{card.note_path}:{card.line}")
+    if card.why:
+        links.append(f"\nwhy: {card.why}")
     rows.append(links)
     where = f"{card.section or 'overview'} · line {card.line}"
     return Panel(
@@ -124,3 +126,29 @@ def show_cards(
         if any(c.kind is k for c in cards)
     )
     console.print(f"{len(cards)} cards" + (f" ({kinds})" if kinds else "") + ".")
+
+
+def show_skipped(config: Config, paths: Sequence[str], console: Console | None = None) -> None:
+    """The sentences of each note that gave no card, with why: what to rewrite."""
+    from notedeck.derive import explain_cards
+    from notedeck.errors import NoteError
+    from notedeck.questions import load_patterns
+    from notedeck.read import read_note
+    from notedeck.render import load_templates
+    from notedeck.work import card_style, resolve_note
+
+    console = console or Console(highlight=False)
+    templates = load_templates(config.templates_dir)
+    style = card_style(config, templates, load_patterns(config.questions_file or templates.questions))
+    for rel in paths:
+        try:
+            note = read_note(config.notes_dir / rel, config.notes_dir)
+        except NoteError:
+            continue  # its error is already listed above
+        moments, _ = resolve_note(note, [], [], config)
+        _cards, left = explain_cards(note, moments, style)
+        console.rule(Text(f"left out of {rel}", style="bold"))
+        for s in left:
+            line = Text(f"{config.notes_dir.name}/{rel}:{s.line}: ", style="dim")
+            console.print(line + Text(s.why, style="yellow") + Text(f"  {s.text}"))
+        console.print(f"{len(left)} sentences left out.")

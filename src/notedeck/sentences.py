@@ -1,0 +1,592 @@
+"""Read one sentence's parts: whether it stands on its own, and the claim it states.
+
+Rules, not a model: the notes are written in plain declarative English (mostly by a
+language model from subtitles), and the shapes that carry a fact a learner can be asked
+about are few: "X is a Y", "X leads to Y", "X is caused by Y", "X works by Y". A sentence
+is read as subject, verb phrase and rest; a card is made only when the subject names
+something on its own (no "this", "he", "the company") and the rest is short.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+# Openings that join a sentence to the one before without carrying meaning: taken off.
+_LOOSE_OPENINGS = re.compile(
+    r"^(?:however|additionally|furthermore|moreover|in addition|also|importantly|notably|"
+    r"crucially|in fact|indeed|interestingly|essentially|in essence|specifically|"
+    r"fundamentally|therefore|thus|hence|overall|ultimately|in short|in summary|"
+    r"in particular|critically|significantly|remarkably|surprisingly|of course|"
+    r"at its core|at its heart|put simply|simply put|in other words|"
+    r"it is (?:also )?(?:crucial|important|worth noting|essential|notable|key|vital) "
+    r"(?:to note |to remember |to understand )?that)\b,?\s*",
+    re.IGNORECASE,
+)
+# Openings that lean on what came before: the sentence does not stand alone.
+_LEANING = frozenset(
+    "this these those that it its it's they them their theirs he him his she her hers "
+    "such here another other others both either neither same former latter similarly "
+    "likewise instead consequently meanwhile then next later finally lastly afterwards "
+    "afterward again still yet but and or so nor which who whom whose also too".split()
+)
+# "For example", "As a result": openings whose meaning is the sentence before.
+_LEANING_PHRASE = re.compile(
+    r"^(?:for (?:example|instance)|as a result|as such|because of (?:this|that)|"
+    r"in (?:this|that|these|such) (?:case|way|context|sense|scenario)|in contrast|"
+    r"on the other hand|by contrast|in turn|in response|to (?:do|achieve) (?:this|so)|"
+    r"despite (?:this|that)|due to (?:this|that)|after (?:this|that)|at (?:this|that) (?:point|time)|"
+    r"first|second|third|one|some|many|most|all|each)\b",
+    re.IGNORECASE,
+)
+# A short opening phrase before the main clause ("In depressed individuals, ..."): kept
+# in the question as its frame.
+_FRAME = re.compile(
+    r"^(?P<frame>(?:in|on|at|for|from|with|within|during|among|across|under|over|after|"
+    r"before|when|while|once|if|unlike|like|compared to|compared with|according to|"
+    r"by|through|as|since|until|without|despite|although|though|because|given)\b"
+    r"[^,;:]{2,80}),\s+(?P<rest>.+)$",
+    re.IGNORECASE,
+)
+# Words a question's subject never opens on: prepositions, subordinators, quantifiers.
+_NOT_SUBJECT = _LEANING | frozenset(
+    "for one some many most few several each all any none every when where while if although "
+    "though because since as after before during once until unless whereas whether how why "
+    "what to in on at by with without from of over under through despite unlike like within "
+    "between among across given according due rather even only just not no initially "
+    "eventually originally today now currently recently previously subsequently "
+    "alternatively conversely ideally typically usually often sometimes generally "
+    "traditionally historically there first second third".split()
+)
+_VERB_WORDS = frozenset(
+    "is are was were be been being has have had do does did can could may might will would "
+    "should must shall that which who whom whose than what how why when where whether".split()
+)
+# Verbs that mark a clause where a noun phrase should stand ("Gives more weight to ...",
+# "Investigators concluded the disaster ...").
+_CLAUSE_VERBS = frozenset(
+    "gives makes uses helps allows provides includes offers requires creates involves shows "
+    "takes gets keeps lets needs seems becomes concluded found said believed argued noted "
+    "showed suggested explained claimed reported stated observed determined discovered "
+    "realized realised learned learnt decided faced face faces felt feel feels describe "
+    "described says think thinks thought know knows knew want wants wanted".split()
+)
+_PRONOUNS = frozenset(
+    "this these those it its it's they them their theirs he him his she her hers "
+    "we us our i me my you your".split()
+)
+# "The company", "the speaker": a definite noun that points back to a name elsewhere.
+_POINTING_NOUNS = frozenset(
+    "speaker speakers host hosts guest guests author authors narrator presenter creator "
+    "interviewer interviewee video videos episode podcast discussion conversation "
+    "interview talk lecture channel transcript article note section company companies "
+    "firm startup team project book film movie study paper report product app model "
+    "man woman person individual group organization organisation country city show "
+    "story case example situation approach method process technique idea concept "
+    "way thing things one key goal point problem issue aspect part result reason "
+    "factor step focus question answer solution main first second last former latter "
+    "same other rest new old former current original above following insight insights "
+    "difference differences factor factors element elements benefit benefits challenge "
+    "challenges concern concerns lesson lessons takeaway takeaways strategy strategies "
+    "principle principles feature features component components consequence consequences "
+    "finding findings outcome outcomes effect effects impact implication implications "
+    "observation observations realization shift change changes trend trends role "
+    "advantage advantages option options tool tools practice practices habit habits "
+    "example examples distinction move decision goal goals thing".split()
+)
+_META = re.compile(
+    r"\b(?:the (?:speaker|host|guest|video|episode|podcast|discussion|conversation|"
+    r"interview|lecture|talk|presenter|narrator|creator|author|channel|transcript)|"
+    r"this (?:video|episode|podcast|discussion|conversation|interview|lecture|talk|note)|"
+    r"(?:is|are|was|were) (?:discussed|explored|covered|highlighted|mentioned|examined)|"
+    r"(?:discussion|conversation) (?:explores|explored|covers|covered|touches|touched))\b",
+    re.IGNORECASE,
+)
+# "Boz emphasizes that ...", "Huberman notes that ...": the claim after "that" is read.
+_SAYS = re.compile(
+    r"^(?P<who>(?:[A-Z][\w.'\u2019-]*\s){0,2}[A-Z][\w.'\u2019-]*)\s+"
+    r"(?:also\s+)?(?:emphasi[sz]es|emphasi[sz]ed|notes|noted|argues|argued|explains|explained|"
+    r"states|stated|believes|believed|suggests|suggested|says|said|mentions|mentioned|"
+    r"highlights|highlighted|stresses|stressed|points out|pointed out|asserts|asserted|"
+    r"contends|claims|claimed|observes|observed|recommends|warns|warned|posits|"
+    r"acknowledges|acknowledged|maintains|insists|clarifies|clarified|advises)\s+that\s+",
+)
+# "Research shows that X", "A 2018 study demonstrated that X": the claim is X.
+_FINDS = re.compile(
+    r"^(?:(?:a|an|the|one|recent|several|many|some|new)\s+)?(?:[\w-]+\s+){0,3}"
+    r"(?:research|studies|study|evidence|data|experiments?|trials?|findings|surveys?|analysis|"
+    r"scientists|researchers|experts)\s+(?:also\s+)?(?:shows?|showed|shown|demonstrates?|"
+    r"demonstrated|finds|found|suggests?|suggested|indicates?|indicated|reveals?|revealed|"
+    r"confirms?|confirmed|proves?|proved)\s+that\s+",
+    re.IGNORECASE,
+)
+_NEGATION = re.compile(r"\b(?:not|no|never|n't|cannot|neither|nor)\b", re.IGNORECASE)
+_WORDS = re.compile(r"[\w'\u2019-]+")
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"'\u201d\u2019)]*\s+(?=[\"'\u201c\u2018(]?[A-Z0-9])")
+
+
+def split_sentences(text: str) -> list[str]:
+    """A list item's text as sentences ("Boz did X. He then Y." -> two)."""
+    parts = _SENTENCE_END.split(text.strip())
+    return [p.strip() for p in parts if p.strip()]
+
+
+def words(text: str) -> list[str]:
+    return _WORDS.findall(text)
+
+
+def first_word(text: str) -> str:
+    found = _WORDS.search(text)
+    return found.group().lower() if found else ""
+
+
+def loose(text: str) -> str:
+    """The sentence without an opening that only joins it to the one before."""
+    for _ in range(2):  # "However, it is important to note that ..."
+        cut = _LOOSE_OPENINGS.sub("", text, count=1)
+        if cut == text or not cut[:1].isalnum() and not cut[:1] in "\"'\u201c":
+            break
+        text = cut[:1].upper() + cut[1:]
+    return text
+
+
+def leans(text: str) -> bool:
+    """Whether a sentence opens on a word or phrase that needs the sentence before it."""
+    return first_word(text) in _LEANING or _LEANING_PHRASE.match(text) is not None
+
+
+def framed(text: str) -> tuple[str, str]:
+    """("In depressed individuals, X is Y") -> ("In depressed individuals", "X is Y")."""
+    m = _FRAME.match(text)
+    if m is None or has_pronoun(m.group("frame")) or len(m.group("frame").split()) > 10:
+        return "", text
+    rest = m.group("rest")
+    if first_word(m.group("frame")) in {"while", "although", "though", "despite"}:
+        return "", rest  # a concession frames nothing the question needs
+    return m.group("frame"), rest
+
+
+def has_pronoun(text: str) -> bool:
+    return any(w.lower() in _PRONOUNS for w in words(text))
+
+
+def is_meta(text: str) -> bool:
+    """A sentence about the video or the discussion rather than about the topic."""
+    return _META.search(text) is not None
+
+
+def unsaid(text: str) -> tuple[str, str]:
+    """("Boz emphasizes that X") -> ("X", "Boz"): the claim, and who made it."""
+    found = _FINDS.match(text)
+    if found is not None and not has_pronoun(found.group()):
+        rest = text[found.end() :]
+        return rest[:1].upper() + rest[1:], found.group().strip()
+    m = _SAYS.match(text)
+    if m is None or first_word(m.group("who")) in _LEANING:
+        return text, ""
+    rest = text[m.end() :]
+    return rest[:1].upper() + rest[1:], m.group("who")
+
+
+def negated(text: str) -> bool:
+    return _NEGATION.search(text) is not None
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """A sentence read as "subject, relation, rest": the parts a question is built from."""
+
+    subject: str  # as written in the sentence ("The default mode network")
+    relation: str  # the rule's name ("definition", "leads to", ...)
+    question: str  # the question, subject in place
+    answer: str  # the rest of the sentence: what the question asks for
+    weight: float  # how sharp a cue this relation gives, before the sentence's own score
+
+
+# One verb of a relation: (3rd person singular, plural, past) forms, then the question
+# (present, past) with {S} for the subject and {do} for does/do/did.
+@dataclass(frozen=True, slots=True)
+class _Verb:
+    name: str
+    forms: tuple[str, str, str]
+    asks: str  # "What {do} {S} lead to?"
+    weight: float
+
+
+def _verb(name: str, forms: str, asks: str, weight: float = 2.0) -> _Verb:
+    s3, plural, past = forms.split("|")
+    return _Verb(name, (s3, plural, past), asks, weight)
+
+
+_VERBS = (
+    _verb("leads to", "leads to|lead to|led to", "What {do} {S} lead to?", 2.5),
+    _verb("causes", "causes|cause|caused", "What {do} {S} cause?", 2.5),
+    _verb("results in", "results in|result in|resulted in", "What {do} {S} result in?", 2.5),
+    _verb("contributes to", "contributes to|contribute to|contributed to",
+          "What {do} {S} contribute to?", 2.0),
+    _verb("triggers", "triggers|trigger|triggered", "What {do} {S} trigger?", 2.5),
+    _verb("enables", "enables|enable|enabled", "What {do} {S} enable?", 2.0),
+    _verb("prevents", "prevents|prevent|prevented", "What {do} {S} prevent?", 2.5),
+    _verb("reduces", "reduces|reduce|reduced", "What {do} {S} reduce?", 2.5),
+    _verb("increases", "increases|increase|increased", "What {do} {S} increase?", 2.5),
+    _verb("improves", "improves|improve|improved", "What {do} {S} improve?", 2.0),
+    _verb("boosts", "boosts|boost|boosted", "What {do} {S} boost?", 2.0),
+    _verb("lowers", "lowers|lower|lowered", "What {do} {S} lower?", 2.0),
+    _verb("inhibits", "inhibits|inhibit|inhibited", "What {do} {S} inhibit?", 2.5),
+    _verb("blocks", "blocks|block|blocked", "What {do} {S} block?", 2.5),
+    _verb("activates", "activates|activate|activated", "What {do} {S} activate?", 2.5),
+    _verb("releases", "releases|release|released", "What {do} {S} release?", 2.0),
+    _verb("produces", "produces|produce|produced", "What {do} {S} produce?", 2.0),
+    _verb("regulates", "regulates|regulate|regulated", "What {do} {S} regulate?", 2.5),
+    _verb("controls", "controls|control|controlled", "What {do} {S} control?", 2.0),
+    _verb("determines", "determines|determine|determined", "What {do} {S} determine?", 2.0),
+    _verb("requires", "requires|require|required", "What {do} {S} require?", 2.0),
+    _verb("predicts", "predicts|predict|predicted", "What {do} {S} predict?", 2.0),
+    _verb("measures", "measures|measure|measured", "What {do} {S} measure?", 2.5),
+    _verb("depends on", "depends on|depend on|depended on", "What {do} {S} depend on?", 2.5),
+    _verb("relies on", "relies on|rely on|relied on", "What {do} {S} rely on?", 2.0),
+    _verb("works by", "works by|work by|worked by", "How {do} {S} work?", 3.0),
+    _verb("acts as", "acts as|act as|acted as", "What {do} {S} act as?", 2.5),
+    _verb("functions as", "functions as|function as|functioned as",
+          "What {do} {S} function as?", 2.5),
+    _verb("serves as", "serves as|serve as|served as", "What {do} {S} serve as?", 2.0),
+    _verb("refers to", "refers to|refer to|referred to", "What {do} {S} refer to?", 3.0),
+    _verb("means", "means|mean|meant", "What {do} {S} mean?", 2.5),
+    _verb("represents", "represents|represent|represented", "What {do} {S} represent?", 2.0),
+    _verb("consists of", "consists of|consist of|consisted of", "What {do} {S} consist of?", 2.0),
+    _verb("protects against", "protects against|protect against|protected against",
+          "What {do} {S} protect against?", 2.5),
+    _verb("occurs when", "occurs when|occur when|occurred when", "When {do} {S} occur?", 2.5),
+    _verb("happens when", "happens when|happen when|happened when", "When {do} {S} happen?", 2.0),
+    _verb("replaces", "replaces|replace|replaced", "What {do} {S} replace?", 2.0),
+    _verb("allows", "allows|allow|allowed", "What {do} {S} allow?", 1.8),
+    _verb("provides", "provides|provide|provided", "What {do} {S} provide?", 1.6),
+    _verb("affects", "affects|affect|affected", "What {do} {S} affect?", 2.0),
+    _verb("influences", "influences|influence|influenced", "What {do} {S} influence?", 2.0),
+    _verb("promotes", "promotes|promote|promoted", "What {do} {S} promote?", 2.0),
+    _verb("limits", "limits|limit|limited", "What {do} {S} limit?", 2.0),
+    _verb("slows", "slows|slow|slowed", "What {do} {S} slow?", 2.0),
+    _verb("accelerates", "accelerates|accelerate|accelerated", "What {do} {S} accelerate?", 2.0),
+    _verb("damages", "damages|damage|damaged", "What {do} {S} damage?", 2.0),
+    _verb("stores", "stores|store|stored", "What {do} {S} store?", 2.0),
+    _verb("generates", "generates|generate|generated", "What {do} {S} generate?", 2.0),
+    _verb("drives", "drives|drive|drove", "What {do} {S} drive?", 2.0),
+    _verb("focuses on", "focuses on|focus on|focused on", "What {do} {S} focus on?", 1.8),
+    _verb("aims to", "aims to|aim to|aimed to", "What {do} {S} aim to do?", 1.8),
+    _verb("supports", "supports|support|supported", "What {do} {S} support?", 1.6),
+    _verb("combines", "combines|combine|combined", "What {do} {S} combine?", 2.0),
+    _verb("contains", "contains|contain|contained", "What {do} {S} contain?", 1.8),
+    _verb("uses", "uses|use|used", "What {do} {S} use?", 1.6),
+    _verb("helps", "helps|help|helped", "What {do} {S} help with?", 1.2),
+    _verb("differs from", "differs from|differ from|differed from",
+          "What {do} {S} differ from?", 1.5),
+    _verb("is similar to", "is similar to|are similar to|was similar to",
+          "What {be} {S} similar to?", 1.8),
+    _verb("competes with", "competes with|compete with|competed with",
+          "What {do} {S} compete with?", 1.8),
+    _verb("converts", "converts|convert|converted", "What {do} {S} convert?", 2.0),
+)
+# "X is caused by Y" and its kin: (the participle and what follows, the question).
+_PASSIVES = (
+    ("caused by", "What cause{s} {S}?", 2.5),
+    ("driven by", "What drive{s} {S}?", 2.5),
+    ("determined by", "What determine{s} {S}?", 2.5),
+    ("triggered by", "What trigger{s} {S}?", 2.5),
+    ("regulated by", "What regulate{s} {S}?", 2.5),
+    ("characterized by", "What characterize{s} {S}?", 2.0),
+    ("characterised by", "What characterise{s} {S}?", 2.0),
+    ("defined as", "How {be} {S} defined?", 3.0),
+    ("defined by", "What define{s} {S}?", 2.5),
+    ("known as", "What {be} {S} known as?", 1.5),
+    ("known for", "What {be} {S} known for?", 2.0),
+    ("used to", "What {be} {S} used for?", 2.0),
+    ("used for", "What {be} {S} used for?", 2.0),
+    ("used in", "What {be} {S} used in?", 1.5),
+    ("responsible for", "What {be} {S} responsible for?", 2.5),
+    ("essential for", "What {be} {S} essential for?", 2.0),
+    ("crucial for", "What {be} {S} crucial for?", 2.0),
+    ("critical for", "What {be} {S} critical for?", 2.0),
+    ("vital for", "What {be} {S} vital for?", 2.0),
+    ("key to", "What {be} {S} key to?", 1.5),
+    ("associated with", "What {be} {S} associated with?", 2.0),
+    ("linked to", "What {be} {S} linked to?", 2.0),
+    ("based on", "What {be} {S} based on?", 2.0),
+    ("made of", "What {be} {S} made of?", 2.0),
+    ("made from", "What {be} {S} made from?", 2.0),
+    ("derived from", "What {be} {S} derived from?", 2.0),
+    ("composed of", "What {be} {S} composed of?", 2.0),
+    ("designed to", "What {be} {S} designed to do?", 2.0),
+    ("designed for", "What {be} {S} designed for?", 2.0),
+)
+_ADVERBS = (
+    r"(?:(?:also|often|typically|usually|generally|directly|ultimately|primarily|largely|"
+    r"mainly|significantly|frequently|eventually|actually|essentially|fundamentally|"
+    r"effectively|still|further|then|commonly|naturally|dramatically|greatly|strongly|"
+    r"primarily|specifically|indirectly|partly|partially|mostly|sometimes|inevitably|"
+    r"actively|simply|only|even|substantially|consistently|reliably)\s+)*"
+)
+_MODALS = r"(?P<modal>can|could|may|might|will|would|tends? to|tended to)\s+"
+
+
+def _spaced(phrase: str) -> str:
+    return r"\s+".join(re.escape(w) for w in phrase.split())
+
+
+# Past forms read as verbs; the others' ("increased inflammation") are mostly adjectives.
+_PAST_VERBS = frozenset({"leads to", "causes", "results in", "triggers", "enables", "prevents"})
+
+
+def _build_relations() -> tuple[tuple[re.Pattern[str], object], ...]:
+    found: list[tuple[re.Pattern[str], object]] = []
+    for verb in _VERBS:
+        s3, plural, past = verb.forms
+        if verb.name not in _PAST_VERBS:
+            past = "\x00never"
+        alts = "|".join(
+            f"(?P<{tag}>{_spaced(form)})"
+            for tag, form in (("s3", s3), ("pl", plural), ("past", past))
+        )
+        found.append((re.compile(rf"\s+{_ADVERBS}(?:{_MODALS}{_ADVERBS})?(?:{alts})\s+"), verb))
+    for participle, asks, weight in _PASSIVES:
+        found.append(
+            (
+                re.compile(
+                    rf"\s+(?:{_MODALS})?(?P<be>is|are|was|were|be)\s+{_ADVERBS}"
+                    rf"{_spaced(participle)}\s+"
+                ),
+                (participle, asks, weight),
+            )
+        )
+    return tuple(found)
+
+
+_RELATIONS = _build_relations()
+_COPULA = re.compile(
+    rf"\s+(?P<be>is|are|was|were)\s+{_ADVERBS}(?P<det>an?|the|one of the|one of)\s+",
+)
+_PERSON = re.compile(
+    r"(?:an?|the|one of the)\s+(?:[\w-]+\s+){0,3}(?:researcher|scientist|founder|co-founder|"
+    r"ceo|author|professor|engineer|investor|entrepreneur|philosopher|psychologist|economist|"
+    r"writer|artist|leader|president|doctor|physician|neuroscientist|player|politician|"
+    r"journalist|historian|inventor|designer|developer|musician|singer|actor|coach|athlete|"
+    r"king|queen|emperor|general|scholar|psychiatrist|mathematician|physicist|chemist|"
+    r"biologist|teacher|mentor|executive|director|host|creator|youtuber|analyst|strategist|"
+    r"man|woman|person|figure)s?(?=\s+(?:of|at|in|for|from|who|whose|that|and|with|known|"
+    r"behind|based|on)\b|\s*[,.;]|\s*$)",
+    re.IGNORECASE,
+)
+_PLURAL_WORDS = frozenset("people children criteria phenomena data media men women".split())
+_SINGULAR_S = frozenset(
+    "news series species analysis basis crisis thesis diagnosis status bias chaos lens gas "
+    "physics economics mathematics ethics politics genesis".split()
+)
+
+
+def plural(subject: str) -> bool:
+    head = re.split(r"\s+(?:of|in|for|on|with|from|to|at|by)\s+", subject, maxsplit=1)[0]
+    if re.search(r"\s(?:and|&)\s", head):
+        return True
+    last = head.split()[-1].lower().strip("'\u2019\"()") if head.split() else ""
+    if last in _PLURAL_WORDS:
+        return True
+    if last in _SINGULAR_S or last.endswith(("ss", "us", "is", "'s", "\u2019s")):
+        return False
+    return last.endswith("s") and len(last) > 3
+
+
+def fit_subject(subject: str, title_words: frozenset[str]) -> str | None:
+    """Why `subject` cannot head a question, or None when it names something on its own."""
+    ws = words(subject)
+    if not ws:
+        return "no subject"
+    if len(ws) > 7:
+        return "subject too long"
+    if "," in subject or ";" in subject or ":" in subject or '"' in subject:
+        return "subject is a clause"
+    first = ws[0].lower()
+    if first in _NOT_SUBJECT or first in _PRONOUNS:
+        return f"subject opens on '{ws[0]}'"
+    if any(w.lower() in _PRONOUNS for w in ws):
+        return "subject holds a pronoun"
+    if any(w.lower() in _VERB_WORDS or w.lower() in _CLAUSE_VERBS for w in ws):
+        return "subject is a clause"
+    if len(ws) > 3 and any(w.lower() in {"and", "or"} for w in ws):
+        return "subject names several things"
+    content = [w for w in ws if w.lower() not in {"the", "a", "an"}]
+    if not content:
+        return "no subject"
+    if first in {"the", "a", "an"} and len(content) == 1:
+        word = content[0]
+        if word[:1].islower() and word.lower() not in title_words:
+            return f"'{subject}' points back to something named elsewhere"
+    if (
+        first in {"the", "a", "an", "one"}
+        and content[-1].lower() in _POINTING_NOUNS
+        and not any(w[:1].isupper() for w in content)
+    ):
+        return f"'{subject}' points back to something named elsewhere"
+    if len(content) == 1 and content[0][:1].isupper() and content[0].lower() not in title_words:
+        if not content[0].isupper():
+            return f"'{subject}' is a name the card cannot place (an example's?)"
+    if len(content) == 1 and content[0].lower() in _POINTING_NOUNS:
+        return f"'{subject}' is too vague"
+    return None
+
+
+def claim(
+    sentence: str, title_words: frozenset[str], case: Callable[[str], str]
+) -> tuple[Claim | None, str]:
+    """The claim a sentence states, or None and why none could be read."""
+    text = sentence.rstrip(" .!;:")
+    best: tuple[int, Claim] | None = None
+    why = "no relation a question can be built on"
+    for regex, verb in _RELATIONS:
+        m = regex.search(text)
+        if m is None:
+            continue
+        if best is not None and m.start() >= best[0]:
+            continue
+        subject, rest = text[: m.start()], text[m.end() :]
+        made, reason = _claim(case(subject), rest, m, verb, title_words)
+        if made is None:
+            why = reason
+            continue
+        best = (m.start(), made)
+    m = _COPULA.search(text)
+    if m is not None and (best is None or m.start() < best[0]):
+        subject, rest = text[: m.start()], m.group("det") + " " + text[m.end() :]
+        reason = fit_subject(case(subject), title_words)
+        ranked = re.match(r"(?:the|one of the)\s+(?:most|least|first|last|only|largest|"
+                          r"biggest|best|worst|main|primary|leading|single|\w+est)\b", rest)
+        if ranked:
+            reason = "a ranking, not a definition (a cloze hides its subject)"
+        if reason is None and not re.search(r"\b(?:and|or)\b", subject):
+            past = m.group("be") in {"was", "were"}
+            many = m.group("be") in {"are", "were"}
+            be = ("were" if many else "was") if past else ("are" if many else "is")
+            who = "Who" if _PERSON.match(rest) else "What"
+            question = f"{who} {be} {_lead(case(subject))}?"
+            best = (m.start(), Claim(case(subject), "definition", question, rest, 3.0))
+        elif reason:
+            why = reason
+    if best is None:
+        found = _how_or_why(text, title_words, case)
+        if found is not None:
+            return found, ""
+        return None, why
+    return best[1], ""
+
+
+# "S verbs O by/through M" -> "How does S verb O?"; "S is A because R" -> "Why is S A?".
+_MEANS = re.compile(
+    r"^(?P<s>[^,;:()\"]{3,60}?)\s+(?P<adv>(?:[a-z]+ly\s+)?)(?P<v>[a-z]{3,}(?:s|es))\s+"
+    r"(?P<o>[^,;:()]{3,60}?),?\s+(?P<how>by|through|via|using|because(?: of)?|due to|since)\s+"
+    r"(?P<m>.{6,})$"
+)
+_STATE = re.compile(
+    r"^(?P<s>[^,;:()\"]{3,60}?)\s+(?P<be>is|are|was|were)\s+(?P<a>(?:[a-z]+ly\s+)?[a-z-]{4,}"
+    r"(?:\s+(?:to|for|in|at|with|against)\s+[^,;:()]{3,40}?)?),?\s+"
+    r"(?P<how>because(?: of)?|due to|since|as a result of)\s+(?P<m>.{6,})$"
+)
+_NOT_VERBS = frozenset(
+    "news series species process success access class glass press business analysis basis "
+    "crisis status bus gas this its is was has does across always perhaps less unless "
+    "various famous previous serious obvious".split()
+)
+
+
+def _base_form(verb: str) -> str | None:
+    """A third-person verb's base form ("reduces" -> "reduce"), or None if unsure."""
+    if verb in _NOT_VERBS or verb.endswith(("ss", "us", "is", "ous")):
+        return None
+    if verb.endswith("ies") and len(verb) > 4:
+        return verb[:-3] + "y"
+    if verb.endswith(("ches", "shes", "sses", "xes", "zes", "oes")):
+        return verb[:-2]
+    return verb[:-1]
+
+
+def _how_or_why(
+    text: str, title_words: frozenset[str], case: Callable[[str], str]
+) -> Claim | None:
+    m = _STATE.match(text)
+    if m is not None:
+        subject = m.group("s")
+        if fit_subject(case(subject), title_words) is None and not negated(m.group("a")):
+            because = m.group("how").lower()
+            answer = ("Because " if because.startswith(("because", "since")) else "Due to ")
+            answer += m.group("m")
+            adj = m.group("a")
+            question = f"Why {m.group('be')} {_lead(case(subject))} {adj}?"
+            if not has_pronoun(adj):
+                return Claim(case(subject), "why", question, answer, 2.6)
+    m = _MEANS.match(text)
+    if m is None:
+        return None
+    subject, verb, obj = m.group("s"), m.group("v"), m.group("o")
+    base = _base_form(verb)
+    if base is None or fit_subject(case(subject), title_words) is not None or plural(subject):
+        return None
+    if has_pronoun(obj) or negated(obj) or any(w.lower() in _VERB_WORDS for w in words(obj)):
+        return None
+    how = m.group("how").lower()
+    adv = m.group("adv").strip()
+    verb_phrase = f"{adv} {base}".strip()
+    if how in {"by", "through", "via", "using"}:
+        question = f"How does {_lead(case(subject))} {verb_phrase} {obj}?"
+        answer = f"{how.capitalize()} {m.group('m')}"
+        return Claim(case(subject), "how", question, answer, 2.8)
+    question = f"Why does {_lead(case(subject))} {verb_phrase} {obj}?"
+    answer = ("Because " if how.startswith(("because", "since")) else "Due to ") + m.group("m")
+    if how == "because of":
+        answer = "Because of " + m.group("m")
+    return Claim(case(subject), "why", question, answer, 2.6)
+
+
+def _claim(
+    subject: str, rest: str, m: re.Match[str], verb: object, title_words: frozenset[str]
+) -> tuple[Claim | None, str]:
+    reason = fit_subject(subject, title_words)
+    if reason is not None:
+        return None, reason
+    if negated(text := m.group()):
+        return None, "negated"
+    modal = m.groupdict().get("modal")
+    many = plural(subject)
+    if isinstance(verb, _Verb):
+        past = m.group("past") is not None and m.group("s3") is None and m.group("pl") is None
+        if modal and not modal.startswith("tend"):
+            do = modal
+        else:
+            do = "did" if past and not modal else ("do" if many else "does")
+        be = "is" if m.group("s3") is not None else "are"
+        question = verb.asks.replace("{do}", do).replace("{be}", be)
+        question = question.replace("{S}", _lead(subject))
+        return Claim(subject, verb.name, question, rest, verb.weight), ""
+    participle, asks, weight = verb  # type: ignore[misc]
+    be = m.group("be")
+    past = be in {"was", "were"}
+    if modal:
+        be_word = f"{modal} {'be'}"
+        question = asks.replace("{be}", be_word.split()[0]).replace("{S}", _lead(subject) + " be")
+        question = question.replace(" be be", " be")
+    else:
+        be_word = be if be != "be" else ("are" if many else "is")
+        question = asks.replace("{be}", be_word).replace("{S}", _lead(subject))
+    if "{s}" in question:
+        # "What causes X?": the verb agrees with "what" (singular); past for was/were.
+        question = question.replace("e{s}", "ed" if past else "es").replace(
+            "{s}", "ed" if past else "s"
+        )
+        question = question.replace("What drived", "What drove")
+    del text
+    return Claim(subject, participle, question, rest, weight), ""
+
+
+def _lead(subject: str) -> str:
+    """The subject inside a question: a leading article lowered."""
+    first, _, rest = subject.partition(" ")
+    if first in {"The", "A", "An"}:
+        return f"{first.lower()} {rest}"
+    return subject

@@ -1,0 +1,601 @@
+"""Write a section's cards: many candidates from its heading, sentences and labels, the best
+few kept, each with the reason it was made (and each sentence left out, with why).
+
+The writer is one part behind a small interface (`CardWriter.write`: a section in, drafts
+and skips out). Identity, the lock and packaging never see how a card was phrased, so
+another writer can take this one's place.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from typing import Protocol
+
+from notedeck.identity import item_slug
+from notedeck.model import CardKind, Line, Moment, Note, Point
+from notedeck.questions import Question
+from notedeck.sentences import (
+    claim,
+    fit_subject,
+    framed,
+    has_pronoun,
+    is_meta,
+    leans,
+    loose,
+    negated,
+    plural,
+    split_sentences,
+    unsaid,
+    words,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SectionText:
+    """What a writer gets: one section of a note (or its overview) and what frames it."""
+
+    note: Note
+    heading: str  # "" for the overview
+    points: tuple[Point, ...]
+    moments: tuple[tuple[Moment, ...], ...]  # per point: its own, else the nearest before
+    question: Question  # the heading's question and topic, as the pattern table phrased it
+    asks: bool  # whether that question fits (a pattern that asks, not a fallback)
+    subject: str  # what the section is about (the note's subject, or a parent topic)
+    context: str  # the context line shown on every card of the section
+    note_points: tuple[Point, ...] = ()  # every point of the note, to tell its recurring terms
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    """A card a writer proposes: what it asks, what it answers, and why."""
+
+    kind: CardKind
+    item: str  # the card's place in its section, part of its key ("" for the heading's)
+    line: int
+    question: str  # plain text; for a cloze, safe HTML with {{c1::...}}
+    answer: tuple[Line, ...]
+    why: str
+    score: float
+    rule: str
+
+
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    """A sentence no card was made from, and why: for the note's author to fix."""
+
+    line: int
+    text: str
+    why: str
+
+
+@dataclass(frozen=True, slots=True)
+class Written:
+    drafts: tuple[Draft, ...]
+    skipped: tuple[Skipped, ...]
+
+
+class CardWriter(Protocol):
+    def write(self, section: SectionText) -> Written: ...
+
+
+ANSWER_WORDS = 40  # about as much as one card's back holds
+_MAX_ANSWER = 45
+_MIN_CLOZE, _MAX_CLOZE = 6, 40
+# A text that defines what it follows: "A tool that ...", "Used to ...", "Refers to ...".
+_DEFINES = re.compile(
+    r"^(?:an?|the)\s+\w+|^(?:used|designed|refers|means|describes|represents|denotes|"
+    r"indicates|measures|defines|allows|enables|stores|handles|returns|creates|converts|"
+    r"manages|controls|regulates|tracks|shows|provides)\b",
+    re.IGNORECASE,
+)
+_PREPOSITIONS = frozenset("of to for from with in on at by about into than as".split())
+_PLATITUDE = re.compile(
+    r"\b(?:crucial|essential|important|vital|significant|profound|various|numerous|"
+    r"fundamental|inherent|opportunity|journey|"
+    r"dramatic|fascinating|powerful|highlights?|underscores?|showcases?|plays? a (?:key|major|"
+    r"crucial|significant|vital) role|key (?:role|factor|aspect)|discussed|explored)\b",
+    re.IGNORECASE,
+)
+_EXAMPLE = re.compile(r"^(?:for (?:example|instance)|e\.g\.|an example|one example|as an example)\b", re.I)
+# Headings that name a set (types, steps, features ...): their card lists at most three.
+_SETS = frozenset(
+    "steps types features benefits challenges advice solutions causes prerequisites "
+    "ingredients examples resources".split()
+) | {"side effects"}
+_GLUED_LABEL = re.compile(r"^\s*<strong>(?P<label>[^<]{2,80})</strong>\s*:?\s*")
+_TAGS = re.compile(r"<[^>]*>")
+# What an onset question wants to hear: a span of time.
+_TIME_WORDS = re.compile(
+    r"\b(?:seconds?|minutes?|hours?|days?|weeks?|months?|years?|immediately|instantly|"
+    r"quick(?:ly|est)?|fast(?:est)?|rapid(?:ly)?|slow(?:ly)?|onset)\b",
+    re.IGNORECASE,
+)
+
+
+class RuleWriter:
+    """The shipped writer: rules over each sentence's parts, candidates ranked by score."""
+
+    def __init__(self, cloze_per_section: int = 3, answer_words: int = ANSWER_WORDS) -> None:
+        self.cloze_per_section = cloze_per_section
+        self.answer_words = answer_words
+
+    def write(self, section: SectionText) -> Written:
+        drafts: list[Draft] = []
+        skipped: list[Skipped] = []
+        used: set[int] = set()  # points whose facts a card already asks for
+        case = _caser(section.note)
+        title_words = frozenset(w.lower() for w in words(section.context))
+        heading = self._heading_card(section, used)
+        if heading is not None:
+            drafts.append(heading)
+        for i, point in enumerate(section.points):
+            if _only_link(point):
+                skipped.append(Skipped(point.line, _short(point.text), "only a link"))
+                continue
+            label, _body, body_text = _label_of(point)
+            text = body_text if label is not None else point.text
+            for sentence in split_sentences(text) if point.item else [text]:
+                made_one, why = self._sentence_card(
+                    section, point, sentence, section.moments[i], title_words, case
+                )
+                if made_one is None:
+                    if i not in used:
+                        skipped.append(Skipped(point.line, _short(sentence), why))
+                else:
+                    if i in used:
+                        continue  # the heading's answer already holds this fact
+                    drafts.append(made_one)
+                    used.add(i)
+        return Written(tuple(drafts), tuple(skipped))
+
+    # -- the heading's own question -------------------------------------------------------
+
+    def _heading_card(self, section: SectionText, used: set[int]) -> Draft | None:
+        question = section.question
+        if not section.asks:
+            return None
+        points = section.points
+        labels = [(i, p) for i, p in enumerate(points) if _label_of(p)[0] is not None]
+        items = sum(1 for p in points if p.item and p.depth == 0)
+        if question.pattern in _SETS and items > 3:
+            return None  # a set of more than three: one card per item, never one list
+        chosen: list[int] = []
+        count = 0
+        lines: list[Line] = []
+        subject = section.subject
+        for i, point in enumerate(points):
+            if _label_of(point)[0] is not None or _only_link(point):
+                continue
+            text = loose(point.text)
+            if is_meta(text) or point.text.rstrip().endswith("?"):
+                continue
+            n = len(text.split())
+            follows = bool(chosen) and chosen[-1] == i - 1
+            first = text.split()[0].lower() if text.split() else ""
+            if first in {"it", "its"} and not follows:
+                text = _resolve_it(text, subject)  # "It" is what the question names
+            elif first in {"other", "another"}:
+                pass  # "Other substances ..." answers "How does X relate to others?"
+            elif not follows and (leans(text) or not _own_pronouns(text)):
+                continue
+            if _EXAMPLE.match(text):
+                continue  # an example's set-up is no answer
+            if _PLATITUDE.search(text) and not any(c.isdigit() for c in text):
+                continue  # "X plays a crucial role": says nothing to recall
+            if text.rstrip().endswith(":") and not 0 < len(labels) <= 3:
+                continue  # a lead-in to a list the card cannot hold
+            if n > _MAX_ANSWER:
+                continue
+            if count + n > 35 and chosen:
+                break
+            if question.pattern == "onset" and chosen and not _TIME_WORDS.search(text):
+                continue
+            chosen.append(i)
+            count += n
+            shown = _fragment(point, text)
+            lines.append(Line(shown, section.moments[i]))
+            if count >= self.answer_words - 8 or len(chosen) >= 2:
+                break
+        if 0 < len(labels) <= 3 and count < self.answer_words:
+            names = ", ".join(html.escape(_lowered(lbl, section.note)) for lbl in _labels(labels))
+            for n, line in enumerate(lines):
+                if _TAGS.sub("", line.html).rstrip().endswith(":"):
+                    lines[n] = Line(f"{line.html.rstrip()} {names}.", line.moments)
+                    break
+            else:
+                lines.append(Line(names[:1].upper() + names[1:] + ".", section.moments[labels[0][0]]))
+        if not lines:
+            return None
+        used.update(chosen)
+        return Draft(
+            CardKind.QA,
+            "",
+            section.points[chosen[0]].line if chosen else section.points[0].line,
+            question.text,
+            tuple(lines),
+            f"the heading asks '{question.pattern}'; answered by the section's key points",
+            10.0,
+            question.pattern,
+        )
+
+    # -- a labelled item ("**Purity:** there is no purity guarantee") ------------------------
+
+    def _label_card(
+        self,
+        section: SectionText,
+        point: Point,
+        label: str,
+        body: str,
+        moments: tuple[Moment, ...],
+    ) -> Draft | None:
+        """A card for a labelled item whose text defines its label ("**POST:** Used to
+        create a resource"); any other item is read sentence by sentence instead."""
+        sentences = split_sentences(loose(body))
+        if not sentences or label.endswith("?") or len(label.split()) > 5:
+            return None
+        answer = sentences[0]
+        n = len(answer.split())
+        if n < 4 or n > 30 or not _DEFINES.match(answer) or not _own_pronouns(answer):
+            return None
+        if answer.rstrip().endswith(":") or is_meta(answer):
+            return None
+        low = _lowered(label, section.note)
+        label_words = {w.lower() for w in words(label)}
+        if label_words <= {w.lower() for w in words(answer)[:4]}:
+            return None  # the answer only says the label again
+        if " vs" in low or "/" in low or low.split()[0].lower() in _IMPERATIVES:
+            return None
+        if low.split()[0].endswith("ing") or low.casefold() in section.context.casefold():
+            return None
+        be = "are" if plural(low) else "is"
+        return Draft(
+            CardKind.LABEL,
+            item_slug(label),
+            point.line,
+            f"What {be} {low}?",
+            (Line(html.escape(_answer(answer)), moments),),
+            f"labelled item '{label}' defined by its text",
+            3.5 + (0.4 if moments else 0),
+            "label",
+        )
+
+    # -- a sentence: a question from its claim, or a cloze on its term ---------------------
+
+    def _sentence_card(
+        self,
+        section: SectionText,
+        point: Point,
+        sentence: str,
+        moments: tuple[Moment, ...],
+        title_words: frozenset[str],
+        case: Callable[[str], str],
+    ) -> tuple[Draft | None, str]:
+        text = loose(sentence)
+        text, _who = unsaid(text)
+        if is_meta(text):
+            return None, "about the video, not the topic"
+        if leans(text):
+            return None, f"leans on the sentence before ('{text.split()[0]}')"
+        n = len(text.split())
+        if n < 5:
+            return None, "too short to carry a fact"
+        frame, core = framed(text)
+        found, why = claim(core, title_words, case)
+        if found is not None and frame:
+            found = replace(found, question=f"{frame}, {_uncapital(found.question)}")
+        if found is not None:
+            answer = _answer(found.answer)
+            a_words = len(answer.split())
+            if a_words < 2:
+                return None, "the answer is a single word"
+            if a_words > 32:
+                answer = _cut(answer)
+                a_words = len(answer.split())
+                if a_words > 32:
+                    return None, "the answer is too long for one card"
+            if has_pronoun(answer) and not _own_pronouns(answer):
+                return None, "the answer refers to something the card does not name"
+            if _answer_lists(answer):
+                return None, "the answer is a list of more than three items"
+            if found.subject.casefold() in answer.casefold():
+                return None, "the answer repeats the question"
+            if answer.split()[0].lower() in _PREPOSITIONS:
+                return None, "the question split the sentence in the wrong place"
+            if _PLATITUDE.search(answer):
+                return None, "the answer is a platitude"
+            score = found.weight + _sharpness(found.subject, point, section)
+            score += 0.4 if moments else 0
+            score -= 0.05 * max(0, a_words - 18)
+            return (
+                Draft(
+                    CardKind.QA,
+                    "s-" + item_slug(f"{found.relation} {found.subject}"),
+                    point.line,
+                    found.question,
+                    (Line(html.escape(answer), moments),),
+                    f"the sentence states '{found.subject}' {found.relation} ...",
+                    score,
+                    f"claim:{found.relation}",
+                ),
+                "",
+            )
+        cloze = self._cloze(section, point, text, moments) or self._subject_cloze(
+            section, point, text, frame, core, moments, title_words, case
+        )
+        if cloze is not None:
+            return cloze, ""
+        if negated(text):
+            return None, "a negative statement makes an ambiguous cue"
+        return None, why
+
+    def _subject_cloze(
+        self,
+        section: SectionText,
+        point: Point,
+        text: str,
+        frame: str,
+        core: str,
+        moments: tuple[Moment, ...],
+        title_words: frozenset[str],
+        case: Callable[[str], str],
+    ) -> Draft | None:
+        """"[Alcohol use disorder] is the most common ...": a claim of rank or comparison,
+        its subject hidden."""
+        m = _SUBJECT_VERB.match(core)
+        n = len(text.split())
+        if m is None or not (_MIN_CLOZE <= n <= _MAX_CLOZE) or "{{" in text:
+            return None
+        subject, rest = m.group("s"), m.group("rest")
+        if fit_subject(case(subject), title_words) is not None or _PLATITUDE.search(rest):
+            return None
+        if has_pronoun(rest.replace(" its ", " ")) or len(rest.split()) < 5:
+            return None
+        bare = re.sub(r"^(?:the|a|an)\s+", "", subject, flags=re.IGNORECASE)
+        if not (1 <= len(bare.split()) <= 4) or not _named_term(bare, point, section):
+            return None
+        if _given_away(bare, section.context + " " + rest):
+            return None
+        lead = text[: len(text) - len(core)]
+        start = len(lead) + core.find(bare)
+        shown = case(text[:start]) if not lead else text[:start]
+        hidden = (
+            html.escape(shown)
+            + "{{c1::"
+            + html.escape(bare)
+            + "}}"
+            + html.escape(text[start + len(bare) :])
+        )
+        return Draft(
+            CardKind.CLOZE,
+            item_slug(bare),
+            point.line,
+            hidden,
+            (Line("", moments),),
+            f"'{bare}' is what the sentence ranks or compares",
+            3.2 + (0.4 if moments else 0.0),
+            "cloze:subject",
+        )
+
+    def _cloze(
+        self, section: SectionText, point: Point, text: str, moments: tuple[Moment, ...]
+    ) -> Draft | None:
+        n = len(text.split())
+        if not (_MIN_CLOZE <= n <= _MAX_CLOZE) or "{{" in text or "}}" in text:
+            return None
+        if has_pronoun(text.replace(" its ", " ").replace(" it ", " ")):
+            return None
+        context = section.context.casefold()
+        for term in point.terms:
+            t = term.text.strip()
+            k = t.casefold()
+            if len(t) < 4 or k in context or len(t.split()) > 4 or _given_away(t, context):
+                continue
+            at = text.find(t)
+            if at < 0 or text.find(t, at + 1) >= 0:
+                continue
+            before = text[:at].strip()
+            defined = re.search(
+                r"\b(?:called|known as|termed|dubbed|referred to as|named|coined)\s*[\"'\u201c]?$",
+                before,
+                re.IGNORECASE,
+            )
+            leads = before in {"", "The", "the", "A", "An"}
+            if not (defined or leads):
+                continue
+            after = text[at + len(t) :]
+            if leads and not re.match(r"\s+(?:\(|\w+)", after):
+                continue
+            hidden = (
+                html.escape(text[:at])
+                + "{{c1::"
+                + html.escape(t)
+                + "}}"
+                + html.escape(after)
+            )
+            score = 3.0 + (1.0 if defined else 0.0) + (0.4 if moments else 0.0)
+            return Draft(
+                CardKind.CLOZE,
+                item_slug(t),
+                point.line,
+                hidden,
+                (Line("", moments),),
+                f"'{t}' is the term the sentence "
+                + ("defines" if defined else "is about"),
+                score,
+                "cloze:term",
+            )
+        return None
+
+
+_IMPERATIVES = frozenset(
+    "be do don't avoid ask start stop use keep make take get set build focus question "
+    "practice try embrace accept learn find create define identify write read track limit "
+    "reduce increase prioritize prioritise choose let give seek stay turn think plan test "
+    "check know understand consider develop cultivate treat look listen speak say follow "
+    "trust share leverage remember recognize recognise allow notice shift reframe never "
+    "always stay go see pay put run work talk".split()
+)
+
+
+_SUBJECT_VERB = re.compile(
+    r"^(?P<s>[^,;:()\"]{3,70}?)\s+(?:is|are|was|were|remains|remained|became|becomes|has|have|"
+    r"had|can|could|will|may|might|tends? to)\s+(?P<rest>.+)$"
+)
+# What makes a sentence's claim worth a cloze on its subject: a rank or a comparison.
+_CLAIM_MARK = re.compile(
+    r"\b(?:most|least|first|only|largest|biggest|smallest|fastest|slowest|highest|lowest|"
+    r"strongest|weakest|oldest|earliest|primary|leading|main|major|than|outperforms?|"
+    r"twice|times (?:more|less|faster|slower))\b",
+    re.IGNORECASE,
+)
+
+
+def _stems(text: str) -> set[str]:
+    return {w.lower()[:5] for w in words(text) if len(w) > 3}
+
+
+def _given_away(hidden: str, shown: str) -> bool:
+    """Whether the words around a cloze (its context line, the rest of its sentence) hold
+    the hidden words, or words of the same stem ("gaming" for "video games")."""
+    return bool(_stems(hidden) & _stems(shown))
+
+
+def _named_term(phrase: str, point: Point, section: SectionText) -> bool:
+    """A phrase worth hiding: a term the note marks, a name or acronym, or a phrase the
+    note comes back to (a concept of the note, not a turn of one sentence)."""
+    low = phrase.casefold()
+    if any(t.text.casefold() == low for t in point.terms):
+        return True
+    if any(w.isupper() and len(w) > 1 for w in words(phrase)):
+        return True
+    if any(w[:1].isupper() for w in words(phrase)[1:]):
+        return True
+    seen = sum(p.text.casefold().count(low) for p in section.note_points)
+    return seen >= 2
+
+
+def _only_link(point: Point) -> bool:
+    """A list item that is only a link ("[[physics_of_flywheels | Physics of flywheels]]")."""
+    text = point.text.strip().rstrip(".")
+    return any(t.text.strip() == text for t in point.terms)
+
+
+def _label_of(point: Point) -> tuple[str | None, str, str]:
+    """A list item's label, its body as HTML and as text; (None, html, text) for none."""
+    if point.label:
+        return point.label.rstrip(":").strip(), point.html, point.text
+    if point.item:
+        m = _GLUED_LABEL.match(point.html)
+        if m is not None:
+            label = html.unescape(m.group("label")).strip().rstrip(":")
+            text = point.text
+            if text.startswith(label):
+                text = text[len(label) :].lstrip(" :")
+            if len(label.split()) <= 8:
+                return label, point.html[m.end() :], text
+    return None, point.html, point.text
+
+
+def _labels(labelled: Sequence[tuple[int, Point]]) -> list[str]:
+    return [lbl for _, p in labelled if (lbl := _label_of(p)[0]) is not None]
+
+
+def _fragment(point: Point, text: str) -> str:
+    """The point's HTML with the same opening cut as its text."""
+    if text == point.text:
+        return point.html
+    return html.escape(text)
+
+
+def _resolve_it(text: str, subject: str) -> str:
+    first, _, rest = text.partition(" ")
+    subject = _capital(subject)
+    if first.lower() == "its":
+        return f"{subject}'s {rest}"
+    return f"{subject} {rest}"
+
+
+def _answer(rest: str) -> str:
+    rest = rest.strip().rstrip(" ,;:")
+    rest = rest[:1].upper() + rest[1:]
+    return rest if rest.endswith((".", "!", "?", '"', "\u201d")) else rest + "."
+
+
+def _cut(answer: str) -> str:
+    """An answer up to its first clause break past a few words ("X, which ...")."""
+    m = re.search(r",\s+(?:which|who|where|while|leading|making|allowing|as|and|but|"
+                  r"often|such as|including|especially|particularly|thereby)\b", answer)
+    if m is None or len(answer[: m.start()].split()) < 4:
+        return answer
+    return answer[: m.start()] + "."
+
+
+def _answer_lists(answer: str) -> bool:
+    return answer.count(",") >= 3
+
+
+def _own_pronouns(answer: str) -> bool:
+    """Pronouns that refer inside the answer itself ("its", "their", "it")."""
+    return not any(
+        w.lower() in {"this", "these", "those", "he", "she", "him", "his", "her", "they",
+                      "them", "we", "our", "you", "your", "i", "my"}
+        for w in words(answer)
+    )
+
+
+def _sharpness(subject: str, point: Point, section: SectionText) -> float:
+    """How specific a cue the subject gives: a marked term or a name beats a common word."""
+    score = 0.0
+    if any(t.text.casefold() in subject.casefold() for t in point.terms):
+        score += 1.0
+    content = [w for w in words(subject) if w.lower() not in {"the", "a", "an"}]
+    if len(content) >= 2:
+        score += 0.5
+    if any(w[:1].isupper() for w in content[1:]):
+        score += 0.3
+    if subject.casefold() == section.subject.casefold():
+        score -= 0.3  # many sentences of a note are about its subject: a blunter cue
+    return score
+
+
+def _caser(note: Note) -> Callable[[str], str]:
+    vocabulary = note.vocabulary
+
+    names = note.names
+
+    def case(subject: str) -> str:
+        """The subject's first word lowered unless the note writes it as a name."""
+        first, sep, rest = subject.partition(" ")
+        plain = first[:1].isupper() and first[1:].islower()
+        if plain and (first.lower() in vocabulary or first not in names):
+            return first.lower() + sep + rest
+        return subject
+
+    return case
+
+
+def _lowered(text: str, note: Note) -> str:
+    out = []
+    for word in text.split():
+        parts = word.split("-")
+        plain = all(p[:1].isupper() and p[1:].islower() for p in parts if p)
+        named = word in note.names and word.lower() not in note.vocabulary
+        keep = not plain or named
+        out.append(word if keep else word.lower())
+    return " ".join(out)
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _uncapital(question: str) -> str:
+    first, _, rest = question.partition(" ")
+    return f"{first.lower()} {rest}" if first in {"What", "Who", "How", "When", "Why"} else question
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= 100 else text[:97] + "..."
