@@ -91,6 +91,10 @@ _DEFINES = re.compile(
     r"manages|controls|regulates|tracks|shows|provides)\b",
     re.IGNORECASE,
 )
+_CAUSE_WORDS = re.compile(
+    r"\b(?:because|due to|caus\w*|driv\w*|lead\w*|led|result\w*|trigger\w*|factor\w*|stem\w*)\b",
+    re.IGNORECASE,
+)
 _PREPOSITIONS = frozenset("of to for from with in on at by about into than as".split())
 _PLATITUDE = re.compile(
     r"\b(?:crucial|essential|important|vital|significant|profound|various|numerous|"
@@ -209,6 +213,8 @@ class RuleWriter:
                 lines.append(Line(names[:1].upper() + names[1:] + ".", section.moments[labels[0][0]]))
         if not lines:
             return None
+        if not self._answers(section, question, [points[i] for i in chosen]):
+            return None
         used.update(chosen)
         return Draft(
             CardKind.QA,
@@ -261,6 +267,21 @@ class RuleWriter:
             3.5 + (0.4 if moments else 0),
             "label",
         )
+
+    def _answers(self, section: SectionText, question: Question, chosen: list[Point]) -> bool:
+        """Whether the chosen sentences answer the heading's question, not only follow it."""
+        text = " ".join(p.text for p in chosen).casefold()
+        asked = _stems(question.text) - _stems("what how why which does do is are the of")
+        if question.pattern == "definition":
+            first = chosen[0].text if chosen else ""
+            defines = re.search(r"\b(?:is|are|refers? to|means?|describes?)\b", first)
+            return bool(defines) and bool(_stems(first.split(" is ")[0]) & asked)
+        if question.pattern == "comparison":
+            return len(_stems(text) & asked) >= 2
+        if question.pattern == "causes":
+            return bool(_CAUSE_WORDS.search(text))
+        subject = section.subject.casefold()
+        return subject in text or bool(_stems(text) & asked) or text.startswith("it")
 
     # -- a sentence: a question from its claim, or a cloze on its term ---------------------
 
@@ -391,9 +412,12 @@ class RuleWriter:
         for term in point.terms:
             t = term.text.strip()
             k = t.casefold()
+            at = text.find(t)
+            rest_of = text[:at] + " " + text[at + len(t) :] if at >= 0 else text
             if len(t) < 4 or k in context or len(t.split()) > 4 or _given_away(t, context):
                 continue
-            at = text.find(t)
+            if _given_away(t, rest_of):
+                continue
             if at < 0 or text.find(t, at + 1) >= 0:
                 continue
             before = text[:at].strip()
@@ -454,7 +478,7 @@ _CLAIM_MARK = re.compile(
 
 
 def _stems(text: str) -> set[str]:
-    return {w.lower()[:5] for w in words(text) if len(w) > 3}
+    return {w.lower()[:5] for w in words(text) if len(w) > 3 or (w.isupper() and len(w) > 1)}
 
 
 def _given_away(hidden: str, shown: str) -> bool:
@@ -473,8 +497,10 @@ def _named_term(phrase: str, point: Point, section: SectionText) -> bool:
         return True
     if any(w[:1].isupper() for w in words(phrase)[1:]):
         return True
+    if len(phrase.split()) < 2:
+        return False
     seen = sum(p.text.casefold().count(low) for p in section.note_points)
-    return seen >= 2
+    return seen >= 3
 
 
 def _only_link(point: Point) -> bool:
@@ -561,6 +587,14 @@ def _sharpness(subject: str, point: Point, section: SectionText) -> float:
     return score
 
 
+# Endings of common words, not names: a capital at a sentence's start is then only case.
+_COMMON_ENDINGS = (
+    "ing", "ed", "al", "ly", "ive", "ous", "ic", "ion", "ment", "ness", "ity", "ance",
+    "ence", "able", "ible", "ful", "less", "ism", "ist", "ure", "ship", "ery", "age", "ise",
+    "ize", "ant", "ent", "ary", "ory", "ies", "ers",
+)
+
+
 def _caser(note: Note) -> Callable[[str], str]:
     vocabulary = note.vocabulary
 
@@ -570,8 +604,10 @@ def _caser(note: Note) -> Callable[[str], str]:
         """The subject's first word lowered unless the note writes it as a name."""
         first, sep, rest = subject.partition(" ")
         plain = first[:1].isupper() and first[1:].islower()
-        if plain and (first.lower() in vocabulary or first not in names):
-            return first.lower() + sep + rest
+        low = first.lower()
+        common = low in vocabulary or (first not in names and low.endswith(_COMMON_ENDINGS))
+        if plain and common:
+            return low + sep + rest
         return subject
 
     return case
