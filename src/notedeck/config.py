@@ -385,9 +385,7 @@ def _tool_table_in_own_file(
     table = tool.pop("notedeck")
     if not isinstance(table, dict):
         raise ConfigError(shown, 1, "[tool.notedeck] must be a table of settings.")
-    header = next(
-        (n for n, line in enumerate(text.splitlines(), 1) if _TOOL_HEADER.match(line)), 1
-    )
+    header = next((n for n, line in enumerate(text.splitlines(), 1) if _TOOL_HEADER.match(line)), 1)
     found.append(
         Diagnostic(
             Level.WARNING,
