@@ -284,9 +284,24 @@ def _print_summary(report: BuildReport, diagnostics: Sequence[Diagnostic], dry_r
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the diagnostics as one JSON object.")
 @click.option("--strict", is_flag=True, default=None, help="Fail (exit 1) on warnings too.")
+@click.option(
+    "--fix",
+    is_flag=True,
+    help="Rewrite garbled timestamps in the notes as the H:MM:SS they were read as.",
+)
+@click.option(
+    "--diff",
+    is_flag=True,
+    help="Show what --fix would change as a unified diff; write nothing.",
+)
 @config_option
 def check_command(
-    paths: tuple[Path, ...], as_json: bool, strict: bool | None, config_file: Path | None
+    paths: tuple[Path, ...],
+    as_json: bool,
+    strict: bool | None,
+    fix: bool,
+    diff: bool,
+    config_file: Path | None,
 ) -> None:
     """Validate notes, templates and settings without writing anything.
 
@@ -295,11 +310,16 @@ def check_command(
     exit 1 if there are errors (or warnings, with --strict), 2 if the settings or a
     template are broken.
 
+    --fix rewrites the timestamps a timestamp.garbled warning names, and nothing else,
+    then checks; --diff shows that change first (exit 1 if there is one).
+
     \b
     Examples:
       notedeck check
       notedeck check notes/psychology/flow.md --strict
       notedeck check --json | jq '.diagnostics[]'
+      notedeck check --fix --diff
+      notedeck check --fix
     """
     folders = [p for p in paths if p.is_dir()]
     files = [p for p in paths if not p.is_dir()]
@@ -314,6 +334,10 @@ def check_command(
     from notedeck.build import discover
 
     chosen = _relative_notes(config, files)
+    if diff or fix:
+        _fix_timestamps(config, chosen, write=not diff)
+        if diff:
+            return
     report = run_build(config, dry_run=True)
     diagnostics = [
         d
@@ -338,6 +362,23 @@ def check_command(
 
         click.echo(f"Checked {plural(notes, 'note')}: {problem_counts(shown)}.", err=True)
     sys.exit(EXIT_NOTE_ERRORS if failed(shown, config.strict) else EXIT_OK)
+
+
+def _fix_timestamps(config: Config, chosen: set[str] | None, *, write: bool) -> None:
+    """Rewrite (or, not `write`, show as a diff and exit) the notes' garbled timestamps."""
+    from notedeck.fix import apply_fixes, timestamp_fixes
+    from notedeck.report import plural, shown_path
+
+    fixes = timestamp_fixes(config, chosen)
+    values = plural(sum(f.values for f in fixes), "timestamp")
+    notes = plural(len(fixes), "note")
+    if not write:
+        for f in fixes:
+            click.echo(f.diff(shown_path(f.path)), nl=False)
+        click.echo(f"Would fix {values} in {notes}; `notedeck check --fix` writes it.", err=True)
+        sys.exit(EXIT_NOTE_ERRORS if fixes else EXIT_OK)
+    apply_fixes(fixes)
+    click.echo(f"Fixed {values} in {notes}.", err=True)
 
 
 def _relative_notes(config: Config, files: Sequence[Path]) -> set[str] | None:
