@@ -311,7 +311,7 @@ def check_command(
     template are broken.
 
     --fix rewrites the timestamps a timestamp.garbled warning names, and nothing else,
-    then checks; --diff shows that change first (exit 1 if there is one).
+    then checks; --diff shows that change first, and writes nothing.
 
     \b
     Examples:
@@ -376,7 +376,7 @@ def _fix_timestamps(config: Config, chosen: set[str] | None, *, write: bool) -> 
         for f in fixes:
             click.echo(f.diff(shown_path(f.path)), nl=False)
         click.echo(f"Would fix {values} in {notes}; `notedeck check --fix` writes it.", err=True)
-        sys.exit(EXIT_NOTE_ERRORS if fixes else EXIT_OK)
+        sys.exit(EXIT_OK)
     apply_fixes(fixes)
     click.echo(f"Fixed {values} in {notes}.", err=True)
 
