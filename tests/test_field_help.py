@@ -68,3 +68,31 @@ def test_spare_fields_are_described_and_folded_and_an_older_collection_keeps_its
             assert "later notedeck" in description and "Leave it empty" in description
             assert collapsed
         assert shown["Key"][0] and not shown["Context"][1]
+
+
+def test_the_note_link_looks_like_a_link_and_does_not_repeat_the_title(
+    vault: Path, tmp_path: Path, anki: Anki
+) -> None:
+    import re
+
+    from notedeck.render import default_templates_dir
+
+    report = run_build(vault, tmp_path / "decks")
+    for deck in report.decks:
+        anki.import_package(deck.path)
+    col = anki.col
+    for cid in col.find_cards(""):
+        card = col.get_card(cid)
+        title = card.note()["Context"].split("</span>", 1)[0].split(">", 1)[1]
+        back = card.answer()
+        # The title once, in the context line; the link says what it does.
+        assert back.count(f">{title}<") == 1, back
+        assert re.search(r'<a href="obsidian://open\?[^"]+">Open the note in Obsidian</a>', back)
+    css = (default_templates_dir() / "style.css").read_text(encoding="utf-8")
+    css = re.sub(r"/\*.*?\*/", "", css, flags=re.DOTALL)
+    rules = {k.strip(): v for k, v in re.findall(r"([^{}]+)\{([^}]*)\}", css)}
+    light = rules[".nd-source a"]
+    assert "color: #0969da" in light and "inherit" not in light
+    assert "underline" in rules[".nd-note a"]
+    night = next(v for k, v in rules.items() if ".nightMode .nd-source a" in k)
+    assert "color: #6cb6ff" in night
