@@ -125,3 +125,34 @@ def test_every_key_sets_a_config_field() -> None:
 def test_an_explicit_file_that_does_not_exist_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="no such configuration file"):
         load_config(tmp_path, file=tmp_path / "missing.toml")
+
+
+def test_a_notedeck_toml_copied_from_a_pyproject_is_read_with_a_warning_saying_what_to_write(
+    tmp_path: Path,
+) -> None:
+    # The README's pyproject example pasted into notedeck.toml: the settings must not be
+    # dropped as one unknown key `tool`.
+    path = tmp_path / "notedeck.toml"
+    path.write_text(
+        '# settings\n[tool.notedeck]\nout = "built"\nanswer-words = 25\ncolour = "blue"\n',
+        encoding="utf-8",
+    )
+    config = load_config(tmp_path)
+    assert config.out_dir == tmp_path / "built"
+    assert config.answer_words == 25
+    found = [(d.code, d.path, d.line) for d in config.diagnostics]
+    assert found == [
+        ("config.tool-table", str(path), 2),
+        ("config.unknown-key", str(path), 5),
+    ]
+    assert "delete the [tool.notedeck] line" in config.diagnostics[0].message
+    assert "'colour'" in config.diagnostics[1].message
+
+    # Written as the README says for notedeck.toml: no warning.
+    path.write_text('out = "built"\nanswer-words = 25\n', encoding="utf-8")
+    config = load_config(tmp_path)
+    assert (config.out_dir, config.answer_words, config.diagnostics) == (
+        tmp_path / "built",
+        25,
+        (),
+    )

@@ -147,3 +147,35 @@ def test_in_a_browser_a_card_flips_and_search_filters(vault: Path, tmp_path: Pat
     data = shot.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     assert len(data) > 20_000  # a blank page of that size compresses to a few KB
+
+
+def test_in_a_browser_the_night_toggle_shows_the_cards_as_in_ankis_night_mode(
+    vault: Path, tmp_path: Path
+) -> None:
+    report = run_build(vault, tmp_path / "decks")
+    page = write_preview(report, load_templates(None), tmp_path / "preview")
+    text = page.read_text(encoding="utf-8")
+    assert '<button id="nd-night" type="button" aria-pressed="false"' in text
+    # The card CSS answers to night_mode on an ancestor, as in Anki's desktop and phones.
+    assert ".night_mode .card" in text and "body.night_mode" in text
+
+    def body(fragment: str) -> str:
+        dom = browse(page, fragment, tmp_path, "--dump-dom").stdout
+        found = re.search(r"<body[^>]*>", dom)
+        assert found, dom[:500]
+        button = re.search(r'<button id="nd-night"[^>]*>', dom)
+        assert button
+        return found.group(0) + button.group(0)
+
+    night = body("night=1")
+    assert "night_mode" in night and 'aria-pressed="true"' in night
+    day = body("night=0")
+    assert "night_mode" not in day and 'aria-pressed="false"' in day
+
+    shots = {}
+    for mode in ("0", "1"):
+        shot = tmp_path / f"night{mode}.png"
+        browse(page, f"night={mode}", tmp_path, f"--screenshot={shot}", "--window-size=800,600")
+        shots[mode] = shot.read_bytes()
+    assert shots["0"][:8] == shots["1"][:8] == b"\x89PNG\r\n\x1a\n"
+    assert shots["0"] != shots["1"]  # the page does look different at night

@@ -139,6 +139,13 @@ def all_diagnostics(config: Config, report: BuildReport) -> list[Diagnostic]:
     return [*own, *report.diagnostics]
 
 
+def shown_diagnostics(config: Config, diagnostics: Sequence[Diagnostic]) -> list[Diagnostic]:
+    """The diagnostics with their paths as every command shows them: from here."""
+    from notedeck.report import shown_diagnostic
+
+    return [shown_diagnostic(d, config.notes_dir) for d in diagnostics]
+
+
 def failed(diagnostics: Sequence[Diagnostic], strict: bool) -> bool:
     from notedeck.model import Level
 
@@ -194,7 +201,7 @@ def build_command(
         notes_dir, out_dir, config_file=config_file, strict=strict or None, lock_path=lock_path
     )
     report = run_build(config, dry_run=dry_run, debug=debug, progress=not as_json)
-    diagnostics = all_diagnostics(config, report)
+    diagnostics = shown_diagnostics(config, all_diagnostics(config, report))
     if as_json:
         data = report_json(report, dry_run)
         data["diagnostics"] = (diagnostic_json(d) for d in diagnostics)
@@ -216,12 +223,17 @@ def diagnostic_json(d: Diagnostic) -> dict[str, Any]:
 
 def report_json(report: BuildReport, dry_run: bool = False) -> dict[str, Any]:
     """The report as JSON values; the long lists as generators (see echo_json)."""
+    from notedeck.report import shown_path
+
     return {
         "notes": report.notes,
         "cards": report.card_count,
         "cards_by_kind": report.kinds,
         "dry_run": dry_run,
-        "decks": [{"name": d.name, "path": str(d.path), "cards": d.cards} for d in report.decks],
+        "decks": [
+            {"name": d.name, "path": shown_path(d.path), "cards": d.cards, "written": d.written}
+            for d in report.decks
+        ],
         "added": ({"guid": c.guid, "key": c.key} for c in report.added),
         "changed": ({"guid": c.guid, "key": c.key} for c in report.changed),
         "renamed": ({"guid": c.guid, "key": c.key, "old_key": old} for old, c in report.renamed),
@@ -253,48 +265,43 @@ def echo_json(data: Mapping[str, Any]) -> None:
 
 
 def _print_summary(report: BuildReport, diagnostics: Sequence[Diagnostic], dry_run: bool) -> None:
+    from notedeck.report import echo_changes, echo_packages, plural, problem_counts
+
     for problem in diagnostics:
         click.echo(problem.format(), err=True)
     by_kind = ", ".join(f"{n} {k}" for k, n in report.kinds.items())
-    click.echo(f"Read {report.notes} notes: {report.card_count} cards ({by_kind or 'none'}).")
-    verb = "Would write" if dry_run else "Wrote"
-    for deck in report.decks:
-        click.echo(f"{verb} {deck.path} ({deck.cards} cards, deck '{deck.name}').")
-    _print_changes(report)
-    if diagnostics:
-        errors = sum(1 for p in diagnostics if p.level.value == "error")
-        warnings = sum(1 for p in diagnostics if p.level.value == "warning")
-        click.echo(f"{errors} errors, {warnings} warnings (listed above).")
-
-
-def _print_changes(report: BuildReport) -> None:
-    counts = (
-        f"{len(report.added)} added, {len(report.changed)} changed, "
-        f"{len(report.renamed)} renamed, {len(report.removed)} removed"
+    click.echo(
+        f"Read {plural(report.notes, 'note')}: {plural(report.card_count, 'card')} "
+        f"({by_kind or 'none'})."
     )
-    click.echo(f"Since the last build: {counts}.")
-    for old, card in report.renamed:
-        click.echo(f"  renamed {old} -> {card.key}")
-    if report.removed:
-        click.echo(
-            f"{len(report.removed)} cards left your notes; Anki keeps them until you delete them:"
-        )
-        for r in report.removed:
-            click.echo(f"  - {r['key']} ({r['path']})")
-        click.echo(
-            "To delete them: in Anki open Browse, paste this search, select all "
-            "(Ctrl+A / Cmd+A), then Notes > Delete:"
-        )
-        click.echo(f"  {report.extra.get('removed_search', '')}")
+    echo_packages(report, click.echo, dry_run=dry_run)
+    echo_changes(report, click.echo, dry_run=dry_run)
+    if diagnostics:
+        click.echo(f"{problem_counts(diagnostics)} (listed above).")
 
 
 @main.command("check")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the diagnostics as one JSON object.")
 @click.option("--strict", is_flag=True, default=None, help="Fail (exit 1) on warnings too.")
+@click.option(
+    "--fix",
+    is_flag=True,
+    help="Rewrite garbled timestamps in the notes as the H:MM:SS they were read as.",
+)
+@click.option(
+    "--diff",
+    is_flag=True,
+    help="Show what --fix would change as a unified diff; write nothing.",
+)
 @config_option
 def check_command(
-    paths: tuple[Path, ...], as_json: bool, strict: bool | None, config_file: Path | None
+    paths: tuple[Path, ...],
+    as_json: bool,
+    strict: bool | None,
+    fix: bool,
+    diff: bool,
+    config_file: Path | None,
 ) -> None:
     """Validate notes, templates and settings without writing anything.
 
@@ -303,11 +310,16 @@ def check_command(
     exit 1 if there are errors (or warnings, with --strict), 2 if the settings or a
     template are broken.
 
+    --fix rewrites the timestamps a timestamp.garbled warning names, and nothing else,
+    then checks; --diff shows that change first, and writes nothing.
+
     \b
     Examples:
       notedeck check
       notedeck check notes/psychology/flow.md --strict
       notedeck check --json | jq '.diagnostics[]'
+      notedeck check --fix --diff
+      notedeck check --fix
     """
     folders = [p for p in paths if p.is_dir()]
     files = [p for p in paths if not p.is_dir()]
@@ -322,13 +334,17 @@ def check_command(
     from notedeck.build import discover
 
     chosen = _relative_notes(config, files)
+    if diff or fix:
+        _fix_timestamps(config, chosen, write=not diff)
+        if diff:
+            return
     report = run_build(config, dry_run=True)
     diagnostics = [
         d
         for d in all_diagnostics(config, report)
         if chosen is None or d.path in chosen or not d.path.endswith(".md")
     ]
-    shown = [_from_cwd(config, d) for d in diagnostics]
+    shown = shown_diagnostics(config, diagnostics)
     notes = len(discover(config.notes_dir)) if chosen is None else len(chosen)
     if as_json:
         data = {
@@ -342,18 +358,27 @@ def check_command(
     else:
         for d in shown:
             click.echo(d.format())
-        errors = sum(1 for d in shown if d.level.value == "error")
-        warnings = sum(1 for d in shown if d.level.value == "warning")
-        click.echo(
-            f"Checked {plural(notes, 'note')}: {plural(errors, 'error')}, "
-            f"{plural(warnings, 'warning')}.",
-            err=True,
-        )
+        from notedeck.report import plural, problem_counts
+
+        click.echo(f"Checked {plural(notes, 'note')}: {problem_counts(shown)}.", err=True)
     sys.exit(EXIT_NOTE_ERRORS if failed(shown, config.strict) else EXIT_OK)
 
 
-def plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+def _fix_timestamps(config: Config, chosen: set[str] | None, *, write: bool) -> None:
+    """Rewrite (or, not `write`, show as a diff and exit) the notes' garbled timestamps."""
+    from notedeck.fix import apply_fixes, timestamp_fixes
+    from notedeck.report import plural, shown_path
+
+    fixes = timestamp_fixes(config, chosen)
+    values = plural(sum(f.values for f in fixes), "timestamp")
+    notes = plural(len(fixes), "note")
+    if not write:
+        for f in fixes:
+            click.echo(f.diff(shown_path(f.path)), nl=False)
+        click.echo(f"Would fix {values} in {notes}; `notedeck check --fix` writes it.", err=True)
+        sys.exit(EXIT_OK)
+    apply_fixes(fixes)
+    click.echo(f"Fixed {values} in {notes}.", err=True)
 
 
 def _relative_notes(config: Config, files: Sequence[Path]) -> set[str] | None:
@@ -367,19 +392,6 @@ def _relative_notes(config: Config, files: Sequence[Path]) -> set[str] | None:
         except ValueError:
             fail_usage(f"{f}: not inside the notes folder {config.notes_dir}.")
     return names
-
-
-def _from_cwd(config: Config, d: Diagnostic) -> Diagnostic:
-    """The diagnostic with its path as the user would type it from here."""
-    from dataclasses import replace
-
-    path = Path(d.path)
-    full = path if path.is_absolute() else config.notes_dir / path
-    try:
-        shown = full.relative_to(Path.cwd()).as_posix()
-    except ValueError:
-        shown = full.as_posix()
-    return replace(d, path=shown)
 
 
 @main.command("cards")
@@ -417,6 +429,7 @@ def cards_command(
     )
     report = run_build(config, dry_run=True, collect=True)
     diagnostics = [d for d in all_diagnostics(config, report) if d.path in wanted]
+    diagnostics = shown_diagnostics(config, diagnostics)
     cards = [
         c for c in report.cards if c.note_path in wanted and (not kinds or c.kind.value in kinds)
     ]
@@ -466,7 +479,7 @@ def preview_command(notes_dir: Path | None, out_dir: Path, config_file: Path | N
 
     config = load_settings(notes_dir, config_file=config_file)
     report = run_build(config, dry_run=True, collect=True)
-    diagnostics = all_diagnostics(config, report)
+    diagnostics = shown_diagnostics(config, all_diagnostics(config, report))
     for d in diagnostics:
         click.echo(d.format(), err=True)
     from notedeck.render import load_templates
@@ -474,7 +487,12 @@ def preview_command(notes_dir: Path | None, out_dir: Path, config_file: Path | N
     page = write_preview(
         report, load_templates(config.templates_dir), out_dir.resolve(), title=config.root_deck_name
     )
-    click.echo(f"Wrote {page} ({len(report.rendered)} cards from {report.notes} notes).")
+    from notedeck.report import plural, shown_path
+
+    click.echo(
+        f"Wrote {shown_path(page)} ({plural(len(report.rendered), 'card')} "
+        f"from {plural(report.notes, 'note')})."
+    )
     sys.exit(EXIT_NOTE_ERRORS if failed(diagnostics, config.strict) else EXIT_OK)
 
 

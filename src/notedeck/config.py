@@ -347,7 +347,10 @@ def _read_file(path: Path, table: str) -> tuple[dict[str, Any], list[Diagnostic]
     values: dict[str, Any] = {}
     diagnostics: list[Diagnostic] = []
     prefix = f"{table}." if table else ""
-    for name, raw in section.items():
+    settings = list(section.items())
+    if not table and isinstance(tool := section.get("tool"), dict) and "notedeck" in tool:
+        settings = _tool_table_in_own_file(section, text, shown, lines, diagnostics)
+    for name, raw in settings:
         line = lines.get(name, 1)
         key = _BY_NAME.get(name)
         if key is None:
@@ -370,6 +373,42 @@ def _read_file(path: Path, table: str) -> tuple[dict[str, Any], list[Diagnostic]
                 shown, line, f"'{prefix}{name}' must be {key.kind}, not {_show(raw)}."
             ) from None
     return values, diagnostics
+
+
+def _tool_table_in_own_file(
+    data: dict[str, Any], text: str, shown: str, lines: dict[str, int], found: list[Diagnostic]
+) -> list[tuple[str, Any]]:
+    """The settings of a notedeck.toml that holds them under [tool.notedeck], as copied
+    from a pyproject.toml: read as if written at the top, with a warning saying how to
+    write them. `lines` gets the table's key lines."""
+    tool = dict(data["tool"])
+    table = tool.pop("notedeck")
+    if not isinstance(table, dict):
+        raise ConfigError(shown, 1, "[tool.notedeck] must be a table of settings.")
+    header = next((n for n, line in enumerate(text.splitlines(), 1) if _TOOL_HEADER.match(line)), 1)
+    found.append(
+        Diagnostic(
+            Level.WARNING,
+            "config.tool-table",
+            shown,
+            header,
+            "in notedeck.toml the settings go at the top of the file: delete the "
+            "[tool.notedeck] line (that table is for pyproject.toml). Its settings are used.",
+        )
+    )
+    own = key_lines(text, "tool.notedeck")
+    settings = [(k, v) for k, v in data.items() if k != "tool"]
+    if tool:  # other tools' tables: not notedeck's business, but not settings either
+        settings.append(("tool", tool))
+    for name, value in table.items():
+        if name in data:
+            continue  # the same key at the top of the file wins
+        lines.setdefault(name, own.get(name, header))
+        settings.append((name, value))
+    return settings
+
+
+_TOOL_HEADER = re.compile(r"^\s*\[\s*tool\s*\.\s*notedeck\s*\]")
 
 
 def _show(value: object) -> str:

@@ -23,6 +23,7 @@ class DeckFile:
     name: str
     path: Path
     cards: int
+    written: bool = True  # False: its cards did not change and the file was left as it was
 
 
 def deck_jobs(
@@ -54,8 +55,9 @@ def deck_jobs(
         path = config.out_dir / f"{package_file_name(top)}.apkg"
         rels = by_top[top]
         count = sum(records[rel].cards for rel in rels)
-        files.append(DeckFile(top, path, count))
-        if top not in dirty and path.is_file():
+        unchanged = top not in dirty and path.is_file()
+        files.append(DeckFile(top, path, count, written=not unchanged))
+        if unchanged:
             continue
         media = sorted(
             {name: source for rel in rels for name, source in records[rel].media}.items()

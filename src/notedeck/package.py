@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from notedeck.identity import CLOZE_MODEL_ID, QA_MODEL_ID, deck_id
-from notedeck.render import CLOZE_FIELDS, QA_FIELDS, RenderedCard, Templates
+from notedeck.render import CLOZE_FIELDS, FIELD_HELP, QA_FIELDS, RenderedCard, Templates
 from notedeck.zipped import LEVEL, TooLarge, write_zip
 
 if TYPE_CHECKING:
@@ -36,7 +36,10 @@ def notetype(templates: Templates, *, cloze: bool) -> genanki.Model:
     return genanki.Model(
         CLOZE_MODEL_ID if cloze else QA_MODEL_ID,
         "notedeck Cloze" if cloze else "notedeck Q&A",
-        fields=[{"name": f} for f in (CLOZE_FIELDS if cloze else QA_FIELDS)],
+        fields=[
+            {"name": f, "description": FIELD_HELP[f][0], "collapsed": FIELD_HELP[f][1]}
+            for f in (CLOZE_FIELDS if cloze else QA_FIELDS)
+        ],
         templates=[{"name": "Cloze" if cloze else "Card 1", "qfmt": front, "afmt": back}],
         css=templates.css,
         model_type=genanki.Model.CLOZE if cloze else genanki.Model.FRONT_BACK,
@@ -64,6 +67,7 @@ def notetype_shapes(templates: Templates) -> tuple[NotetypeShape, ...]:
             [t["name"] for t in model.templates],
         ]
         looks = [model.name, model.css, [[t["qfmt"], t["afmt"]] for t in model.templates]]
+        looks.append([[f["description"], f["collapsed"]] for f in model.fields])
         shapes.append(NotetypeShape(model.model_id, model.name, _digest(schema), _digest(looks)))
     return tuple(shapes)
 

@@ -154,6 +154,14 @@ main { max-width: 52em; margin: 0 auto; padding: 0 1em 4em; }
 .nd-kind { text-transform: uppercase; font-weight: 600; letter-spacing: 0.05em; }
 .nd-template-error { color: #cf222e; font-weight: 600; }
 [hidden] { display: none !important; }
+.nd-bar button { font-size: 0.9em; }
+/* Night: the page dark too; the cards take the card CSS's own night rules, as in Anki. */
+body.night_mode { background: #121212; color: #e6e6e6; }
+.night_mode .nd-card { background: #1e1e1e; border-color: #3d444d; }
+.night_mode .nd-card.nd-flipped { border-color: #6cb6ff; }
+.night_mode .nd-note h2 { border-color: #3d444d; }
+.night_mode .nd-note h2 small, .night_mode .nd-section-title,
+.night_mode .nd-meta { color: #9aa4ad; }
 """
 
 _SCRIPT = """
@@ -185,8 +193,24 @@ _SCRIPT = """
     count.textContent = shown + ' cards';
   }
   box.addEventListener('input', search);
+  // Night mode as Anki's: the classes its card CSS answers to, on the page's body.
+  var night = document.getElementById('nd-night');
+  function setNight(on, keep) {
+    document.body.classList.toggle('night_mode', on);
+    document.body.classList.toggle('nightMode', on);
+    night.setAttribute('aria-pressed', on ? 'true' : 'false');
+    if (keep) { try { localStorage.setItem('nd-night', on ? '1' : '0'); } catch (e) {} }
+  }
+  night.addEventListener('click', function () {
+    setNight(!document.body.classList.contains('night_mode'), true);
+  });
+  var stored = null;
+  try { stored = localStorage.getItem('nd-night'); } catch (e) {}
+  setNight(stored !== null ? stored === '1'
+    : !!(window.matchMedia && matchMedia('(prefers-color-scheme: dark)').matches), false);
   function fromHash() {
     var params = new URLSearchParams(location.hash.slice(1));
+    if (params.has('night')) setNight(params.get('night') === '1', false);
     if (params.has('q')) { box.value = params.get('q'); search(); }
     var card = params.has('flip') && document.getElementById(params.get('flip'));
     if (card) {
@@ -213,7 +237,9 @@ _PAGE = """<!doctype html>
 <body>
 <header class="nd-bar"><h1>{title}</h1>
 <input id="nd-search" type="search" placeholder="Search cards" aria-label="Search cards">
-<span id="nd-count">{count} cards</span></header>
+<span id="nd-count">{count} cards</span>
+<button id="nd-night" type="button" aria-pressed="false"
+ title="Show the cards as in Anki's night mode">Night</button></header>
 <main>
 {body}
 </main>

@@ -24,6 +24,25 @@ from notedeck.sanitise import sanitise
 QA_FIELDS = ("Question", "Answer", "Context", "Source", "Key", "Spare 1", "Spare 2", "Spare 3")
 CLOZE_FIELDS = ("Text", "Context", "Source", "Key", "Spare 1", "Spare 2", "Spare 3")
 
+# What Anki's editor says about a field (shown in it while the field is empty), and
+# whether the editor shows it folded. Neither is part of what makes Anki split a
+# notetype: they change with a newer notetype mod, like the CSS.
+_SPARE = (
+    "Empty on purpose: kept for a field a later notedeck may add, since adding one "
+    "would make Anki split this note type. Leave it empty."
+)
+FIELD_HELP: dict[str, tuple[str, bool]] = {
+    "Question": ("Written by notedeck from the section's heading: edit your note.", False),
+    "Answer": ("Written by notedeck from the section's points: edit your note.", False),
+    "Text": ("Written by notedeck from a sentence of your note: edit your note.", False),
+    "Context": ("The note's title and section, shown above the card.", False),
+    "Source": ("Links to the video's moments and to the note.", False),
+    "Key": ("notedeck's name for this card, which ties it to its note: keep it.", True),
+    "Spare 1": (_SPARE, True),
+    "Spare 2": (_SPARE, True),
+    "Spare 3": (_SPARE, True),
+}
+
 
 @dataclass(frozen=True, slots=True)
 class Templates:

@@ -49,9 +49,10 @@ def source_html(card: Card, note_url: str, video_url: VideoUrl) -> str:
             '<span class="nd-moments">▶ <a class="nd-t" '
             f'href="https://www.youtube.com/watch?v={escape(video_id)}">video</a></span>'
         )
+    # The title is on the card already (the context line): the link says what it does.
     parts.append(
         f'\n<span class="nd-note"><a href="{escape(note_url)}">'
-        f"{escape(card.note_title)}</a></span>\n</div>"
+        "Open the note in Obsidian</a></span>\n</div>"
     )
     return "".join(parts)
 
@@ -90,7 +91,7 @@ def escape(text: str) -> str:
 # The sha256 of the template text each function above was written from.
 TEXT_SHA256 = {
     "context.html.j2": "56d4c4d4706e906bd3a9b0dffe4c820e36774c93693f5e937c0d2d69da06ff94",
-    "source.html.j2": "b1a1e6d17a73c7ee39704965a0d7dc832688b43f8aa1b1ef7a9da3dad196bbde",
+    "source.html.j2": "8fd1693053300bb37269e510984ea153e3d968d7ebb8e044618cea00ec8b0f13",
     "answer.html.j2": "dab09399f87fa23e84a03035869ece3ddf1b4394f3e6bc7d0476447a756b6bd1",
 }
 FIELDS = {
@@ -108,7 +109,7 @@ def _source_reads(card: Card) -> Hashable:
     # The note's URL comes from its path, the video's links from the video id.
     cloze = card.kind is CardKind.CLOZE
     cited = card.moments if cloze else bool(card.moments)
-    return card.note_path, card.note_title, card.video_id, cloze, cited
+    return card.note_path, card.video_id, cloze, cited
 
 
 # All a field function reads of a card, given as a key: two cards of a note with one key

@@ -13,6 +13,7 @@ from rich.text import Text
 from notedeck.config import Config
 from notedeck.model import Card, CardKind, Diagnostic
 from notedeck.render import video_url
+from notedeck.report import plural, shown_path
 
 _CLOZE = re.compile(r"\{\{c\d+::(.*?)(?:::(.*?))?\}\}", re.DOTALL)
 _KIND_STYLE = {
@@ -67,7 +68,8 @@ def rich_text(fragment: str) -> Text:
     return parser.text
 
 
-def card_panel(card: Card, config: Config) -> Panel:
+def card_rows(card: Card, config: Config) -> list[Text]:
+    """A card as lines of text: question, answer, video links, the note's line, the key."""
     rows: list[Text] = []
     if card.kind is CardKind.CLOZE:
         front = _CLOZE.sub(
@@ -75,33 +77,41 @@ def card_panel(card: Card, config: Config) -> Panel:
         )
         back = _CLOZE.sub(lambda m: f'<span class="cloze">{m.group(1)}</span>', card.question)
         rows += [
-            Text("Q ", style="bold") + rich_text(front),
-            Text("A ", style="bold") + rich_text(back),
+            Text.assemble(("Q ", "bold"), rich_text(front)),
+            Text.assemble(("A ", "bold"), rich_text(back)),
         ]
     else:
-        rows.append(Text("Q ", style="bold") + Text(card.question, style="bold"))
+        rows.append(Text.assemble(("Q ", "bold"), (card.question, "bold")))
         answer = Text()
         for n, line in enumerate(card.answer):
             bullet = "• " if len(card.answer) > 1 else ""
             answer += Text(("\n" if n else "") + bullet) + rich_text(line.html)
             if line.moments:
                 answer.append(" " + " ".join(m.label for m in line.moments), style="dim")
-        rows.append(Text("A ", style="bold") + answer)
+        rows.append(Text.assemble(("A ", "bold"), answer))
     links = Text(style="dim")
     if card.video_id:
         for m in card.moments or ():
             links.append(f"▶ {m.label}  {video_url(card.video_id, m)}\n")
-    links.append(f"✎ {config.notes_dir.name}/{card.note_path}:{card.line}")
+    links.append(f"✎ {shown_path(config.notes_dir / card.note_path)}:{card.line}")
     if card.why:
         links.append(f"\nwhy: {card.why}")
     rows.append(links)
-    where = f"{card.section or 'overview'} · line {card.line}"
+    # Folded, never cut: the key is what a removal search or the lock names.
+    rows.append(Text(f"key {card.key}", style="dim", overflow="fold"))
+    return rows
+
+
+def card_where(card: Card) -> str:
+    return f"{card.section} · line {card.line}" if card.section else f"line {card.line}"
+
+
+def card_panel(card: Card, config: Config) -> Panel:
+    where = card_where(card)
     return Panel(
-        Group(*rows),
+        Group(*card_rows(card, config)),
         title=f"[{_KIND_STYLE[card.kind]}]{card.kind.value}[/] · {where}",
         title_align="left",
-        subtitle=card.key,
-        subtitle_align="right",
     )
 
 
@@ -111,21 +121,36 @@ def show_cards(
     config: Config,
     console: Console | None = None,
 ) -> None:
+    """Boxed cards in a terminal; plain lines, never wrapped nor boxed, when piped."""
     console = console or Console(highlight=False)
+    boxed = console.is_terminal
     for d in diagnostics:
-        console.print(Text(d.format(), style="red" if d.level.value == "error" else "yellow"))
+        style = "red" if d.level.value == "error" else "yellow"
+        console.print(Text(d.format(), style=style), soft_wrap=not boxed)
     note = None
     for card in cards:
         if card.note_path != note:
             note = card.note_path
-            console.rule(Text(f"{card.note_title}  ({note})", style="bold"))
-        console.print(card_panel(card, config))
+            path = shown_path(config.notes_dir / note)
+            if boxed:
+                console.rule(Text(card.note_title, style="bold"))
+                console.print(Text(path, style="dim", overflow="fold"))
+            else:
+                console.print(f"== {card.note_title}  ({path})", soft_wrap=True)
+        if boxed:
+            console.print(card_panel(card, config))
+        else:
+            console.print(
+                f"\n[{card.kind.value} · {card_where(card)}]", soft_wrap=True, markup=False
+            )
+            for row in card_rows(card, config):
+                console.print(row, soft_wrap=True)
     kinds = ", ".join(
         f"{sum(1 for c in cards if c.kind is k)} {k.value}"
         for k in CardKind
         if any(c.kind is k for c in cards)
     )
-    console.print(f"{len(cards)} cards" + (f" ({kinds})" if kinds else "") + ".")
+    console.print(f"{plural(len(cards), 'card')}" + (f" ({kinds})" if kinds else "") + ".")
 
 
 def show_skipped(config: Config, paths: Sequence[str], console: Console | None = None) -> None:
@@ -149,6 +174,6 @@ def show_skipped(config: Config, paths: Sequence[str], console: Console | None =
         _cards, left = explain_cards(note, moments, style)
         console.rule(Text(f"left out of {rel}", style="bold"))
         for s in left:
-            line = Text(f"{config.notes_dir.name}/{rel}:{s.line}: ", style="dim")
+            line = Text(f"{shown_path(config.notes_dir / rel)}:{s.line}: ", style="dim")
             console.print(line + Text(s.why, style="yellow") + Text(f"  {s.text}"))
-        console.print(f"{len(left)} sentences left out.")
+        console.print(f"{plural(len(left), 'sentence')} left out.")

@@ -13,10 +13,13 @@ from notedeck.model import Clock, Moment
 __all__ = [
     "CLOCK_TEXT",
     "Resolution",
+    "clock_text",
     "looks_like_clock",
     "parse_clock",
+    "repairs",
     "resolve",
     "seconds_alone",
+    "written_as",
 ]
 
 # Plain bracket text such as "00:12:34", "1:02:03" or "12:34"; the lookarounds keep it from
@@ -115,6 +118,36 @@ def resolve(
         reason += f" {dropped} clock(s) past {end} left without a link."
     repaired = plan.reading in ("ms-shifted", "mixed")
     return Resolution(tuple(moments), plan.reading, repaired, reason)
+
+
+def repairs(
+    clocks: Sequence[Clock], moments: Sequence[Moment | None]
+) -> list[tuple[Clock, Moment]]:
+    """The clocks read as another moment than their H:M:S fields say, each with the moment
+    it was read as (a clock left without a link is not repaired: there is nothing to say).
+    A value repeated on one line is named once."""
+    found: dict[tuple[int, tuple[int, ...]], tuple[Clock, Moment]] = {}
+    for clock, moment in zip(clocks, moments, strict=False):
+        triple = _triple(clock.fields)
+        if triple is None or moment is None or _hms(triple) == moment.seconds:
+            continue
+        assert clock.fields is not None
+        found.setdefault((clock.line, clock.fields), (clock, moment))
+    return sorted(found.values(), key=lambda pair: pair[0].line)
+
+
+def clock_text(clock: Clock) -> str:
+    """A clock's value as written, without the quotes and brackets around it."""
+    return clock.raw.strip(_JUNK)
+
+
+def written_as(clock: Clock, moment: Moment) -> str:
+    """The H:MM:SS a repaired clock should have been written as, its hours as wide as
+    the note wrote them ("04:31:33" read as 4:31 is "00:04:31")."""
+    h, rest = divmod(moment.seconds, 3600)
+    m, s = divmod(rest, 60)
+    wide = len(clock_text(clock).split(":", 1)[0]) >= 2
+    return f"{h:02d}:{m:02d}:{s:02d}" if wide else f"{h}:{m:02d}:{s:02d}"
 
 
 # Every note of a video is evidence for each of the others: a note's own reading is

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from notedeck.config import Config
 from notedeck.errors import NotedeckError
+from notedeck.report import echo_changes, plural, problem_counts, shown_diagnostic, shown_path
 
 Echo = Callable[..., None]
 
@@ -31,7 +32,7 @@ def watch_notes(
     import watchfiles
 
     roots = watched_paths(config)
-    echo(f"Watching {', '.join(str(r) for r in roots)} (Ctrl-C to stop).")
+    echo(f"Watching {', '.join(shown_path(r) for r in roots)} (Ctrl-C to stop).")
     rebuild(config, echo)
     if max_rebuilds == 0:
         return 0
@@ -56,7 +57,7 @@ def watch_notes(
                 on_idle()
             continue
         for path in sorted({p for _, p in changes}):
-            echo(f"Changed: {shown(Path(path))}")
+            echo(f"Changed: {shown_path(path)}")
         if config.source is not None and any(Path(p) == config.source for _, p in changes):
             try:
                 config = reload()
@@ -114,19 +115,14 @@ def rebuild(config: Config, echo: Echo) -> bool:
             "Build failed; still watching (run `notedeck build --debug` for a traceback).", err=True
         )
         return False
-    for d in report.diagnostics:
+    diagnostics = [shown_diagnostic(d, config.notes_dir) for d in report.diagnostics]
+    for d in diagnostics:
         echo(d.format(), err=True)
     seconds = time.perf_counter() - started
     decks = ", ".join(f"{d.name} ({d.cards})" for d in report.decks) or "no decks"
     echo(
-        f"Built {report.card_count} cards from {report.notes} notes in {seconds:.1f}s: "
-        f"{decks}; {report.errors} errors, {report.warnings} warnings."
+        f"Built {plural(report.card_count, 'card')} from {plural(report.notes, 'note')} "
+        f"in {seconds:.1f}s: {decks}; {problem_counts(diagnostics)}."
     )
+    echo_changes(report, echo)
     return True
-
-
-def shown(path: Path) -> str:
-    try:
-        return path.relative_to(Path.cwd()).as_posix()
-    except ValueError:
-        return str(path)

@@ -21,7 +21,7 @@ from notedeck.package import PackageWriter, media_names
 from notedeck.questions import QuestionPattern, load_patterns
 from notedeck.read import read_note
 from notedeck.render import RenderedCard, Templates, load_templates, render_cards
-from notedeck.timestamps import resolve
+from notedeck.timestamps import clock_text, repairs, resolve, written_as
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,15 +220,20 @@ def resolve_note(
         evidence=evidence,
     )
     diagnostics = []
-    if result.repaired and note.clocks:
+    repaired = repairs(note.clocks, result.moments) if result.repaired else []
+    if repaired:
+        by_line: dict[int, list[str]] = defaultdict(list)
+        for clock, moment in repaired:
+            by_line[clock.line].append(f"{clock_text(clock)} as {written_as(clock, moment)}")
+        values = "; ".join(f"line {line}: {', '.join(v)}" for line, v in by_line.items())
         diagnostics.append(
             Diagnostic(
                 Level.WARNING,
                 "timestamp.garbled",
                 note.path,
-                note.clocks[0].line,
-                f"{result.reason} Write the times as H:MM:SS from the start of the "
-                "video (e.g. 0:04:31) to silence this.",
+                repaired[0][0].line,
+                f"{result.reason} Read so: {values}. `notedeck check --fix` writes them "
+                "so in the note (`--diff` shows it first).",
             )
         )
     return result.moments, diagnostics
