@@ -141,7 +141,11 @@ class RuleWriter:
                 continue
             label, _body, body_text = _label_of(point)
             text = body_text if label is not None else point.text
-            for sentence in split_sentences(text) if point.item else [text]:
+            sentences = split_sentences(text) if point.item else [text]
+            if label is not None and sentences:
+                # "**Cloud Functions:** Act as a gateway ...": the label is the subject.
+                sentences[0] = _with_subject(_lowered(label, section.note), sentences[0])
+            for sentence in sentences:
                 made_one, why = self._sentence_card(
                     section, point, sentence, section.moments[i], title_words, case
                 )
@@ -501,6 +505,29 @@ def _named_term(phrase: str, point: Point, section: SectionText) -> bool:
         return False
     seen = sum(p.text.casefold().count(low) for p in section.note_points)
     return seen >= 3
+
+
+# A label's text that goes on from the label as its subject: "Acts as ...", "Used to ...".
+_PREDICATE_START = re.compile(
+    r"^(?P<verb>(?:acts?|serves?|functions?|reduces?|increases?|provides?|enables?|causes?|"
+    r"leads?|measures?|represents?|determines?|regulates?|controls?|triggers?|prevents?|"
+    r"stores?|converts?|replaces?|refers?|means?|consists?|occurs?|depends?|works?|inhibits?|"
+    r"blocks?|activates?|releases?|produces?|generates?|drives?|requires?|predicts?|protects?)"
+    r"|(?P<state>used|designed|responsible|essential|crucial|known|defined|caused|driven|"
+    r"characterized|characterised|associated|linked|based|made|derived|composed))\b"
+)
+
+
+def _with_subject(label: str, body: str) -> str:
+    """A label's text as a sentence with the label as its subject, where it reads so."""
+    m = _PREDICATE_START.match(body[:1].lower() + body[1:])
+    if m is None or not label or label.endswith("?") or len(label.split()) > 5:
+        return body
+    subject = label[:1].upper() + label[1:]
+    rest = body[:1].lower() + body[1:]
+    if m.group("state"):
+        return f"{subject} {'are' if plural(label) else 'is'} {rest}"
+    return f"{subject} {rest}"
 
 
 def _only_link(point: Point) -> bool:
