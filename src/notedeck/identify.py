@@ -87,10 +87,10 @@ def plan_cards(
         plans[rel] = plan = planner.plan(rel, () if rel in excluded else unpack_stamps(stamps))
         if plan.block:
             blocks[rel] = plan.block
-    removed = planner.finish()
     guids = {k: g for k, g in lock.guids.items() if k not in planner.parsed_keys}
     for plan in plans.values():
         guids.update(plan.odd_guids)
+    removed = planner.finish(set(guids.values()))
     model_mods, types, diagnostics = plan_notetypes(shapes, lock, now)
     text = lock_text(types, guids, blocks, lock)
     changed = {rel for rel, p in plans.items() if p.block != lock.block(rel)}

@@ -224,7 +224,7 @@ class LockFile:
             return (), None
         try:
             _, rows = read_block(self.source.read(*span))
-            cards = tuple(
+            cards = newest(
                 LockedCard(key, self.guids.get(key, ""), digest, mod, path, kind, sketch)
                 for key, digest, mod, kind, sketch in rows
                 if isinstance(key, str) and isinstance(mod, int)
@@ -233,6 +233,23 @@ class LockFile:
             line = self.line_at(span[0])
             return (), _corrupt(self.where, line, f"the entry of {path} is broken")
         return cards, None
+
+
+def newest(cards: Iterable[LockedCard]) -> tuple[LockedCard, ...]:
+    """One card per key: of the lines a merge left for one card (both sides' versions),
+    the one with the newest mod (Anki has the newest one of the two people who imported),
+    then the greatest line, so that any order of the lines gives the same card."""
+    by_key: dict[str, LockedCard] = {}
+    for card in cards:
+        prior = by_key.get(card.key)
+        if prior is None or (card.mod, card.hash, card.type, card.sketch) > (
+            prior.mod,
+            prior.hash,
+            prior.type,
+            prior.sketch,
+        ):
+            by_key[card.key] = card
+    return tuple(by_key.values())
 
 
 def load_lock(
@@ -651,6 +668,7 @@ class Planner:
         self.changed = CardChanges()
         self.renamed: list[tuple[str, CardChange]] = []
         self.removed: list[LockedCard] = []
+        self.given: set[str] = set()  # the GUID of every card planned
         # The renamed cards (those with a GUID in lock.guids) of the blocks this plan read:
         # their GUIDs are planned again, the others' are kept.
         self.parsed_keys: set[str] = set()
@@ -711,6 +729,7 @@ class Planner:
                     self.renamed.append((prior.key, CardChange(s.key, guid)))
                 if guid != s.guid:
                     odd[s.key] = guid
+            self.given.add(odd.get(s.key, s.guid))
             sketch = prior.sketch if prior is not None and prior.hash == s.hash else s.sketch
             entries.append((s.key, s.hash, mod, s.type, sketch))
         self.taken.update(odd.values())
@@ -719,11 +738,17 @@ class Planner:
         block = note_block(path, entries) if entries else b""
         return NotePlan(block, odd)
 
-    def finish(self) -> list[LockedCard]:
-        """Every card that left the notes, sorted by key."""
+    def finish(self, live: Set[str] = frozenset()) -> list[LockedCard]:
+        """Every card that left the notes, sorted by key; never one whose GUID a card of
+        this build has (in `live`, or planned here): a lock merged by hand can hold a
+        card under its old key beside its renamed self, and the search to delete the old
+        key would then delete the live note in a collection that has not imported since."""
         self.removed.extend(self.pool.values())
         self.pool.clear()
-        self.removed.sort(key=lambda c: c.key)
+        self.removed[:] = sorted(
+            (c for c in self.removed if c.guid not in self.given and c.guid not in live),
+            key=lambda c: c.key,
+        )
         return self.removed
 
 
