@@ -255,3 +255,29 @@ def test_a_broken_lock_is_said_where_kept_as_a_backup_and_repaired(
     again = run_build(vault, tmp_path / "decks")
     assert not [d for d in again.diagnostics if d.code.startswith("lock.")]
     assert not (again.added or again.changed or again.renamed or again.removed)
+
+
+def test_a_note_restored_after_a_heading_rename_gets_its_cards_back(
+    vault: Path, tmp_path: Path, anki: Anki, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    out = tmp_path / "decks"
+    _import(anki, run_build(vault, out))
+    studied = _study(anki)
+    _edit(vault / SEED, "## Speed of Efficacy", "## How Fast Ketamine Acts")
+    renamed = run_build(vault, out)
+    _import(anki, renamed)
+    text = (vault / SEED).read_text(encoding="utf-8")
+    (vault / SEED).unlink()
+    gone = run_build(vault, out)
+    assert gone.removed  # the user keeps them in Anki for now
+    lock = json.loads((vault.parent / "notedeck.lock").read_text(encoding="utf-8"))
+    assert set(lock["retired"].values()) == {c.guid for _, c in renamed.renamed}
+    (vault / SEED).write_text(text, encoding="utf-8")
+    back = run_build(vault, out)
+    logs = _import(anki, back)
+    assert not any(log.new for log in logs)  # type: ignore[attr-defined]
+    _assert_one_note_per_card(anki, back)
+    assert _history(anki) == studied
+    lock = json.loads((vault.parent / "notedeck.lock").read_text(encoding="utf-8"))
+    assert "retired" not in lock
