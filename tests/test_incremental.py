@@ -218,7 +218,7 @@ def test_locks_of_earlier_formats_keep_every_guid_and_mod(
     assert json.loads(current)["notedeck_lock"] == LOCK_FORMAT == 3
     assert len(json.loads(current)["guids"]) > 10
     assert b'\n      ["gpt \\"id\\" \xc3\xa9#' in current
-    assert b'\n      ["=#words=#' in current
+    assert b'\n      ["=##words=#' in current  # the id's "#" doubled (identity.note_key)
     packages = {p.name: p.read_bytes() for p in (notes.parent / "decks").glob("*.apkg")}
     planned: list[str] = []
     plan = Planner.plan

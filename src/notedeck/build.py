@@ -23,7 +23,7 @@ from notedeck.decks import (
 )
 from notedeck.files import Staged
 from notedeck.identify import CardPlan, build_time, plan_cards
-from notedeck.lock import CardChange, load_lock, removal_search, stage_lock
+from notedeck.lock import CardChange, load_lock, removal_search, stage_backup, stage_lock
 from notedeck.model import Card, Diagnostic, Level, Moment, Note
 from notedeck.package import notetype_shapes
 from notedeck.parallel import Workers
@@ -212,6 +212,9 @@ def _stage_outputs(
     staged = []
     if plan.lock_changed or not config.lock_file.is_file():
         staged.append(stage_lock(config.lock_file, plan.lock_text))
+        backup = stage_backup(config.lock_file) if plan.planner.lock.backup else None
+        if backup is not None:
+            staged.append(backup)
     else:  # the index below says where the blocks of the file on disk lie: still this one
         plan.planner.lock.check()
     # Moving a file in keeps its size, mtime and inode: the signature of the lock to be.

@@ -41,3 +41,13 @@ class LockChanged(NotedeckError):
             "checkout?); nothing was written: run the build again."
         )
         self.path = path
+
+
+class LockConflict(NotedeckError):
+    """The lock holds a git merge conflict that cannot be resolved; nothing was written."""
+
+    def __init__(self, path: str, line: int, message: str) -> None:
+        super().__init__(f"{path}:{line}: {message}")
+        self.path = path
+        self.line = line
+        self.message = message

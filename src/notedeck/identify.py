@@ -87,12 +87,17 @@ def plan_cards(
         plans[rel] = plan = planner.plan(rel, () if rel in excluded else unpack_stamps(stamps))
         if plan.block:
             blocks[rel] = plan.block
-    removed = planner.finish()
     guids = {k: g for k, g in lock.guids.items() if k not in planner.parsed_keys}
     for plan in plans.values():
         guids.update(plan.odd_guids)
+    removed = planner.finish(set(guids.values()))
+    live = planner.given | set(guids.values())
+    # Renamed cards that left keep their GUID here, for the day their note comes back.
+    retired = {k: g for k, g in lock.retired.items() if k not in planner.revived}
+    retired.update((c.key, c.guid) for c in removed if c.odd_guid)
+    retired = {k: g for k, g in retired.items() if g not in live}
     model_mods, types, diagnostics = plan_notetypes(shapes, lock, now)
-    text = lock_text(types, guids, blocks, lock)
+    text = lock_text(types, guids, blocks, lock, retired)
     changed = {rel for rel, p in plans.items() if p.block != lock.block(rel)}
     # The same header and the same notes, none of whose blocks changed: the same bytes.
     same = lock.exact and text.parts[0] == lock.header() and text.spans.keys() == lock.spans.keys()

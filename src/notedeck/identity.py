@@ -28,6 +28,17 @@ def item_slug(text: str) -> str:
     return slug[:60] or "item"
 
 
+def note_key(name: str) -> str:
+    """A note's part of its card keys, from its path without ".md" or its `id`.
+
+    "#" separates the parts of a card key, and no section, kind or item ever holds one:
+    a name without "#" (nearly every note) is its key as it is. In a name with "#", each
+    "#" is doubled, so that `d/p#sec.md` cannot give the keys of `d/p.md`'s section "Sec"
+    ("d/p#sec#qa"): a key without "#" never holds "##", and a doubled one never stands
+    for the "#" that ends the note's part, since a section never starts with "#"."""
+    return name.replace("#", "##") if "#" in name else name
+
+
 def card_key(note_key: str, section_path: tuple[str, ...], kind: str, item: str = "") -> str:
     """The identity of a card: note, section trail, kind and item; never its text."""
     parts = [note_key, "/".join(section_path) or "_", kind]

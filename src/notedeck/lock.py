@@ -29,6 +29,7 @@ from typing import Any, cast, overload
 from notedeck.errors import LockChanged
 from notedeck.files import FileRange, Staged, stage
 from notedeck.identity import fresh_guid, guid_for
+from notedeck.lock_repair import MAX_MOD, damage_at, recover
 from notedeck.lock_source import CHUNK, InMemory, LockSource, OpenFile, read_head, scan_blocks
 from notedeck.model import Diagnostic, Level
 from notedeck.package import NotetypeShape
@@ -181,6 +182,9 @@ class LockFile:
     where: str = "notedeck.lock"
     exact: bool = True  # `source` is the file's bytes (not a lock of another layout, converted)
     glued: bool = True  # every block is followed by ",\n" and then the next one
+    # GUIDs of renamed cards that left the notes, by key: a note restored gets them back.
+    retired: Mapping[str, str] = field(default_factory=dict)
+    backup: bool = False  # part of the file could not be read: keep a copy before replacing it
 
     def __enter__(self) -> LockFile:
         return self
@@ -224,15 +228,32 @@ class LockFile:
             return (), None
         try:
             _, rows = read_block(self.source.read(*span))
-            cards = tuple(
+            cards = newest(
                 LockedCard(key, self.guids.get(key, ""), digest, mod, path, kind, sketch)
                 for key, digest, mod, kind, sketch in rows
-                if isinstance(key, str) and isinstance(mod, int)
+                if isinstance(key, str) and isinstance(mod, int) and 0 <= mod < MAX_MOD
             )
-        except (ValueError, TypeError):
+        except (ValueError, TypeError, RecursionError):
             line = self.line_at(span[0])
             return (), _corrupt(self.where, line, f"the entry of {path} is broken")
         return cards, None
+
+
+def newest(cards: Iterable[LockedCard]) -> tuple[LockedCard, ...]:
+    """One card per key: of the lines a merge left for one card (both sides' versions),
+    the one with the newest mod (Anki has the newest one of the two people who imported),
+    then the greatest line, so that any order of the lines gives the same card."""
+    by_key: dict[str, LockedCard] = {}
+    for card in cards:
+        prior = by_key.get(card.key)
+        if prior is None or (card.mod, card.hash, card.type, card.sketch) > (
+            prior.mod,
+            prior.hash,
+            prior.type,
+            prior.sketch,
+        ):
+            by_key[card.key] = card
+    return tuple(by_key.values())
 
 
 def load_lock(
@@ -298,40 +319,76 @@ def _read_lock(
     cut = len(head) - len(_NOTES_MARKER) if head.endswith(_NOTES_MARKER) else -1
     try:
         header = json.loads(head + b"}}") if cut >= 0 else None
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         header = None
     version = header.get("notedeck_lock") if isinstance(header, dict) else None
     if not isinstance(header, dict) or version not in (2, LOCK_FORMAT):
         return _from_document(source.read(0, source.size), where)
     diagnostics: list[Diagnostic] = []
     notetypes = _read_notetypes(header.get("notetypes"), where, diagnostics)
-    guids = header.get("guids")
-    if not isinstance(guids, dict):
-        guids = {}
-        diagnostics.append(_corrupt(where, 1, "its list of GUIDs is broken"))
+    guids = _names(header.get("guids"), where, "its list of GUIDs is broken", diagnostics)
+    retired = _names(header.get("retired", {}), where, "its retired GUIDs are broken", diagnostics)
     if known is not None and version == LOCK_FORMAT:  # from the build that wrote this file
-        return LockFile(source, tuple(notetypes), guids, dict(known), where), diagnostics
+        lock = LockFile(source, tuple(notetypes), guids, dict(known), where, retired=retired)
+        return lock, diagnostics
     body = len(head)
     scan = scan_blocks(source, body, head.count(b"\n", 0, body - 1))
     end = scan.end
-    if end < cut:
-        diagnostics.append(_corrupt(where, scan.lines + 1, "it is cut short"))
-        end = source.size
     starts = [s for s in scan.starts if s.at - 1 < end]
+    names = [_note_name(block.name) for block in starts]
+    if (
+        diagnostics
+        or end < cut
+        or source.size != end + len(_END)  # something after the end
+        or None in names
+        or len(set(names)) != len(names)  # a note twice: both sides of a merge
+        or damage_at(source, body - 1) >= 0
+    ):
+        return _repaired(source.read(0, source.size), where)
     spans: dict[str, tuple[int, int]] = {}
-    for block, stop in zip(starts, [*(s.at for s in starts[1:]), end + 2], strict=True):
-        stop -= 2  # the ",\n" between blocks (or the "\n" before the end, counted above)
-        try:
-            note = json.loads(block.name)
-        except (ValueError, UnicodeDecodeError):
-            note = None
-        if not isinstance(note, str) or note in spans:
-            diagnostics.append(_corrupt(where, block.line, "a note entry is broken"))
-            continue
-        spans[note] = (block.at, stop)
+    for block, stop, note in zip(
+        starts, [*(s.at for s in starts[1:]), end + 2], names, strict=True
+    ):
+        spans[cast(str, note)] = (block.at, stop - 2)  # without the ",\n" between blocks
     glued = all(s.after_comma for s in starts[1:])
-    lock = LockFile(source, tuple(notetypes), guids, spans, where, glued=glued)
+    lock = LockFile(source, tuple(notetypes), guids, spans, where, glued=glued, retired=retired)
     return _from_second_format(lock, diagnostics) if version == 2 else (lock, diagnostics)
+
+
+_END = b"\n  }\n}\n"
+
+
+def _note_name(name: bytes) -> str | None:
+    try:
+        note = json.loads(name)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return note if isinstance(note, str) else None
+
+
+def _names(raw: object, where: str, problem: str, diagnostics: list[Diagnostic]) -> dict[str, str]:
+    """A key -> GUID table of the header; a broken one is none, and said."""
+    if isinstance(raw, dict) and all(isinstance(g, str) and g for g in raw.values()):
+        return raw
+    diagnostics.append(_corrupt(where, 1, problem))
+    return {}
+
+
+def _repaired(data: bytes, where: str) -> tuple[LockFile, list[Diagnostic]]:
+    """A lock that is not as notedeck writes it (merged, cut short, broken), read line by
+    line (lock_repair); LockConflict when a conflict in it cannot be resolved."""
+    found = recover(
+        data, where, lambda key, path: _full_key(key, _note_prefix(path)), _sketch_from_hex
+    )
+    if found.empty:
+        return LockFile(where=where, backup=bool(data.strip())), [
+            _corrupt(where, 1, "notedeck cannot read any of it")
+        ]
+    blocks = {path: note_block(path, rows.values()) for path, rows in found.rows.items() if rows}
+    notetypes = [LockedNotetype(**raw) for _, raw in sorted(found.notetypes.items())]
+    text = lock_text(notetypes, found.guids, blocks, retired=found.retired)
+    lock, more = parse_lock(bytes(text), where)
+    return replace(lock, exact=False, backup=found.damaged), found.diagnostics + more
 
 
 def _from_second_format(
@@ -363,7 +420,7 @@ def _from_second_format(
         if cards:
             blocks[path] = note_block(path, cards)
     rewritten, more = parse_lock(bytes(lock_text(lock.notetypes, lock.guids, blocks)), lock.where)
-    return replace(rewritten, exact=False), diagnostics + more
+    return replace(rewritten, exact=False, backup=bool(diagnostics)), diagnostics + more
 
 
 def _from_document(data: bytes, where: str) -> tuple[LockFile, list[Diagnostic]]:
@@ -372,12 +429,17 @@ def _from_document(data: bytes, where: str) -> tuple[LockFile, list[Diagnostic]]
     key whole and sketches in hex."""
     try:
         doc = json.loads(data)
-    except (ValueError, UnicodeDecodeError) as exc:
-        line = getattr(exc, "lineno", 1)
-        return LockFile(where=where), [_corrupt(where, line, str(exc).split(":")[0])]
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return _repaired(data, where)
     version = doc.get("notedeck_lock") if isinstance(doc, dict) else None
     if not isinstance(doc, dict) or version not in (1, 2, LOCK_FORMAT):
-        return LockFile(where=where), [_corrupt(where, 1, "not a notedeck lock of this version")]
+        found = _repaired(data, where)
+        if found[0].spans:
+            return found
+        problem = "not a notedeck lock of this version"
+        return LockFile(where=where, backup=True), [_corrupt(where, 1, problem)]
+    if version != 1 and not isinstance(doc.get("notes"), dict):
+        return _repaired(data, where)
     diagnostics: list[Diagnostic] = []
     by_path: dict[str, list[LockedCard]] = defaultdict(list)
     seen: set[str] = set()
@@ -398,7 +460,7 @@ def _from_document(data: bytes, where: str) -> tuple[LockFile, list[Diagnostic]]
     }
     odd = {c.key: c.odd_guid for cs in by_path.values() for c in cs if c.odd_guid}
     lock, more = parse_lock(bytes(lock_text(notetypes, odd, blocks)), where)
-    return replace(lock, exact=False), diagnostics + more
+    return replace(lock, exact=False, backup=bool(diagnostics)), diagnostics + more
 
 
 def _card_of(
@@ -420,6 +482,8 @@ def _card_of(
     texts = (key, digest, path, kind, sketch, odd)
     if not isinstance(mod, int) or not all(isinstance(t, str) for t in texts):
         raise TypeError
+    if not 0 <= mod < MAX_MOD:
+        raise ValueError
     if key in seen:
         raise ValueError
     return LockedCard(key, odd, digest, mod, path, kind, sketch)
@@ -432,10 +496,16 @@ def _read_notetypes(
     raws: object, where: str, diagnostics: list[Diagnostic]
 ) -> list[LockedNotetype]:
     notetypes = []
+    fields = {"id": int, "mod": int, "name": str, "schema": str, "templates": str}
     for raw in raws if isinstance(raws, list) else []:
-        try:
+        if (
+            isinstance(raw, dict)
+            and set(raw) == set(fields)
+            and all(type(raw[k]) is t for k, t in fields.items())
+            and 0 <= raw["mod"] < MAX_MOD
+        ):
             notetypes.append(LockedNotetype(**raw))
-        except TypeError:
+        else:
             diagnostics.append(_corrupt(where, 1, "a notetype entry is broken"))
     return notetypes
 
@@ -556,8 +626,10 @@ def lock_text(
     guids: Mapping[str, str],
     blocks: Mapping[str, bytes | Kept],
     old: LockFile | None = None,
+    retired: Mapping[str, str] | None = None,
 ) -> LockText:
-    """The lock file from its header and the notes' blocks; Kept ones lie in `old`."""
+    """The lock file from its header and the notes' blocks; Kept ones lie in `old`.
+    "retired" is written only when it holds a GUID (a lock without one reads as before)."""
     types = ",\n".join(
         "    " + json.dumps(_notetype_json(n), ensure_ascii=False, sort_keys=True)
         for n in sorted(notetypes, key=lambda n: n.id)
@@ -566,10 +638,18 @@ def lock_text(
         f"    {json.dumps(k, ensure_ascii=False)}: {json.dumps(guids[k])}" for k in sorted(guids)
     )
     guids_json = f"{{\n{renamed}\n  }}" if renamed else "{}"
+    retired_json = ""
+    if retired:
+        lines = ",\n".join(
+            f"    {json.dumps(k, ensure_ascii=False)}: {json.dumps(retired[k])}"
+            for k in sorted(retired)
+        )
+        retired_json = f'  "retired": {{\n{lines}\n  }},\n'
     head = (
         f'{{\n  "notedeck_lock": {LOCK_FORMAT},\n'
         f'  "notetypes": [\n{types}\n  ],\n'
         f'  "guids": {guids_json},\n'
+        f"{retired_json}"
         f'  "notes": {{\n'
     ).encode()
     parts: list[bytes | Kept] = [head]
@@ -651,6 +731,8 @@ class Planner:
         self.changed = CardChanges()
         self.renamed: list[tuple[str, CardChange]] = []
         self.removed: list[LockedCard] = []
+        self.given: set[str] = set()  # the GUID of every card planned
+        self.revived: set[str] = set()  # keys that took their retired GUID back
         # The renamed cards (those with a GUID in lock.guids) of the blocks this plan read:
         # their GUIDs are planned again, the others' are kept.
         self.parsed_keys: set[str] = set()
@@ -690,10 +772,24 @@ class Planner:
         self.removed.extend(gone)
         entries = []
         odd: dict[str, str] = {}
+        here_guids = {s.guid for s in stamps}
         added: list[CardChange] = []
         changed: list[CardChange] = []
         for s, prior in zip(stamps, before, strict=True):
-            if prior is None:
+            back = self.lock.retired.get(s.key, "") if prior is None else ""
+            if (
+                back
+                and back not in self.taken
+                and back not in self.given
+                and back not in here_guids
+            ):
+                # A renamed card whose note left and came back: its GUID, not a new card.
+                guid, mod = back, self.now
+                self.revived.add(s.key)
+                added.append(CardChange(s.key, guid))
+                if guid != s.guid:
+                    odd[s.key] = guid
+            elif prior is None:
                 guid = s.guid if s.guid not in self.taken else fresh_guid(s.key, self.taken)
                 mod = self.now
                 added.append(CardChange(s.key, guid))
@@ -711,6 +807,7 @@ class Planner:
                     self.renamed.append((prior.key, CardChange(s.key, guid)))
                 if guid != s.guid:
                     odd[s.key] = guid
+            self.given.add(odd.get(s.key, s.guid))
             sketch = prior.sketch if prior is not None and prior.hash == s.hash else s.sketch
             entries.append((s.key, s.hash, mod, s.type, sketch))
         self.taken.update(odd.values())
@@ -719,11 +816,17 @@ class Planner:
         block = note_block(path, entries) if entries else b""
         return NotePlan(block, odd)
 
-    def finish(self) -> list[LockedCard]:
-        """Every card that left the notes, sorted by key."""
+    def finish(self, live: Set[str] = frozenset()) -> list[LockedCard]:
+        """Every card that left the notes, sorted by key; never one whose GUID a card of
+        this build has (in `live`, or planned here): a lock merged by hand can hold a
+        card under its old key beside its renamed self, and the search to delete the old
+        key would then delete the live note in a collection that has not imported since."""
         self.removed.extend(self.pool.values())
         self.pool.clear()
-        self.removed.sort(key=lambda c: c.key)
+        self.removed[:] = sorted(
+            (c for c in self.removed if c.guid not in self.given and c.guid not in live),
+            key=lambda c: c.key,
+        )
         return self.removed
 
 
@@ -882,7 +985,25 @@ def _corrupt(where: str, line: int, problem: str) -> Diagnostic:
         "lock.corrupt",
         where,
         line,
-        f"the lock file is broken ({problem}); restore it from version control "
-        "if you can. Otherwise it is rebuilt from this build, and cards renamed "
-        "in earlier builds lose their old identity (Anki adds them as new cards).",
+        f"the lock file is broken ({problem}); it is written anew, with a copy of it as it "
+        f"was in {where}.bak. Restore it from version control if you can: cards renamed in "
+        "earlier builds whose lines were lost lose their old identity (Anki adds them as "
+        "new cards).",
     )
+
+
+def stage_backup(path: Path) -> Staged | None:
+    """A copy of the lock as it is, beside it (`notedeck.lock.bak`, or `.bak.2`... when an
+    older backup is there): written before a lock that could not all be read is replaced."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    n = 1
+    backup = path.with_name(path.name + ".bak")
+    while backup.exists():
+        if backup.is_file() and backup.read_bytes() == data:
+            return None
+        n += 1
+        backup = path.with_name(f"{path.name}.bak.{n}")
+    return stage(backup, data)

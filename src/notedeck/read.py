@@ -17,6 +17,7 @@ import frontmatter
 import yaml
 from markdown_it.token import Token
 
+from notedeck import identity
 from notedeck.errors import NoteError
 from notedeck.inline import (
     INVISIBLE,
@@ -76,7 +77,7 @@ class _Open:
             line=self.line,
             slug=self.slug,
             points=tuple(self.points),
-            children=tuple(self.children),
+            children=distinct_slugs(self.children),
             explicit_id=self.explicit,
         )
 
@@ -296,9 +297,7 @@ def parse_note(
             used = stack[-1].used if stack else top_used
             n = used.get(slug, 0) + 1
             used[slug] = n
-            if n > 1 and not explicit:
-                slug = f"{slug}-{n}"
-            elif n > 1:
+            if n > 1 and explicit:
                 diagnostics.append(
                     Diagnostic(
                         Level.WARNING,
@@ -308,7 +307,7 @@ def parse_note(
                         f"the id '{slug}' is used twice; give each section its own id.",
                     )
                 )
-                slug = f"{slug}-{n}"
+            # The slug stays as it is until all its siblings are read: distinct_slugs.
             stack.append(
                 _Open(
                     heading=heading or "Untitled",
@@ -367,7 +366,7 @@ def parse_note(
     deck_meta = _text(meta.get("deck")).strip()
     parts = deck_meta.split("::") if deck_meta else folder.split("/")
     deck = tuple(name for p in parts if (name := INVISIBLE.sub("", p).strip()))
-    note_key = key or _text(meta.get("id")).strip() or rel.removesuffix(".md")
+    note_key = key or identity.note_key(_text(meta.get("id")).strip() or rel.removesuffix(".md"))
     return Note(
         path=rel,
         key=note_key,
@@ -379,7 +378,7 @@ def parse_note(
         aliases=tuple(INVISIBLE.sub("", _text(a)) for a in _list(meta.get("aliases"))),
         duration=_duration(meta.get("duration")),
         overview=tuple(overview),
-        sections=tuple(top),
+        sections=distinct_slugs(top),
         clocks=prepared.clocks,
         diagnostics=tuple(diagnostics),
         vocabulary=vocabulary,
@@ -636,6 +635,42 @@ def slugify(text: str) -> str:
 
 
 _NOT_IN_SLUG = re.compile(r"[^\w\s-]")
+
+
+def distinct_slugs(sections: Sequence[Section]) -> tuple[Section, ...]:
+    """Sibling sections, each with a slug of its own (read gives each its bare slug).
+
+    Headings that slug alike but read differently ("C++" and "C#" are both "c") get
+    their slug spelled out ("c-2b-2b", "c-23"), whatever their order: numbering them in
+    order would swap their cards' identities when the sections are reordered. A heading
+    that slugs alone, or says exactly what its slug says ("C" beside "C++"), keeps its
+    slug; repeated headings and ids are numbered in order ("-2", "-3"), the only thing
+    that tells them apart."""
+    bases = Counter(s.slug for s in sections)
+    spelled: dict[str, set[str]] = {}
+    for s in sections:
+        if bases[s.slug] > 1 and not s.explicit_id:
+            spelled.setdefault(s.slug, set()).add(_spelled(s.heading))
+    used: dict[str, int] = {}
+    out = []
+    for s in sections:
+        name = s.slug
+        if not s.explicit_id and len(spelled.get(name, ())) > 1:
+            name = _spelled(s.heading) or name
+        used[name] = n = used.get(name, 0) + 1
+        if n > 1:
+            name = f"{name}-{n}"
+        out.append(s if name == s.slug else replace(s, slug=name))
+    return tuple(out)
+
+
+def _spelled(heading: str) -> str:
+    """A heading's slug with every sign that slugify drops written as its code point."""
+    text = INVISIBLE.sub("", heading).casefold()
+    text = _NOT_IN_SLUG.sub(lambda m: f"-{ord(m.group()):x}-", text)
+    return _SLUG_GAPS.sub("-", text).strip("-")
+
+
 _SLUG_GAPS = re.compile(r"[\s_-]+")
 
 
