@@ -46,6 +46,9 @@ _CALLOUT = re.compile(r"^\s*\[!([A-Za-z-]+)\][+-]?\s*")
 # Anything past this many characters of one note is not read: a note that long is a
 # generation loop or padding, never study material, and it must not stall the build.
 MAX_NOTE_CHARS = 400_000
+# The most bytes of one file read as a note: the characters above at up to four bytes
+# each, and room for a long frontmatter. A larger file (or a link to /dev/zero) is cut.
+MAX_NOTE_BYTES = 4 * MAX_NOTE_CHARS + (1 << 16)
 # Padding: a run of blanks this long carries nothing (real indentation is far shorter).
 _BLANK_RUN = re.compile(r"[ \t]{64,}")
 # A generation loop: one piece of text written ten or more times in a row.

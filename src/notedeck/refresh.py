@@ -17,7 +17,7 @@ from notedeck.config import Config
 from notedeck.model import Card, Diagnostic, Level, Moment, Note
 from notedeck.parallel import Workers
 from notedeck.timestamps import seconds_alone
-from notedeck.work import Context, NoteResult, ShardJob, build_shard, resolve_note
+from notedeck.work import Context, NoteResult, ShardJob, build_shard, note_bytes, resolve_note
 
 _RACY_NS = 2_000_000_000
 
@@ -49,8 +49,7 @@ def unchanged_records(
             continue
         if record.size == st.st_size and record.readable:
             try:
-                with open(path, "rb") as handle:
-                    same = hashlib.sha256(handle.read()).hexdigest() == record.sha
+                same = hashlib.sha256(note_bytes(path)[0]).hexdigest() == record.sha
             except OSError:
                 same = False
             if same:
@@ -101,6 +100,7 @@ def refresh(
     for results in workers.map(partial(build_shard, context), jobs, tick):
         for result in results:
             _take(result, records, made)
+    hold_unreadable(records, old, made)
     ordered = {rel: records[rel] for rel in sorted(records, key=order.__getitem__)}
     records.clear()
     records.update(ordered)
@@ -138,6 +138,30 @@ def _take(result: NoteResult, records: dict[str, cache.NoteRecord], made: Made) 
         made.cards[rel] = result.cards
     if result.made is not None:
         made.rendered[rel] = result.made
+
+
+def hold_unreadable(
+    records: dict[str, cache.NoteRecord], old: Mapping[str, cache.NoteRecord], made: Made
+) -> None:
+    """A note that could be read before and cannot be now (its permissions, a disk
+    error) keeps its record, so its cards stay in their package and the lock, never
+    taken as deleted; the read error is reported. Its record's signature is spoilt so
+    that the next build reads it again."""
+    for rel in sorted(made.built):
+        record, prior = records[rel], old.get(rel)
+        if record.readable or prior is None or not prior.readable or not unread(record):
+            continue
+        records[rel] = replace(
+            prior, mtime_ns=0, size=-1, diagnostics=(*prior.diagnostics, *record.diagnostics)
+        )
+        made.built.discard(rel)
+        for kept in (made.stamps, made.digests, made.cards, made.rendered):
+            kept.pop(rel, None)
+
+
+def unread(record: cache.NoteRecord) -> bool:
+    """Whether the note's file could not be read (rather than read and found broken)."""
+    return not record.readable and any(d.code == "note.unreadable" for d in record.diagnostics)
 
 
 def shard_jobs(

@@ -1,0 +1,218 @@
+"""Hostile or broken vaults: nothing hangs, nothing crashes, nothing is taken as deleted."""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+
+from conftest import Anki
+from notedeck.build import build
+from notedeck.cli import main
+from notedeck.config import Config
+from notedeck.read import MAX_NOTE_BYTES
+
+
+def note(title: str, *sections: str) -> str:
+    body = "".join(
+        f"## {s}\n{s} is a thing that the note explains in a short sentence.\n\n" for s in sections
+    )
+    return f"---\ntitle: {title}\n---\n{body}"
+
+
+def cli(tmp_path: Path, *args: str) -> Result:
+    notes, out = tmp_path / "notes", tmp_path / "decks"
+    return CliRunner().invoke(main, ["build", str(notes), "--out", str(out), *args])
+
+
+def write_vault(tmp_path: Path, files: dict[str, str]) -> Path:
+    notes = tmp_path / "notes"
+    for rel, text in files.items():
+        (notes / rel).parent.mkdir(parents=True, exist_ok=True)
+        (notes / rel).write_text(text, encoding="utf-8")
+    return notes
+
+
+@pytest.fixture
+def deny(monkeypatch: pytest.MonkeyPatch) -> Callable[[Path], None]:
+    """Make a file or folder unreadable as `chmod 000` would for a user (the tests run as
+    root, whom chmod does not stop): listing it, opening or stat-ing what is inside fail
+    with EACCES."""
+    denied: list[str] = []
+    real_scandir, real_open, real_stat = os.scandir, os.open, os.stat
+
+    def blocked(path: Any, inside: bool) -> bool:
+        if isinstance(path, int):
+            return False
+        full = os.path.abspath(os.fsdecode(path))
+        return any(full == d or (inside and full.startswith(d + os.sep)) for d in denied)
+
+    def scandir(path: Any = ".") -> Any:
+        if blocked(path, True):
+            raise PermissionError(errno.EACCES, "Permission denied", os.fsdecode(path))
+        return real_scandir(path)
+
+    def open_(path: Any, *args: Any, **kwargs: Any) -> int:
+        if blocked(path, True):
+            raise PermissionError(errno.EACCES, "Permission denied", os.fsdecode(path))
+        return real_open(path, *args, **kwargs)
+
+    def stat(path: Any, *args: Any, **kwargs: Any) -> os.stat_result:
+        # stat needs the folder's search permission: a file of a denied folder fails.
+        if blocked(os.path.dirname(os.path.abspath(os.fsdecode(path))), True):
+            raise PermissionError(errno.EACCES, "Permission denied", os.fsdecode(path))
+        return real_stat(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    monkeypatch.setattr(os, "open", open_)
+    monkeypatch.setattr(os, "stat", stat)
+    return lambda path: denied.append(str(path.absolute()))
+
+
+# --- item 3: an unreadable folder or file is an error, never a deletion -----------------
+
+
+@pytest.mark.parametrize("cache_kept", [True, False])
+def test_unreadable_folder_keeps_its_package_and_lock_entries(
+    tmp_path: Path, deny: Callable[[Path], None], cache_kept: bool
+) -> None:
+    notes = write_vault(
+        tmp_path,
+        {"alpha/a.md": note("A", "Apples"), "beta/b.md": note("B", "Bananas", "Berries")},
+    )
+    first = cli(tmp_path)
+    assert first.exit_code == 0, first.output
+    beta = tmp_path / "decks" / "beta.apkg"
+    lock = tmp_path / "notedeck.lock"
+    package_bytes, lock_bytes = beta.read_bytes(), lock.read_bytes()
+    assert "beta/b.md" in lock.read_text()
+    if not cache_kept:
+        shutil.rmtree(tmp_path / ".notedeck-cache")
+    (notes / "alpha" / "a.md").write_text(note("A", "Apples", "Apricots"), encoding="utf-8")
+
+    deny(notes / "beta")
+    result = cli(tmp_path, "--json")
+    assert result.exit_code == 1, result.output
+    data = json.loads(result.stdout)
+    problems = {(d["path"], d["code"], d["level"]) for d in data["diagnostics"]}
+    assert ("beta", "folder.unreadable", "error") in problems
+    assert data["removed"] == [] and data["removed_search"] == ""
+    assert beta.read_bytes() == package_bytes  # neither deleted nor written without them
+    if cache_kept:  # without the cache, which deck the notes were in is unknown
+        assert "beta.apkg" in {Path(d["path"]).name for d in data["decks"]}
+    assert lock.read_bytes() != lock_bytes  # alpha's new card went in ...
+    text = lock.read_text()
+    assert "beta/b.md" in text and text.count("beta/b#") == lock_bytes.decode().count("beta/b#")
+
+
+def test_unreadable_note_keeps_its_cards_in_the_rewritten_package(
+    tmp_path: Path, deny: Callable[[Path], None], anki: Anki
+) -> None:
+    notes = write_vault(
+        tmp_path, {"deck/one.md": note("One", "Oak", "Olive"), "deck/two.md": note("Two", "Teak")}
+    )
+    assert cli(tmp_path).exit_code == 0
+    package = tmp_path / "decks" / "deck.apkg"
+    anki.import_package(package)
+    before = sorted(anki.col.db.list("select guid from notes"))
+    assert len(before) >= 3
+
+    (notes / "deck" / "two.md").write_text(note("Two", "Teak", "Tulip"), encoding="utf-8")
+    deny(notes / "deck" / "one.md")
+    result = cli(tmp_path)
+    assert result.exit_code == 1, result.output
+    assert "deck/one.md:1: error note.unreadable" in result.output
+    assert "0 removed" in result.output and "Notes > Delete" not in result.output
+    assert "one.md" in (tmp_path / "notedeck.lock").read_text()
+
+    (tmp_path / "fresh").mkdir()
+    fresh = Anki(tmp_path / "fresh")
+    try:
+        fresh.import_package(package)  # the new package still holds one.md's cards
+        after = set(fresh.col.db.list("select guid from notes"))
+    finally:
+        fresh.close()
+    assert set(before) < after  # every card it had, and Tulip
+
+
+def test_an_unreadable_note_is_read_again_once_it_can_be(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, deny: Callable[[Path], None]
+) -> None:
+    notes = write_vault(tmp_path, {"d/one.md": note("One", "Oak"), "d/two.md": note("Two", "Teak")})
+    assert cli(tmp_path).exit_code == 0
+    deny(notes / "d" / "one.md")
+    assert cli(tmp_path).exit_code == 1
+    monkeypatch.undo()
+    again = cli(tmp_path)
+    assert again.exit_code == 0, again.output
+    assert "note.unreadable" not in again.output and "0 removed" in again.output
+
+
+# --- items 10, 11, 12: names, pipes, devices and links ----------------------------------
+
+
+def test_a_name_that_is_not_utf8_is_reported_and_the_rest_built(tmp_path: Path) -> None:
+    notes = write_vault(tmp_path, {"d/good.md": note("Good", "Grapes")})
+    os.makedirs(os.fsencode(notes / "d") + b"/sub\xff", exist_ok=True)
+    for name in (b"/caf\xe9.md", b"/sub\xff/x.md"):
+        with open(os.fsencode(notes / "d") + name, "wb") as handle:
+            handle.write(note("Bad", "Beans").encode())
+    result = cli(tmp_path, "--json")
+    assert result.exit_code == 1, result.output
+    data = json.loads(result.stdout)
+    named = {d["path"]: d["code"] for d in data["diagnostics"] if d["code"] != "lock.missing"}
+    assert named == {"d/caf\ufffd.md": "note.file-name", "d/sub\ufffd": "note.file-name"}
+    assert data["cards"] > 0 and (tmp_path / "decks" / "d.apkg").is_file()
+    checked = CliRunner().invoke(main, ["check", str(notes)])
+    assert checked.exit_code == 1 and "d/caf\ufffd.md:1: error note.file-name" in checked.output
+
+
+def test_a_pipe_or_a_device_named_md_is_not_read(tmp_path: Path) -> None:
+    notes = write_vault(tmp_path, {"d/good.md": note("Good", "Grapes")})
+    os.mkfifo(notes / "d" / "pipe.md")
+    (notes / "d" / "zero.md").symlink_to("/dev/zero")
+    (notes / "d" / "inside.md").symlink_to(notes / "d" / "pipe.md")
+    result = cli(tmp_path, "--json")
+    data = json.loads(result.stdout)
+    codes = {d["path"]: d["code"] for d in data["diagnostics"] if d["code"] != "lock.missing"}
+    assert codes == {
+        "d/pipe.md": "note.not-a-file",
+        "d/inside.md": "note.not-a-file",
+        "d/zero.md": "note.outside",
+    }
+    assert data["cards"] > 0 and result.exit_code == 0
+
+
+def test_a_huge_note_is_read_only_up_to_the_cap(tmp_path: Path) -> None:
+    notes = write_vault(tmp_path, {"d/good.md": note("Good", "Grapes")})
+    line = "A sentence about a topic that goes on for a while, with some words.\n"
+    (notes / "d" / "huge.md").write_text(
+        note("Huge", "Start") + line * (2 * MAX_NOTE_BYTES // len(line)), encoding="utf-8"
+    )
+    report = build(Config(notes_dir=notes, out_dir=tmp_path / "decks"))
+    codes = {(d.path, d.code) for d in report.diagnostics}
+    assert ("d/huge.md", "note.too-long") in codes
+    assert report.errors == 0 and {c.note_path for c in report.cards} == {"d/good.md", "d/huge.md"}
+
+
+def test_a_note_linked_from_outside_the_folder_is_not_read(tmp_path: Path) -> None:
+    notes = write_vault(
+        tmp_path, {"d/good.md": note("Good", "Grapes"), "d/inner.md": note("Inner", "Ivy")}
+    )
+    secret = tmp_path / "private" / "diary.md"
+    secret.parent.mkdir()
+    secret.write_text(note("Diary", "Secret plans"), encoding="utf-8")
+    (notes / "d" / "linked.md").symlink_to(secret)
+    (notes / "d" / "alias.md").symlink_to(notes / "d" / "inner.md")  # inside: fine
+    report = build(Config(notes_dir=notes, out_dir=tmp_path / "decks"))
+    (outside,) = [d for d in report.diagnostics if d.code == "note.outside"]
+    assert outside.path == "d/linked.md" and str(secret) in outside.message
+    assert {c.note_path for c in report.cards} == {"d/good.md", "d/inner.md", "d/alias.md"}
+    assert not any("Secret" in f for r in report.rendered for f in r.fields)
