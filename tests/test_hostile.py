@@ -216,3 +216,87 @@ def test_a_note_linked_from_outside_the_folder_is_not_read(tmp_path: Path) -> No
     assert outside.path == "d/linked.md" and str(secret) in outside.message
     assert {c.note_path for c in report.cards} == {"d/good.md", "d/inner.md", "d/alias.md"}
     assert not any("Secret" in f for r in report.rendered for f in r.fields)
+
+
+# --- item 18: a note notedeck fails on is reported; the rest is built ----------------------
+
+
+def test_a_note_that_breaks_derive_or_render_is_reported_and_the_rest_built(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import notedeck.work
+
+    real_derive, real_render = notedeck.work.derive_cards, notedeck.work.render_cards
+
+    def derive(note: Any, *args: Any) -> Any:
+        if note.title == "Boom":
+            raise RuntimeError("derive bug")
+        return real_derive(note, *args)
+
+    def render(cards: Any, *args: Any) -> Any:
+        if any(c.section == "Crash here" for c in cards):
+            raise KeyError("render bug")
+        return real_render(cards, *args)
+
+    monkeypatch.setattr(notedeck.work, "derive_cards", derive)
+    monkeypatch.setattr(notedeck.work, "render_cards", render)
+    monkeypatch.setenv("NOTEDECK_DEBUG", "")  # restored after the --debug run below
+    write_vault(
+        tmp_path,
+        {
+            "d/boom.md": note("Boom", "Bang"),
+            "d/crash.md": note("Crash", "Fine part", "Crash here"),
+            "d/good.md": note("Good", "Grapes"),
+        },
+    )
+    result = cli(tmp_path)
+    assert result.exit_code == 1, result.output
+    assert "d/boom.md:1: error note.internal" in result.output
+    assert "derive bug" in result.output and "please report" in result.output
+    crash_line = 1 + (tmp_path / "notes/d/crash.md").read_text().splitlines().index("## Crash here")
+    assert f"d/crash.md:{crash_line}: error note.internal" in result.output
+    assert "Read 1 notes" in result.output and (tmp_path / "decks" / "d.apkg").is_file()
+    # Built again (a failed note is never trusted from the cache): --debug shows the bug.
+    debug = cli(tmp_path, "--debug")
+    assert isinstance(debug.exception, RuntimeError | KeyError)
+
+
+# --- item 19: user problems get messages, not tracebacks -------------------------------
+
+
+def test_an_unreadable_image_is_a_warning_and_the_cards_are_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    notes = write_vault(
+        tmp_path,
+        {"d/pic.md": "---\ntitle: Pic\n---\n## Seen\nThe picture ![p](p.png) shows a thing.\n"},
+    )
+    (notes / "d" / "p.png").write_bytes(b"\x89PNG\r\n\x1a\nxx")
+    real = Path.read_bytes
+
+    def read_bytes(self: Path) -> bytes:
+        if self.name == "p.png":
+            raise PermissionError(errno.EACCES, "Permission denied", str(self))
+        return real(self)
+
+    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    report = build(Config(notes_dir=notes, out_dir=tmp_path / "decks"))
+    assert [(d.code, d.path, d.line) for d in report.diagnostics if d.level.value != "info"] == [
+        ("media.unreadable", "d/pic.md", 5)
+    ]
+    assert report.errors == 0 and report.card_count > 0
+
+
+def test_a_frontmatter_number_too_long_for_python_is_a_note_error(tmp_path: Path) -> None:
+    notes = write_vault(
+        tmp_path,
+        {
+            "d/big.md": f"---\ntitle: Big\nrating: {'9' * 5000}\n---\n## A\nSome text.\n",
+            "d/good.md": note("Good", "Grapes"),
+        },
+    )
+    report = build(Config(notes_dir=notes, out_dir=tmp_path / "decks"))
+    (error,) = [d for d in report.diagnostics if d.level.value == "error"]
+    assert (error.code, error.path, error.line) == ("frontmatter.invalid", "d/big.md", 3)
+    assert "digits" in error.message and "Exceeds" not in error.message
+    assert {c.note_path for c in report.cards} == {"d/good.md"}

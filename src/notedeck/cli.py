@@ -190,6 +190,8 @@ def build_command(
       notedeck build --dry-run
       SOURCE_DATE_EPOCH=$(git log -1 --format=%ct) notedeck build --json
     """
+    if debug:  # a note notedeck fails on shows its traceback instead of a diagnostic
+        os.environ["NOTEDECK_DEBUG"] = "1"
     config = load_settings(
         notes_dir, out_dir, config_file=config_file, strict=strict or None, lock_path=lock_path
     )

@@ -167,7 +167,19 @@ class MediaFiles:
                 )
                 return None
             if candidate.is_file():
-                data = candidate.read_bytes()
+                try:
+                    data = candidate.read_bytes()
+                except OSError as exc:
+                    self.problems.append(
+                        (
+                            "media.unreadable",
+                            ref.line,
+                            f"the image '{target[:80]}' cannot be read "
+                            f"({exc.strerror or exc}); it is left out: check that you may "
+                            "read it.",
+                        )
+                    )
+                    return None
                 name = f"nd-{hashlib.sha256(data).hexdigest()[:20]}{candidate.suffix.lower()}"
                 self.found[name] = str(candidate)
                 return name
@@ -430,12 +442,13 @@ def _split_frontmatter(text: str, rel: str) -> tuple[dict[str, Any], str, int]:
             f"the frontmatter is not valid YAML ({problem}); fix it or remove it.",
         ) from exc
     except Exception as exc:  # python-frontmatter wraps other parse problems
-        raise NoteError(
-            rel,
-            1,
-            "frontmatter.invalid",
-            f"the frontmatter cannot be read ({exc}); fix it or remove it.",
-        ) from exc
+        line, problem = 1, f"the frontmatter cannot be read ({exc}); fix it or remove it."
+        if isinstance(exc, ValueError) and "digits" in str(exc):
+            # An integer longer than Python converts (sys.get_int_max_str_digits).
+            long = re.search(r"\d{1000}", m.group(0))
+            line = m.group(0).count("\n", 0, long.start()) + 1 if long else 1
+            problem = "this number is thousands of digits long; quote it (as text) or remove it."
+        raise NoteError(rel, line, "frontmatter.invalid", problem) from exc
     meta = post.metadata if isinstance(post.metadata, dict) else {}
     return meta, text[m.end() :], m.group(0).count("\n")
 

@@ -17,7 +17,16 @@ from notedeck.config import Config
 from notedeck.model import Card, Diagnostic, Level, Moment, Note
 from notedeck.parallel import Workers
 from notedeck.timestamps import seconds_alone
-from notedeck.work import Context, NoteResult, ShardJob, build_shard, note_bytes, resolve_note
+from notedeck.work import (
+    Context,
+    NoteResult,
+    ShardJob,
+    build_shard,
+    internal_error,
+    note_bytes,
+    reraise_when_debugging,
+    resolve_note,
+)
 
 _RACY_NS = 2_000_000_000
 
@@ -35,8 +44,8 @@ def unchanged_records(
     folder = str(root)
     for rel in rels:
         record = old.get(rel)
-        if record is None:
-            stale.append(rel)
+        if record is None or any(d.code == "note.internal" for d in record.diagnostics):
+            stale.append(rel)  # a note notedeck failed on is tried again (--debug shows why)
             continue
         path = os.path.join(folder, rel)
         try:
@@ -258,7 +267,12 @@ def check_moments(
                 evidence = frozenset[int]().union(
                     *(seconds_of(s, duration) for s in group if s != rel and note_of(s))
                 )
-                moments, found = resolve_note(note, others, durations, config, evidence)
+                try:
+                    moments, found = resolve_note(note, others, durations, config, evidence)
+                except Exception as exc:  # a bug on one note must not stop the vault
+                    reraise_when_debugging()
+                    moments = moments_of(rel)
+                    found = [internal_error(rel, 1, "check the timestamps of", exc)]
                 r = replace(r, time_diagnostics=tuple(found))
                 if moments != moments_of(rel):
                     again[rel] = moments

@@ -14,7 +14,7 @@ from pathlib import Path
 from notedeck import cache
 from notedeck.config import Config
 from notedeck.derive import Style, derive_cards
-from notedeck.errors import NoteError
+from notedeck.errors import NoteError, TemplateError
 from notedeck.files import NotAFile, read_capped
 from notedeck.lock import pack_stamps, read_block, stamp_rows, stamps_digest
 from notedeck.model import Card, Diagnostic, Level, Moment, Note
@@ -169,16 +169,59 @@ def build_note(context: Context, rel: str, moments: tuple[Moment | None, ...] | 
     if note is None:
         return NoteResult(record, "", None, None)
     templates, style = _tools(context)
-    cards = derive_cards(note, moments or (), style)
-    rendered = render_cards(
-        cards, [deck_name(c.deck, config) for c in cards], templates, config.vault
-    )
-    stamped = stamp_rows(rendered)
-    stamps = pack_stamps(stamped)
+    # A notedeck bug met on one note must not stop the vault: the note gives no cards and
+    # is reported (a broken template is the whole build's: TemplateError goes on up).
+    try:
+        cards = derive_cards(note, moments or (), style)
+    except Exception as exc:
+        reraise_when_debugging()
+        return _failed(record, internal_error(rel, 1, "derive cards from", exc))
+    decks = [deck_name(c.deck, config) for c in cards]
+    try:
+        rendered = render_cards(cards, decks, templates, config.vault)
+        stamped = stamp_rows(rendered)
+        stamps = pack_stamps(stamped)
+    except TemplateError:
+        raise
+    except Exception as exc:
+        reraise_when_debugging()
+        line = _failing_line(cards, decks, templates, config.vault)
+        return _failed(record, internal_error(rel, line, "render the cards of", exc))
     kinds = tuple(sorted(Counter(c.kind.value for c in cards).items()))
     top = rendered[0].deck.split("::", 1)[0] if rendered else ""
     record = dataclasses.replace(record, top=top, kinds=kinds)
     return NoteResult(record, stamps, cache.NoteCards(rendered), cards, stamps_digest(rel, stamped))
+
+
+def _failed(record: cache.NoteRecord, error: Diagnostic) -> NoteResult:
+    """The result of a note that was read but could not be made into cards."""
+    return NoteResult(
+        dataclasses.replace(
+            record, readable=False, key="", video_id="", diagnostics=(error,), media=()
+        ),
+        "",
+        None,
+        None,
+    )
+
+
+def _failing_line(
+    cards: Sequence[Card], decks: Sequence[str], templates: Templates, vault: str
+) -> int:
+    """The line of the first card that cannot be rendered on its own (1 if none)."""
+    for card, deck in zip(cards, decks, strict=True):
+        try:
+            stamp_rows(render_cards([card], [deck], templates, vault))
+        except Exception:
+            return card.line
+    return 1
+
+
+def reraise_when_debugging() -> None:
+    """Inside an `except` guarding one note: with `--debug`, let the error go up with its
+    traceback instead of reporting it on the note."""
+    if os.environ.get("NOTEDECK_DEBUG"):
+        raise
 
 
 def read_one(root: Path, path: Path) -> tuple[str, int, int, str, Note | None, Diagnostic | None]:
@@ -196,6 +239,7 @@ def read_one(root: Path, path: Path) -> tuple[str, int, int, str, Note | None, D
     except NoteError as exc:
         error = Diagnostic(Level.ERROR, exc.code, exc.path, exc.line, exc.message)
     except Exception as exc:  # a notedeck bug on one note must not stop the whole vault
+        reraise_when_debugging()
         error = internal_error(rel, 1, "read", exc)
     else:
         if longer:
