@@ -300,3 +300,33 @@ def test_a_frontmatter_number_too_long_for_python_is_a_note_error(tmp_path: Path
     assert (error.code, error.path, error.line) == ("frontmatter.invalid", "d/big.md", 3)
     assert "digits" in error.message and "Exceeds" not in error.message
     assert {c.note_path for c in report.cards} == {"d/good.md"}
+
+
+# --- item 9: two decks, one file name ------------------------------------------------------
+
+
+def test_two_decks_with_one_file_name_get_two_packages_and_a_warning(
+    tmp_path: Path, anki: Anki
+) -> None:
+    notes = write_vault(
+        tmp_path,
+        {"my deck/a.md": note("A", "Apples"), "my_deck/b.md": note("B", "Bananas", "Berries")},
+    )
+    result = cli(tmp_path, "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    (warning,) = [d for d in data["diagnostics"] if d["code"] == "deck.file-name"]
+    assert warning["path"] == "my deck/a.md" and warning["level"] == "warning"
+    paths = sorted(Path(d["path"]).name for d in data["decks"])
+    assert len(paths) == 2 and paths[1] == "my_deck.apkg" and paths[0].startswith("my_deck-")
+    for d in data["decks"]:
+        anki.import_package(Path(d["path"]))
+    decks = {anki.col.decks.name(anki.col.get_card(c).did) for c in anki.col.find_cards("")}
+    assert decks == {"my deck", "my_deck"}
+    assert len(anki.col.find_cards("")) == data["cards"] >= 3
+    checked = CliRunner().invoke(main, ["check", str(notes), "--strict"])
+    assert checked.exit_code == 1 and "my deck/a.md:1: warning deck.file-name" in checked.output
+    # The same names on the next build, whatever else changed.
+    (notes / "my_deck" / "c.md").write_text(note("C", "Cherries"), encoding="utf-8")
+    again = json.loads(cli(tmp_path, "--json").stdout)
+    assert sorted(Path(d["path"]).name for d in again["decks"]) == paths

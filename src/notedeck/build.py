@@ -162,7 +162,7 @@ def _build(
                     if rel in records:
                         records[rel] = replace(records[rel], excluded=rel in excluded)
                 plan = plan_cards(records, old, made, lock, excluded, shapes, context, details)
-                decks, jobs = deck_jobs(plan, records, old, context)
+                decks, jobs, deck_diagnostics = deck_jobs(plan, records, old, context)
                 gone_packages = [] if dry_run else old_packages(index.packages, decks)
                 if not dry_run:
 
@@ -181,7 +181,7 @@ def _build(
         *(d for r in records.values() for d in read_diagnostics(r)),
     ]
     diagnostics += [d for r in records.values() for d in r.time_diagnostics]
-    diagnostics += [*lock_diagnostics, *plan.diagnostics]
+    diagnostics += [*lock_diagnostics, *plan.diagnostics, *deck_diagnostics]
     diagnostics += drop_packages(gone_packages)
     kept = [r for r in records.values() if r.readable and r.rel not in excluded]
     cards, rendered = collect_cards(kept, made, plan, context, details) if collect else ((), ())
