@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import re
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -330,3 +331,44 @@ def test_two_decks_with_one_file_name_get_two_packages_and_a_warning(
     (notes / "my_deck" / "c.md").write_text(note("C", "Cherries"), encoding="utf-8")
     again = json.loads(cli(tmp_path, "--json").stdout)
     assert sorted(Path(d["path"]).name for d in again["decks"]) == paths
+
+
+# --- item 17: terminal escapes in notes are shown, never obeyed ----------------------------
+
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+OSC52 = "\x1b]52;c;cHduZWQ=\x07"
+
+
+def test_terminal_escapes_in_notes_never_reach_the_terminal(tmp_path: Path) -> None:
+    hostile = (
+        '---\ntitle: "Title \\e]0;window title\\a here"\n'
+        'videoId: "\\e]52;c;cHduZWQ=\\a"\n---\n'
+        f"## Heading {OSC52} with \x1b]8;;https://evil.example\x1b\\link\x1b]8;;\x1b\\ "
+        "[link=https://evil.example]x[/link]\n"
+        "A sentence with a \x9b31m CSI and a \x1b[2J clear and a bell \x07 in it.\n"
+        "![gone](missing\x1b[5m.png)\n"
+    )
+    notes = write_vault(tmp_path, {"d\x1b[31m\x9b/n\x1b]0;t\x07.md": hostile})
+    out = tmp_path / "decks"
+    runner = CliRunner()
+    outputs = {
+        "build": runner.invoke(main, ["build", str(notes), "--out", str(out)]),
+        "check": runner.invoke(main, ["check", str(notes)]),
+        "cards": runner.invoke(main, ["cards", str(next(notes.glob("*/*.md")))]),
+    }
+    for command, result in outputs.items():
+        assert result.exception is None or isinstance(result.exception, SystemExit), command
+        assert "Heading" in result.output or "videoId" in result.output, command
+        assert not CONTROL.search(result.output), (command, result.output)
+        assert "evil.example" not in result.output or command == "cards", command
+    assert "window title" in outputs["cards"].output  # shown as text
+    # JSON escapes them: the values are as written, the text holds no raw control.
+    for args in (
+        ["build", str(notes), "--out", str(out), "--json"],
+        ["check", str(notes), "--json"],
+    ):
+        result = runner.invoke(main, args)
+        assert not CONTROL.search(result.stdout), args
+        data = json.loads(result.stdout)
+        messages = " ".join(d["message"] + d["path"] for d in data["diagnostics"])
+        assert OSC52 in messages and "\x1b[31m\x9b" in messages

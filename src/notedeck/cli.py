@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 import click
 
 from notedeck import __version__
+from notedeck.controls import json_escaped, printable
 
 # Everything heavy (the pipeline, rich, watchfiles) is imported inside the commands, so
 # `notedeck --help` and a one-note rebuild start fast.
@@ -78,8 +79,14 @@ def load_settings(
     return config
 
 
+def echo(message: str = "", *, err: bool = False) -> None:
+    """Print one line. Notes, file names and messages may hold terminal escapes (window
+    titles, clipboard writes, hyperlinks): every control character is shown, never sent."""
+    click.echo(printable(message), err=err)
+
+
 def fail_usage(message: str) -> NoReturn:
-    click.echo(f"notedeck: {message}", err=True)
+    echo(f"notedeck: {message}", err=True)
     sys.exit(EXIT_USAGE)
 
 
@@ -246,27 +253,27 @@ def echo_json(data: Mapping[str, Any]) -> None:
         if isinstance(value, Iterator):
             out.write("[")
             for i, item in enumerate(value):
-                out.write(f"{', ' if i else ''}{encode(item)}")
+                out.write(f"{', ' if i else ''}{json_escaped(encode(item))}")
             out.write("]")
         else:
-            out.write(encode(value))
+            out.write(json_escaped(encode(value)))
     out.write("}\n")
     out.flush()
 
 
 def _print_summary(report: BuildReport, diagnostics: Sequence[Diagnostic], dry_run: bool) -> None:
     for problem in diagnostics:
-        click.echo(problem.format(), err=True)
+        echo(problem.format(), err=True)
     by_kind = ", ".join(f"{n} {k}" for k, n in report.kinds.items())
-    click.echo(f"Read {report.notes} notes: {report.card_count} cards ({by_kind or 'none'}).")
+    echo(f"Read {report.notes} notes: {report.card_count} cards ({by_kind or 'none'}).")
     verb = "Would write" if dry_run else "Wrote"
     for deck in report.decks:
-        click.echo(f"{verb} {deck.path} ({deck.cards} cards, deck '{deck.name}').")
+        echo(f"{verb} {deck.path} ({deck.cards} cards, deck '{deck.name}').")
     _print_changes(report)
     if diagnostics:
         errors = sum(1 for p in diagnostics if p.level.value == "error")
         warnings = sum(1 for p in diagnostics if p.level.value == "warning")
-        click.echo(f"{errors} errors, {warnings} warnings (listed above).")
+        echo(f"{errors} errors, {warnings} warnings (listed above).")
 
 
 def _print_changes(report: BuildReport) -> None:
@@ -274,20 +281,18 @@ def _print_changes(report: BuildReport) -> None:
         f"{len(report.added)} added, {len(report.changed)} changed, "
         f"{len(report.renamed)} renamed, {len(report.removed)} removed"
     )
-    click.echo(f"Since the last build: {counts}.")
+    echo(f"Since the last build: {counts}.")
     for old, card in report.renamed:
-        click.echo(f"  renamed {old} -> {card.key}")
+        echo(f"  renamed {old} -> {card.key}")
     if report.removed:
-        click.echo(
-            f"{len(report.removed)} cards left your notes; Anki keeps them until you delete them:"
-        )
+        echo(f"{len(report.removed)} cards left your notes; Anki keeps them until you delete them:")
         for r in report.removed:
-            click.echo(f"  - {r['key']} ({r['path']})")
-        click.echo(
+            echo(f"  - {r['key']} ({r['path']})")
+        echo(
             "To delete them: in Anki open Browse, paste this search, select all "
             "(Ctrl+A / Cmd+A), then Notes > Delete:"
         )
-        click.echo(f"  {report.extra.get('removed_search', '')}")
+        echo(f"  {report.extra.get('removed_search', '')}")
 
 
 @main.command("check")
@@ -340,13 +345,13 @@ def check_command(
             "warnings": sum(1 for d in shown if d.level.value == "warning"),
             "diagnostics": [diagnostic_json(d) for d in shown],
         }
-        click.echo(json.dumps(data, ensure_ascii=False, sort_keys=True))
+        click.echo(json_escaped(json.dumps(data, ensure_ascii=False, sort_keys=True)))
     else:
         for d in shown:
-            click.echo(d.format())
+            echo(d.format())
         errors = sum(1 for d in shown if d.level.value == "error")
         warnings = sum(1 for d in shown if d.level.value == "warning")
-        click.echo(
+        echo(
             f"Checked {plural(notes, 'note')}: {plural(errors, 'error')}, "
             f"{plural(warnings, 'warning')}.",
             err=True,
@@ -462,13 +467,13 @@ def preview_command(notes_dir: Path | None, out_dir: Path, config_file: Path | N
     report = run_build(config, dry_run=True, collect=True)
     diagnostics = all_diagnostics(config, report)
     for d in diagnostics:
-        click.echo(d.format(), err=True)
+        echo(d.format(), err=True)
     from notedeck.render import load_templates
 
     page = write_preview(
         report, load_templates(config.templates_dir), out_dir.resolve(), title=config.root_deck_name
     )
-    click.echo(f"Wrote {page} ({len(report.rendered)} cards from {report.notes} notes).")
+    echo(f"Wrote {page} ({len(report.rendered)} cards from {report.notes} notes).")
     sys.exit(EXIT_NOTE_ERRORS if failed(diagnostics, config.strict) else EXIT_OK)
 
 
@@ -510,5 +515,5 @@ def watch_command(
         overrides = {"notes_dir": first.notes_dir, "out_dir": out_dir}
         return load_config(Path.cwd(), overrides, file=config_file)
 
-    code = watch_notes(first, load, click.echo, debounce_ms=debounce, max_rebuilds=max_rebuilds)
+    code = watch_notes(first, load, echo, debounce_ms=debounce, max_rebuilds=max_rebuilds)
     sys.exit(code)

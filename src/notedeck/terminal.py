@@ -11,6 +11,7 @@ from rich.panel import Panel
 from rich.text import Text
 
 from notedeck.config import Config
+from notedeck.controls import printable
 from notedeck.model import Card, CardKind, Diagnostic
 from notedeck.render import video_url
 
@@ -57,7 +58,7 @@ class _ToText(HTMLParser):
             self.styles.pop()
 
     def handle_data(self, data: str) -> None:
-        self.text.append(data, style=" ".join(s for s in self.styles if s) or None)
+        self.text.append(printable(data), style=" ".join(s for s in self.styles if s) or None)
 
 
 def rich_text(fragment: str) -> Text:
@@ -79,7 +80,7 @@ def card_panel(card: Card, config: Config) -> Panel:
             Text("A ", style="bold") + rich_text(back),
         ]
     else:
-        rows.append(Text("Q ", style="bold") + Text(card.question, style="bold"))
+        rows.append(Text("Q ", style="bold") + Text(printable(card.question), style="bold"))
         answer = Text()
         for n, line in enumerate(card.answer):
             bullet = "• " if len(card.answer) > 1 else ""
@@ -90,15 +91,16 @@ def card_panel(card: Card, config: Config) -> Panel:
     links = Text(style="dim")
     if card.video_id:
         for m in card.moments or ():
-            links.append(f"▶ {m.label}  {video_url(card.video_id, m)}\n")
-    links.append(f"✎ {config.notes_dir.name}/{card.note_path}:{card.line}")
+            links.append(printable(f"▶ {m.label}  {video_url(card.video_id, m)}\n"))
+    links.append(printable(f"✎ {config.notes_dir.name}/{card.note_path}:{card.line}"))
     rows.append(links)
-    where = f"{card.section or 'overview'} · line {card.line}"
+    # Text, not markup: a heading's "[link=...]" must not become a hyperlink.
+    where = printable(f" · {card.section or 'overview'} · line {card.line}")
     return Panel(
         Group(*rows),
-        title=f"[{_KIND_STYLE[card.kind]}]{card.kind.value}[/] · {where}",
+        title=Text(card.kind.value, style=_KIND_STYLE[card.kind]) + Text(where),
         title_align="left",
-        subtitle=card.key,
+        subtitle=Text(printable(card.key)),
         subtitle_align="right",
     )
 
@@ -111,12 +113,13 @@ def show_cards(
 ) -> None:
     console = console or Console(highlight=False)
     for d in diagnostics:
-        console.print(Text(d.format(), style="red" if d.level.value == "error" else "yellow"))
+        style = "red" if d.level.value == "error" else "yellow"
+        console.print(Text(printable(d.format()), style=style))
     note = None
     for card in cards:
         if card.note_path != note:
             note = card.note_path
-            console.rule(Text(f"{card.note_title}  ({note})", style="bold"))
+            console.rule(Text(printable(f"{card.note_title}  ({note})"), style="bold"))
         console.print(card_panel(card, config))
     kinds = ", ".join(
         f"{sum(1 for c in cards if c.kind is k)} {k.value}"
