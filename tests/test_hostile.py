@@ -372,3 +372,30 @@ def test_terminal_escapes_in_notes_never_reach_the_terminal(tmp_path: Path) -> N
         data = json.loads(result.stdout)
         messages = " ".join(d["message"] + d["path"] for d in data["diagnostics"])
         assert OSC52 in messages and "\x1b[31m\x9b" in messages
+
+
+def test_a_cloze_written_in_a_note_is_text_not_an_extra_card(tmp_path: Path, anki: Anki) -> None:
+    notes = write_vault(
+        tmp_path,
+        {
+            "d/c.md": "---\ntitle: Clozes\n---\n## Memory\n"
+            "The **hippocampus** stores {{c2::new memories}} while we sleep at night.\n"
+            "Braces {{c1::like this}} and }} or {{{ stay as written in the answer.\n"
+        },
+    )
+    report = build(Config(notes_dir=notes, out_dir=tmp_path / "decks"))
+    assert report.kinds.get("cloze") == 1
+    (deck,) = report.decks
+    anki.import_package(deck.path)
+    col = anki.col
+    assert len(col.find_cards("")) == report.card_count  # no card for c2, nor a second c1
+    shown, fronts = [], []
+    for cid in col.find_cards(""):
+        out = col.get_card(cid).render_output(reload=True)
+        fronts.append(out.question_text.replace("\u2060", ""))
+        shown.append(fronts[-1] + out.answer_text.replace("\u2060", ""))
+    joined = "\n".join(shown)
+    assert "{{c2::new memories}}" in joined and "{{c1::like this}} and }} or {{{" in joined
+    # The one cloze card hides the bold term, and shows the written cloze as text.
+    (front,) = [f for f in fronts if "[...]" in f]
+    assert "The <span" in front and "</span> stores {{c2::new memories}} while" in front

@@ -477,9 +477,25 @@ def make_point(
         return None
     if clocks:
         line = prepared.clocks[clocks[0]].line
+    if "{{" in body or "}}" in body:
+        body = unclozed(body)
+        terms = [Term(t.text, unclozed(t.html)) for t in terms]
     terms_ = _unique_terms(terms) if terms else ()
     # Positional: a Point is made per sentence, and keywords cost a third more.
     return Point(body, text, line, clocks, terms_, label, item, depth)
+
+
+# Between two braces: invisible, kept by the sanitiser, and no cloze marker to Anki.
+_WORD_JOINER = "\u2060"
+
+
+def unclozed(fragment: str) -> str:
+    """`fragment` with every `{{` and `}}` written by the note split by a word joiner: a
+    `{{c2::...}}` in a sentence would otherwise be a cloze deletion of its own in Anki (a
+    card notedeck does not know of). Looks as written; only notedeck's own clozes count."""
+    return fragment.replace("{{", "{" + _WORD_JOINER + "{").replace(
+        "}}", "}" + _WORD_JOINER + "}"
+    )
 
 
 def _image_html(ref: MediaRef) -> str:
