@@ -489,13 +489,20 @@ def make_point(
 _WORD_JOINER = "\u2060"
 
 
+# TeX as math_html writes it, which MathJax reads: its braces are left as they are.
+_MATH = re.compile(r"(\\\(.*?\\\)|\\\[.*?\\\])", re.DOTALL)
+
+
 def unclozed(fragment: str) -> str:
     """`fragment` with every `{{` and `}}` written by the note split by a word joiner: a
     `{{c2::...}}` in a sentence would otherwise be a cloze deletion of its own in Anki (a
-    card notedeck does not know of). Looks as written; only notedeck's own clozes count."""
-    return fragment.replace("{{", "{" + _WORD_JOINER + "{").replace(
-        "}}", "}" + _WORD_JOINER + "}"
-    )
+    card notedeck does not know of). Looks as written; only notedeck's own clozes count.
+    Math is left alone (`\\frac{a}{b}}` must reach MathJax as written)."""
+    parts = _MATH.split(fragment) if "\\" in fragment else [fragment]
+    for i in range(0, len(parts), 2):  # the parts between the math
+        parts[i] = parts[i].replace("{{", "{" + _WORD_JOINER + "{")
+        parts[i] = parts[i].replace("}}", "}" + _WORD_JOINER + "}")
+    return "".join(parts)
 
 
 def _image_html(ref: MediaRef) -> str:
