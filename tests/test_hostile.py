@@ -399,3 +399,58 @@ def test_a_cloze_written_in_a_note_is_text_not_an_extra_card(tmp_path: Path, ank
     # The one cloze card hides the bold term, and shows the written cloze as text.
     (front,) = [f for f in fronts if "[...]" in f]
     assert "The <span" in front and "</span> stores {{c2::new memories}} while" in front
+
+
+# --- item 19: outputs that cannot be written are messages, nothing half-written --------------
+
+
+def _leftovers(folder: Path) -> list[Path]:
+    return [p for p in folder.rglob("*") if p.name.endswith(".tmp")]
+
+
+def test_outputs_that_cannot_be_written_are_messages(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    notes = write_vault(tmp_path, {"d/a.md": note("A", "Apples")})
+    runner = CliRunner()
+
+    def run(*args: str) -> Result:
+        return runner.invoke(main, ["build", str(notes), *args])
+
+    (tmp_path / "file").write_text("x")
+    (tmp_path / "lockdir").mkdir()
+    loop = tmp_path / "loop"
+    loop.symlink_to(loop)
+    cases = {
+        ("--out", str(tmp_path / "file")): "not a folder",
+        ("--out", str(tmp_path / "o"), "--lock", str(tmp_path / "lockdir")): "a folder where",
+        ("--out", str(loop)): "symbolic links",
+    }
+    for args, said in cases.items():
+        result = run(*args)
+        assert result.exit_code == 2 and isinstance(result.exception, SystemExit), args
+        assert said in result.output and "Traceback" not in result.output, result.output
+    root = runner.invoke(main, ["build", "/", "--dry-run"])
+    assert root.exit_code == 2 and "root of the file system" in root.output
+
+    out = tmp_path / "decks"
+    (out / "d.apkg").mkdir(parents=True)  # a folder where the package goes
+    result = run("--out", str(out))
+    assert result.exit_code == 2 and f"{out / 'd.apkg'}: Is a directory" in result.output
+    assert not (tmp_path / "notedeck.lock").exists() and not _leftovers(tmp_path)
+    (out / "d.apkg").rmdir()
+
+    assert run("--out", str(out)).exit_code == 0
+    lock, package = tmp_path / "notedeck.lock", out / "d.apkg"
+    before = lock.read_bytes(), package.read_bytes()
+    (notes / "d" / "a.md").write_text(note("A", "Apples", "Apricots"), encoding="utf-8")
+
+    import notedeck.files
+
+    def full(fd: int, data: bytes) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(notedeck.files, "_write_all", full)
+    result = run("--out", str(out))
+    assert result.exit_code == 2 and "No space left on device" in result.output, result.output
+    assert (lock.read_bytes(), package.read_bytes()) == before and not _leftovers(tmp_path)

@@ -76,6 +76,17 @@ def load_settings(
             f"{config.notes_dir}: no such folder; pass the folder of your notes "
             "(default: notes/, or `notes` in the configuration)."
         )
+    if require_notes and config.notes_dir.parent == config.notes_dir:
+        fail_usage(
+            f"{config.notes_dir}: this is the root of the file system, not a notes folder; "
+            "pass the folder of your notes."
+        )
+    if config.out_dir.exists() and not config.out_dir.is_dir():
+        fail_usage(f"{config.out_dir}: not a folder; --out takes the folder for the .apkg files.")
+    if config.lock_file.is_dir():
+        fail_usage(
+            f"{config.lock_file}: a folder where the lock file goes; remove it or pass --lock FILE."
+        )
     return config
 
 
@@ -111,6 +122,14 @@ def run_build(
         if debug:
             raise
         fail_usage(str(exc))
+    except OSError as exc:  # a disk full, a folder where a package goes, no permission
+        if debug:
+            raise
+        fail_usage(
+            f"{exc.filename2 or exc.filename or 'a file'}: {exc.strerror or exc}; the build "
+            "stopped and the lock file is as it was: fix this and build again (--debug "
+            "shows where it happened)."
+        )
 
 
 # Fewer notes than this to work on finish too soon for a progress bar to help.
