@@ -22,7 +22,7 @@ from notedeck.package import PackageWriter, media_names
 from notedeck.questions import QuestionPattern, load_patterns
 from notedeck.read import MAX_NOTE_BYTES, read_note
 from notedeck.render import RenderedCard, Templates, load_templates, render_cards
-from notedeck.timestamps import resolve
+from notedeck.timestamps import Evidence, resolve
 
 
 @dataclass(frozen=True, slots=True)
@@ -305,7 +305,7 @@ def resolve_note(
     siblings: Sequence[Note],
     durations: Sequence[int],
     config: Config,
-    evidence: frozenset[int] | None = None,
+    evidence: frozenset[int] | Evidence | None = None,
 ) -> tuple[tuple[Moment | None, ...], list[Diagnostic]]:
     """The moments of a note's timestamps, using the other notes of its video as evidence
     (or the seconds they name, when the caller has worked them out: `evidence`)."""
