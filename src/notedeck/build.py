@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 import os
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from functools import partial
@@ -130,12 +130,14 @@ def _build(
     key = cache.build_key(config, templates)
     context = Context(config, key, templates.digest)
     shapes = notetype_shapes(templates)
-    rels = note_files(config.notes_dir)
+    found = scan_notes(config.notes_dir)
     had_packages = config.out_dir.is_dir() and any(config.out_dir.glob("*.apkg"))
     index = cache.load_index(config, key) if use_cache else cache.Index()
     if index.lock_signature != cache.file_signature(config.lock_file):
         index = cache.Index()  # a lock this cache did not write: trust nothing it says
     diagnostics: list[Diagnostic] = []
+    # The notes of a folder that cannot be listed are still there, unread: never deleted.
+    rels = sorted({*found.rels, *_under(index.records, found.unlisted)})
     old = index.records
 
     with Workers(config.jobs) as workers:
@@ -149,6 +151,7 @@ def _build(
         # Read only now: workers forked earlier would each hold a large lock's pages.
         known = index.lock_spans if index.lock_signature is not None else None
         lock, lock_diagnostics = load_lock(config.lock_file, had_packages=had_packages, known=known)
+        _keep_unlisted(records, lock.spans, found.unlisted)
         staged: list[Staged] = []
         try:
             # The lock file stays open until the new one is written, and is closed before
@@ -159,7 +162,7 @@ def _build(
                     if rel in records:
                         records[rel] = replace(records[rel], excluded=rel in excluded)
                 plan = plan_cards(records, old, made, lock, excluded, shapes, context, details)
-                decks, jobs = deck_jobs(plan, records, old, context)
+                decks, jobs, deck_diagnostics = deck_jobs(plan, records, old, context)
                 gone_packages = [] if dry_run else old_packages(index.packages, decks)
                 if not dry_run:
 
@@ -173,9 +176,12 @@ def _build(
         finally:
             for file in staged:
                 file.discard()
-    diagnostics[:0] = [d for r in records.values() for d in read_diagnostics(r)]
+    diagnostics[:0] = [
+        *found.diagnostics,
+        *(d for r in records.values() for d in read_diagnostics(r)),
+    ]
     diagnostics += [d for r in records.values() for d in r.time_diagnostics]
-    diagnostics += [*lock_diagnostics, *plan.diagnostics]
+    diagnostics += [*lock_diagnostics, *plan.diagnostics, *deck_diagnostics]
     diagnostics += drop_packages(gone_packages)
     kept = [r for r in records.values() if r.readable and r.rel not in excluded]
     cards, rendered = collect_cards(kept, made, plan, context, details) if collect else ((), ())
@@ -197,6 +203,27 @@ def _build(
         cards=cards,
         rendered=rendered,
     )
+
+
+def _under(rels: Iterable[str], folders: Sequence[str]) -> list[str]:
+    """The notes of `rels` inside one of `folders` ("" is the notes folder itself)."""
+    return [r for r in rels for f in folders if not f or r.startswith(f"{f}/")]
+
+
+def _keep_unlisted(
+    records: dict[str, cache.NoteRecord], locked: Iterable[str], folders: Sequence[str]
+) -> None:
+    """Notes the lock holds in a folder that cannot be listed, and that no record knows
+    (the cache is gone): kept as unreadable, so that the lock keeps their cards and no
+    removal is reported for them."""
+    missing = [rel for rel in _under(locked, folders) if rel not in records]
+    if not missing:
+        return
+    for rel in missing:
+        records[rel] = cache.note_record(rel, (0, -1, ""), None, None, (), ())
+    ordered = sorted(records.items())
+    records.clear()
+    records.update(ordered)
 
 
 def _stage_outputs(
@@ -275,26 +302,109 @@ def discover(root: Path) -> list[Path]:
 
 
 def note_files(root: Path) -> list[str]:
-    """The POSIX paths under `root` of every Markdown note, sorted (os.scandir, not
-    pathlib: this runs before every build, over every note of the vault)."""
+    """The POSIX paths under `root` of every Markdown note, sorted."""
+    return scan_notes(root).rels
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    """The notes of a folder, what was left out and why, and the folders that could not
+    be listed (POSIX paths under the notes folder, "" for itself)."""
+
+    rels: list[str]
+    diagnostics: list[Diagnostic]
+    unlisted: list[str]
+
+
+def scan_notes(root: Path) -> Found:
+    """Every Markdown note under `root`, sorted (os.scandir, not pathlib: this runs before
+    every build, over every note of the vault). Hidden entries are skipped, and so are,
+    with a diagnostic: a name that is not UTF-8, a link to a file outside the folder (as
+    images are), and anything that is not a regular file (a pipe would hang the build)."""
     found: list[str] = []
+    diagnostics: list[Diagnostic] = []
+    unlisted: list[str] = []
+    real_root: list[str] = []  # the folder with its links resolved, once one is met
+
+    def skip(level: Level, code: str, rel: str, message: str) -> None:
+        diagnostics.append(Diagnostic(level, code, rel, 1, message))
 
     def walk(folder: str, prefix: str) -> None:
         try:
             entries = list(os.scandir(folder))
-        except OSError:
+        except OSError as exc:
+            unlisted.append(prefix.rstrip("/"))
+            skip(
+                Level.ERROR,
+                "folder.unreadable",
+                prefix.rstrip("/") or ".",
+                f"cannot list this folder ({exc.strerror or exc}); its notes keep their "
+                "cards, packages and lock entries as they were: check that you may read it.",
+            )
             return
         for entry in entries:
-            if entry.name.startswith("."):
+            name = entry.name
+            if name.startswith("."):
                 continue
-            if entry.is_dir():
-                if not entry.is_symlink():  # as os.walk: a linked folder is not entered
-                    walk(entry.path, f"{prefix}{entry.name}/")
-            elif entry.name.endswith(".md"):
-                found.append(prefix + entry.name)
+            try:
+                name.encode("utf-8")
+            except UnicodeEncodeError:
+                skip(
+                    Level.ERROR,
+                    "note.file-name",
+                    prefix + printable_name(name),
+                    "this name is not valid UTF-8, so it cannot be named in a deck; "
+                    "rename it (it is not read until then).",
+                )
+                continue
+            try:
+                is_dir = entry.is_dir(follow_symlinks=False)
+            except OSError:
+                is_dir = False
+            if is_dir:
+                walk(entry.path, f"{prefix}{name}/")
+            elif name.endswith(".md"):
+                problem = _not_a_note(entry, real_root, root)
+                if problem is None:
+                    found.append(prefix + name)
+                else:
+                    skip(Level.WARNING, problem[0], prefix + name, problem[1])
 
     walk(str(root), "")
-    return sorted(found)
+    return Found(sorted(found), diagnostics, unlisted)
+
+
+def _not_a_note(
+    entry: os.DirEntry[str], real_root: list[str], root: Path
+) -> tuple[str, str] | None:
+    """Why a `.md` entry is not read as a note (code, message), or None. One that cannot
+    be looked at is read, and the read says why it fails."""
+    try:
+        if entry.is_symlink():
+            if not real_root:
+                real_root.append(os.path.realpath(root))
+            target = os.path.realpath(entry.path)
+            if os.path.commonpath([real_root[0], target]) != real_root[0]:
+                return (
+                    "note.outside",
+                    f"this is a link to '{printable_name(target)[:120]}', outside the notes "
+                    "folder; it is not read: copy the note into the folder instead.",
+                )
+        if entry.is_file():
+            return None
+        os.stat(entry.path)  # a broken link: let the read say so
+    except (OSError, ValueError):
+        return None
+    return (
+        "note.not-a-file",
+        "this is not a regular file (a pipe, a device or a folder); it is not read: "
+        "move it out of the notes folder.",
+    )
+
+
+def printable_name(name: str) -> str:
+    """A file name as it can be shown: bytes that are not UTF-8 as U+FFFD."""
+    return os.fsencode(name).decode("utf-8", "replace")
 
 
 def read_notes(paths: Sequence[Path], root: Path) -> tuple[list[Note], list[Diagnostic]]:

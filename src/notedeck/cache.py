@@ -51,7 +51,7 @@ class NoteRecord:
     video_id: str  # "" without one
     diagnostics: tuple[Diagnostic, ...]  # from reading it (or why it cannot be read)
     evidence: str  # digest of the note's clocks and duration (what its siblings see)
-    siblings: tuple[str, ...]  # evidence digests of the other notes of its video, sorted
+    siblings: tuple[str, ...]  # (count, digest) of the other notes' evidence (refresh.py)
     time_diagnostics: tuple[Diagnostic, ...]
     top: str  # the package its cards go to ("" without cards)
     kinds: tuple[tuple[str, int], ...]  # its number of cards of each kind

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 import click
 
 from notedeck import __version__
+from notedeck.controls import json_escaped, printable
 
 # Everything heavy (the pipeline, rich, watchfiles) is imported inside the commands, so
 # `notedeck --help` and a one-note rebuild start fast.
@@ -75,11 +76,28 @@ def load_settings(
             f"{config.notes_dir}: no such folder; pass the folder of your notes "
             "(default: notes/, or `notes` in the configuration)."
         )
+    if require_notes and config.notes_dir.parent == config.notes_dir:
+        fail_usage(
+            f"{config.notes_dir}: this is the root of the file system, not a notes folder; "
+            "pass the folder of your notes."
+        )
+    if config.out_dir.exists() and not config.out_dir.is_dir():
+        fail_usage(f"{config.out_dir}: not a folder; --out takes the folder for the .apkg files.")
+    if config.lock_file.is_dir():
+        fail_usage(
+            f"{config.lock_file}: a folder where the lock file goes; remove it or pass --lock FILE."
+        )
     return config
 
 
+def echo(message: str = "", *, err: bool = False) -> None:
+    """Print one line. Notes, file names and messages may hold terminal escapes (window
+    titles, clipboard writes, hyperlinks): every control character is shown, never sent."""
+    click.echo(printable(message), err=err)
+
+
 def fail_usage(message: str) -> NoReturn:
-    click.echo(f"notedeck: {message}", err=True)
+    echo(f"notedeck: {message}", err=True)
     sys.exit(EXIT_USAGE)
 
 
@@ -104,6 +122,14 @@ def run_build(
         if debug:
             raise
         fail_usage(str(exc))
+    except OSError as exc:  # a disk full, a folder where a package goes, no permission
+        if debug:
+            raise
+        fail_usage(
+            f"{exc.filename2 or exc.filename or 'a file'}: {exc.strerror or exc}; the build "
+            "stopped and the lock file is as it was: fix this and build again (--debug "
+            "shows where it happened)."
+        )
 
 
 # Fewer notes than this to work on finish too soon for a progress bar to help.
@@ -197,6 +223,8 @@ def build_command(
       notedeck build --dry-run
       SOURCE_DATE_EPOCH=$(git log -1 --format=%ct) notedeck build --json
     """
+    if debug:  # a note notedeck fails on shows its traceback instead of a diagnostic
+        os.environ["NOTEDECK_DEBUG"] = "1"
     config = load_settings(
         notes_dir, out_dir, config_file=config_file, strict=strict or None, lock_path=lock_path
     )
@@ -256,10 +284,10 @@ def echo_json(data: Mapping[str, Any]) -> None:
         if isinstance(value, Iterator):
             out.write("[")
             for i, item in enumerate(value):
-                out.write(f"{', ' if i else ''}{encode(item)}")
+                out.write(f"{', ' if i else ''}{json_escaped(encode(item))}")
             out.write("]")
         else:
-            out.write(encode(value))
+            out.write(json_escaped(encode(value)))
     out.write("}\n")
     out.flush()
 
@@ -268,16 +296,16 @@ def _print_summary(report: BuildReport, diagnostics: Sequence[Diagnostic], dry_r
     from notedeck.report import echo_changes, echo_packages, plural, problem_counts
 
     for problem in diagnostics:
-        click.echo(problem.format(), err=True)
+        echo(problem.format(), err=True)
     by_kind = ", ".join(f"{n} {k}" for k, n in report.kinds.items())
-    click.echo(
+    echo(
         f"Read {plural(report.notes, 'note')}: {plural(report.card_count, 'card')} "
         f"({by_kind or 'none'})."
     )
-    echo_packages(report, click.echo, dry_run=dry_run)
-    echo_changes(report, click.echo, dry_run=dry_run)
+    echo_packages(report, echo, dry_run=dry_run)
+    echo_changes(report, echo, dry_run=dry_run)
     if diagnostics:
-        click.echo(f"{problem_counts(diagnostics)} (listed above).")
+        echo(f"{problem_counts(diagnostics)} (listed above).")
 
 
 @main.command("check")
@@ -354,13 +382,13 @@ def check_command(
             "warnings": sum(1 for d in shown if d.level.value == "warning"),
             "diagnostics": [diagnostic_json(d) for d in shown],
         }
-        click.echo(json.dumps(data, ensure_ascii=False, sort_keys=True))
+        click.echo(json_escaped(json.dumps(data, ensure_ascii=False, sort_keys=True)))
     else:
         for d in shown:
-            click.echo(d.format())
+            echo(d.format())
         from notedeck.report import plural, problem_counts
 
-        click.echo(f"Checked {plural(notes, 'note')}: {problem_counts(shown)}.", err=True)
+        echo(f"Checked {plural(notes, 'note')}: {problem_counts(shown)}.", err=True)
     sys.exit(EXIT_NOTE_ERRORS if failed(shown, config.strict) else EXIT_OK)
 
 
@@ -374,7 +402,7 @@ def _fix_timestamps(config: Config, chosen: set[str] | None, *, write: bool) -> 
     notes = plural(len(fixes), "note")
     if not write:
         for f in fixes:
-            click.echo(f.diff(shown_path(f.path)), nl=False)
+            click.echo(printable(f.diff(shown_path(f.path))).replace("\ufffd\n", "\n"), nl=False)
         click.echo(f"Would fix {values} in {notes}; `notedeck check --fix` writes it.", err=True)
         sys.exit(EXIT_OK)
     apply_fixes(fixes)
@@ -481,7 +509,7 @@ def preview_command(notes_dir: Path | None, out_dir: Path, config_file: Path | N
     report = run_build(config, dry_run=True, collect=True)
     diagnostics = shown_diagnostics(config, all_diagnostics(config, report))
     for d in diagnostics:
-        click.echo(d.format(), err=True)
+        echo(d.format(), err=True)
     from notedeck.render import load_templates
 
     page = write_preview(
@@ -489,7 +517,7 @@ def preview_command(notes_dir: Path | None, out_dir: Path, config_file: Path | N
     )
     from notedeck.report import plural, shown_path
 
-    click.echo(
+    echo(
         f"Wrote {shown_path(page)} ({plural(len(report.rendered), 'card')} "
         f"from {plural(report.notes, 'note')})."
     )
@@ -534,5 +562,5 @@ def watch_command(
         overrides = {"notes_dir": first.notes_dir, "out_dir": out_dir}
         return load_config(Path.cwd(), overrides, file=config_file)
 
-    code = watch_notes(first, load, click.echo, debounce_ms=debounce, max_rebuilds=max_rebuilds)
+    code = watch_notes(first, load, echo, debounce_ms=debounce, max_rebuilds=max_rebuilds)
     sys.exit(code)

@@ -319,12 +319,25 @@ def load_config(
         "out_dir": base / "decks",
     }
     for attr, value in values.items():
-        settings[attr] = (base / value).resolve() if attr in _PATH_ATTRS else value
+        settings[attr] = _resolved(base / value, path, attr) if attr in _PATH_ATTRS else value
     settings.update({k: v for k, v in (overrides or {}).items() if v is not None})
     for attr in _PATH_ATTRS:
         if settings.get(attr) is not None:
-            settings[attr] = Path(settings[attr]).resolve()
+            settings[attr] = _resolved(Path(settings[attr]), found and found[0], attr)
     return Config(**settings, source=found[0] if found else None, diagnostics=tuple(diagnostics))
+
+
+def _resolved(value: Path, source: Path | None, attr: str) -> Path:
+    """The absolute path; a link that leads back to itself is a ConfigError."""
+    try:
+        return value.resolve()
+    except (RuntimeError, OSError) as exc:  # Python 3.11 raises RuntimeError on a loop
+        raise ConfigError(
+            str(source or value),
+            1,
+            f"{attr.removesuffix('_dir').removesuffix('_path')}: {value} is a loop of "
+            f"symbolic links ({exc}); point it at a real file or folder.",
+        ) from exc
 
 
 def _read_file(path: Path, table: str) -> tuple[dict[str, Any], list[Diagnostic]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
@@ -31,9 +32,9 @@ def deck_jobs(
     records: Mapping[str, cache.NoteRecord],
     old: Mapping[str, cache.NoteRecord],
     context: Context,
-) -> tuple[tuple[DeckFile, ...], list[PackageJob]]:
+) -> tuple[tuple[DeckFile, ...], list[PackageJob], list[Diagnostic]]:
     """One .apkg per top-level deck, and a job for each package whose cards changed (or
-    that is missing)."""
+    that is missing); and a warning for each deck whose file name another deck has."""
     config = context.config
     by_top: dict[str, list[str]] = defaultdict(list)
     for rel, r in records.items():
@@ -51,8 +52,9 @@ def deck_jobs(
     dirty = {r.top for rel in plan.changed | moved for r in (old.get(rel), records.get(rel)) if r}
     files = []
     jobs = []
+    stems, diagnostics = package_stems(by_top)
     for top in sorted(by_top):
-        path = config.out_dir / f"{package_file_name(top)}.apkg"
+        path = config.out_dir / f"{stems[top]}.apkg"
         rels = by_top[top]
         count = sum(records[rel].cards for rel in rels)
         unchanged = top not in dirty and path.is_file()
@@ -67,7 +69,7 @@ def deck_jobs(
         )
         jobs.append(PackageJob(top, path, notes, plan.guids, plan.model_mods, tuple(media)))
     # The largest packages first: the last ones to finish are then small.
-    return tuple(files), sorted(jobs, key=lambda job: (-len(job.notes), job.top))
+    return tuple(files), sorted(jobs, key=lambda job: (-len(job.notes), job.top)), diagnostics
 
 
 def write_packages(
@@ -130,6 +132,39 @@ def _block_of(plan: CardPlan, rel: str) -> bytes:
     if made is not None:
         return made.block
     return plan.planner.lock.block(rel)
+
+
+def package_stems(by_top: Mapping[str, Sequence[str]]) -> tuple[dict[str, str], list[Diagnostic]]:
+    """The package file name (without .apkg) of each top-level deck, and a warning for
+    each deck that had to be given another name. Decks whose names differ only in the
+    characters a file name cannot hold ("my deck", "my_deck") would share one file: the
+    one named as its file keeps it, any other gets its name's digest added, so that a
+    deck's file never depends on which other decks exist."""
+    by_stem: dict[str, list[str]] = defaultdict(list)
+    for top in sorted(by_top):
+        by_stem[package_file_name(top)].append(top)
+    stems: dict[str, str] = {}
+    diagnostics = []
+    for stem, tops in by_stem.items():
+        for top in tops:
+            if len(tops) == 1 or top == stem:
+                stems[top] = stem
+                continue
+            digest = hashlib.blake2b(top.encode(), digest_size=4).hexdigest()
+            stems[top] = f"{stem}-{digest}"
+            others = ", ".join(f"'{t}'" for t in tops if t != top)
+            diagnostics.append(
+                Diagnostic(
+                    Level.WARNING,
+                    "deck.file-name",
+                    by_top[top][0],
+                    1,
+                    f"the deck '{top}' and the deck {others} would both be written to "
+                    f"{stem}.apkg; '{top}' is written to {stems[top]}.apkg. Rename one of "
+                    "the folders (or its notes' `deck:`) to choose the names.",
+                )
+            )
+    return stems, diagnostics
 
 
 def package_file_name(deck: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import errno
 import os
+import stat
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -98,6 +99,35 @@ def copy_range(source: FileRange, fd: int) -> None:
             raise EOFError(f"the file ended {left} bytes before the range copied from it")
         start += done
         left -= done
+
+
+class NotAFile(OSError):
+    """The path is a pipe, a device, a socket or a folder: nothing to read a note from."""
+
+
+def read_capped(path: str | Path, cap: int) -> tuple[bytes, os.stat_result, bool]:
+    """The first `cap` bytes of the regular file at `path`, its stat, and whether it holds
+    more. A pipe or a device is refused unread (NotAFile): opening a pipe waits for a
+    writer, and /dev/zero never ends. Never reads more than `cap` + 1 bytes."""
+    # O_NONBLOCK: opening a pipe for reading would otherwise wait for a writer.
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    fd = os.open(path, flags)
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise NotAFile(errno.EINVAL, "not a regular file", str(path))
+        pieces: list[bytes] = []
+        left = cap + 1
+        while left > 0:
+            piece = os.read(fd, min(left, _BUFFER))
+            if not piece:
+                break
+            pieces.append(piece)
+            left -= len(piece)
+    finally:
+        os.close(fd)
+    data = b"".join(pieces)
+    return data[:cap], st, len(data) > cap
 
 
 def read_at(fd: int, count: int, offset: int) -> bytes:

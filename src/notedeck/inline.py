@@ -477,9 +477,32 @@ def make_point(
         return None
     if clocks:
         line = prepared.clocks[clocks[0]].line
+    if "{{" in body or "}}" in body:
+        body = unclozed(body)
+        terms = [Term(t.text, unclozed(t.html)) for t in terms]
     terms_ = _unique_terms(terms) if terms else ()
     # Positional: a Point is made per sentence, and keywords cost a third more.
     return Point(body, text, line, clocks, terms_, label, item, depth)
+
+
+# Between two braces: invisible, kept by the sanitiser, and no cloze marker to Anki.
+_WORD_JOINER = "\u2060"
+
+
+# TeX as math_html writes it, which MathJax reads: its braces are left as they are.
+_MATH = re.compile(r"(\\\(.*?\\\)|\\\[.*?\\\])", re.DOTALL)
+
+
+def unclozed(fragment: str) -> str:
+    """`fragment` with every `{{` and `}}` written by the note split by a word joiner: a
+    `{{c2::...}}` in a sentence would otherwise be a cloze deletion of its own in Anki (a
+    card notedeck does not know of). Looks as written; only notedeck's own clozes count.
+    Math is left alone (`\\frac{a}{b}}` must reach MathJax as written)."""
+    parts = _MATH.split(fragment) if "\\" in fragment else [fragment]
+    for i in range(0, len(parts), 2):  # the parts between the math
+        parts[i] = parts[i].replace("{{", "{" + _WORD_JOINER + "{")
+        parts[i] = parts[i].replace("}}", "}" + _WORD_JOINER + "}")
+    return "".join(parts)
 
 
 def _image_html(ref: MediaRef) -> str:

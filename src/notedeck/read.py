@@ -47,6 +47,9 @@ _CALLOUT = re.compile(r"^\s*\[!([A-Za-z-]+)\][+-]?\s*")
 # Anything past this many characters of one note is not read: a note that long is a
 # generation loop or padding, never study material, and it must not stall the build.
 MAX_NOTE_CHARS = 400_000
+# The most bytes of one file read as a note: the characters above at up to four bytes
+# each, and room for a long frontmatter. A larger file (or a link to /dev/zero) is cut.
+MAX_NOTE_BYTES = 4 * MAX_NOTE_CHARS + (1 << 16)
 # Padding: a run of blanks this long carries nothing (real indentation is far shorter).
 _BLANK_RUN = re.compile(r"[ \t]{64,}")
 # A generation loop: one piece of text written ten or more times in a row.
@@ -165,7 +168,19 @@ class MediaFiles:
                 )
                 return None
             if candidate.is_file():
-                data = candidate.read_bytes()
+                try:
+                    data = candidate.read_bytes()
+                except OSError as exc:
+                    self.problems.append(
+                        (
+                            "media.unreadable",
+                            ref.line,
+                            f"the image '{target[:80]}' cannot be read "
+                            f"({exc.strerror or exc}); it is left out: check that you may "
+                            "read it.",
+                        )
+                    )
+                    return None
                 name = f"nd-{hashlib.sha256(data).hexdigest()[:20]}{candidate.suffix.lower()}"
                 self.found[name] = str(candidate)
                 return name
@@ -426,12 +441,13 @@ def _split_frontmatter(text: str, rel: str) -> tuple[dict[str, Any], str, int]:
             f"the frontmatter is not valid YAML ({problem}); fix it or remove it.",
         ) from exc
     except Exception as exc:  # python-frontmatter wraps other parse problems
-        raise NoteError(
-            rel,
-            1,
-            "frontmatter.invalid",
-            f"the frontmatter cannot be read ({exc}); fix it or remove it.",
-        ) from exc
+        line, problem = 1, f"the frontmatter cannot be read ({exc}); fix it or remove it."
+        if isinstance(exc, ValueError) and "digits" in str(exc):
+            # An integer longer than Python converts (sys.get_int_max_str_digits).
+            long = re.search(r"\d{1000}", m.group(0))
+            line = m.group(0).count("\n", 0, long.start()) + 1 if long else 1
+            problem = "this number is thousands of digits long; quote it (as text) or remove it."
+        raise NoteError(rel, line, "frontmatter.invalid", problem) from exc
     meta = post.metadata if isinstance(post.metadata, dict) else {}
     return meta, text[m.end() :], m.group(0).count("\n")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
@@ -16,8 +16,17 @@ from notedeck import cache
 from notedeck.config import Config
 from notedeck.model import Card, Diagnostic, Level, Moment, Note
 from notedeck.parallel import Workers
-from notedeck.timestamps import seconds_alone
-from notedeck.work import Context, NoteResult, ShardJob, build_shard, resolve_note
+from notedeck.timestamps import Evidence, seconds_alone
+from notedeck.work import (
+    Context,
+    NoteResult,
+    ShardJob,
+    build_shard,
+    internal_error,
+    note_bytes,
+    reraise_when_debugging,
+    resolve_note,
+)
 
 _RACY_NS = 2_000_000_000
 
@@ -35,8 +44,8 @@ def unchanged_records(
     folder = str(root)
     for rel in rels:
         record = old.get(rel)
-        if record is None:
-            stale.append(rel)
+        if record is None or any(d.code == "note.internal" for d in record.diagnostics):
+            stale.append(rel)  # a note notedeck failed on is tried again (--debug shows why)
             continue
         path = os.path.join(folder, rel)
         try:
@@ -49,8 +58,7 @@ def unchanged_records(
             continue
         if record.size == st.st_size and record.readable:
             try:
-                with open(path, "rb") as handle:
-                    same = hashlib.sha256(handle.read()).hexdigest() == record.sha
+                same = hashlib.sha256(note_bytes(path)[0]).hexdigest() == record.sha
             except OSError:
                 same = False
             if same:
@@ -101,6 +109,7 @@ def refresh(
     for results in workers.map(partial(build_shard, context), jobs, tick):
         for result in results:
             _take(result, records, made)
+    hold_unreadable(records, old, made)
     ordered = {rel: records[rel] for rel in sorted(records, key=order.__getitem__)}
     records.clear()
     records.update(ordered)
@@ -138,6 +147,30 @@ def _take(result: NoteResult, records: dict[str, cache.NoteRecord], made: Made) 
         made.cards[rel] = result.cards
     if result.made is not None:
         made.rendered[rel] = result.made
+
+
+def hold_unreadable(
+    records: dict[str, cache.NoteRecord], old: Mapping[str, cache.NoteRecord], made: Made
+) -> None:
+    """A note that could be read before and cannot be now (its permissions, a disk
+    error) keeps its record, so its cards stay in their package and the lock, never
+    taken as deleted; the read error is reported. Its record's signature is spoilt so
+    that the next build reads it again."""
+    for rel in sorted(made.built):
+        record, prior = records[rel], old.get(rel)
+        if record.readable or prior is None or not prior.readable or not unread(record):
+            continue
+        records[rel] = replace(
+            prior, mtime_ns=0, size=-1, diagnostics=(*prior.diagnostics, *record.diagnostics)
+        )
+        made.built.discard(rel)
+        for kept in (made.stamps, made.digests, made.cards, made.rendered):
+            kept.pop(rel, None)
+
+
+def unread(record: cache.NoteRecord) -> bool:
+    """Whether the note's file could not be read (rather than read and found broken)."""
+    return not record.readable and any(d.code == "note.unreadable" for d in record.diagnostics)
 
 
 def shard_jobs(
@@ -219,22 +252,56 @@ def check_moments(
                     )
             return alone[rel, duration]
 
+        # What every note of the video shares, worked out once (each note's list of the
+        # others would make this quadratic in the notes of one video): the sum of their
+        # evidence digests, the largest durations, and per duration how many notes name
+        # each second.
+        total = sum(map(_evidence_hash, (records[s].evidence for s in group))) % _HASH_SPACE
+        shared: dict[str, Any] = {}
+        by_duration: dict[int | None, tuple[Counter[int], list[int]]] = {}
+
+        def present(shared: dict[str, Any] = shared, group: list[str] = group) -> list[str]:
+            if "present" not in shared:
+                notes = [(s, n) for s in group if (n := note_of(s))]
+                shared["present"] = [s for s, _ in notes]
+                shared["longest"] = sorted(((n.duration, s) for s, n in notes if n.duration))[
+                    :-3:-1
+                ]
+            found: list[str] = shared["present"]
+            return found
+
+        def evidence_of(
+            duration: int | None,
+            by_duration: dict[int | None, tuple[Counter[int], list[int]]] = by_duration,
+        ) -> tuple[Counter[int], list[int]]:
+            if duration not in by_duration:
+                counts: Counter[int] = Counter()
+                for s in present():
+                    counts.update(seconds_of(s, duration))
+                by_duration[duration] = (counts, sorted(counts, reverse=True))
+            return by_duration[duration]
+
         for rel in group:
             r = records[rel]
-            siblings = tuple(sorted(records[s].evidence for s in group if s != rel))
+            mine = (total - _evidence_hash(r.evidence)) % _HASH_SPACE
+            siblings = (str(len(group) - 1), f"{mine:032x}")
             if rel not in built and old.get(rel) is not None and siblings == r.siblings:
                 continue
             note = note_of(rel)
             assert note is not None
-            others: list[Note] = [n for s in group if s != rel if (n := note_of(s))]
+            has_others = len(present()) > 1
             # A note just built alone was read on its own evidence already.
-            if others or rel not in built:
-                durations = [n.duration for n in others if n.duration]
-                duration = note.duration or (max(durations) if durations else None)
-                evidence = frozenset[int]().union(
-                    *(seconds_of(s, duration) for s in group if s != rel and note_of(s))
-                )
-                moments, found = resolve_note(note, others, durations, config, evidence)
+            if has_others or rel not in built:
+                longest = [d for d, s in shared["longest"] if s != rel][:1]
+                duration = note.duration or (longest[0] if longest else None)
+                counts, descending = evidence_of(duration)
+                evidence = Evidence(counts, seconds_of(rel, duration), descending)
+                try:
+                    moments, found = resolve_note(note, [], longest, config, evidence)
+                except Exception as exc:  # a bug on one note must not stop the vault
+                    reraise_when_debugging()
+                    moments = moments_of(rel)
+                    found = [internal_error(rel, 1, "check the timestamps of", exc)]
                 r = replace(r, time_diagnostics=tuple(found))
                 if moments != moments_of(rel):
                     again[rel] = moments
@@ -252,10 +319,19 @@ def _untouched(
     note then has the siblings it had, and keeps what it had (an edit checks one video,
     not every video of the vault). A note that joins a video is built; one that leaves
     makes the others' lists of siblings shorter."""
+    count = str(len(group) - 1)
     return all(
-        rel not in built and rel in old and len(records[rel].siblings) == len(group) - 1
-        for rel in group
+        rel not in built and rel in old and records[rel].siblings[:1] == (count,) for rel in group
     )
+
+
+_HASH_SPACE = 1 << 128
+
+
+def _evidence_hash(evidence: str) -> int:
+    """A note's evidence digest as a number: the others' digests of a note are the sum of
+    every note's less its own, a value that does not depend on their order."""
+    return int.from_bytes(hashlib.blake2b(evidence.encode(), digest_size=16).digest(), "big")
 
 
 def duplicate_notes(

@@ -11,6 +11,7 @@ from rich.panel import Panel
 from rich.text import Text
 
 from notedeck.config import Config
+from notedeck.controls import printable
 from notedeck.model import Card, CardKind, Diagnostic
 from notedeck.render import video_url
 from notedeck.report import plural, shown_path
@@ -58,7 +59,7 @@ class _ToText(HTMLParser):
             self.styles.pop()
 
     def handle_data(self, data: str) -> None:
-        self.text.append(data, style=" ".join(s for s in self.styles if s) or None)
+        self.text.append(printable(data), style=" ".join(s for s in self.styles if s) or None)
 
 
 def rich_text(fragment: str) -> Text:
@@ -81,7 +82,7 @@ def card_rows(card: Card, config: Config) -> list[Text]:
             Text.assemble(("A ", "bold"), rich_text(back)),
         ]
     else:
-        rows.append(Text.assemble(("Q ", "bold"), (card.question, "bold")))
+        rows.append(Text.assemble(("Q ", "bold"), (printable(card.question), "bold")))
         answer = Text()
         for n, line in enumerate(card.answer):
             bullet = "• " if len(card.answer) > 1 else ""
@@ -92,25 +93,27 @@ def card_rows(card: Card, config: Config) -> list[Text]:
     links = Text(style="dim")
     if card.video_id:
         for m in card.moments or ():
-            links.append(f"▶ {m.label}  {video_url(card.video_id, m)}\n")
-    links.append(f"✎ {shown_path(config.notes_dir / card.note_path)}:{card.line}")
+            links.append(printable(f"▶ {m.label}  {video_url(card.video_id, m)}") + "\n")
+    links.append(printable(f"✎ {shown_path(config.notes_dir / card.note_path)}:{card.line}"))
     if card.why:
-        links.append(f"\nwhy: {card.why}")
+        links.append("\n" + printable(f"why: {card.why}"))
     rows.append(links)
     # Folded, never cut: the key is what a removal search or the lock names.
-    rows.append(Text(f"key {card.key}", style="dim", overflow="fold"))
+    rows.append(Text(printable(f"key {card.key}"), style="dim", overflow="fold"))
     return rows
 
 
 def card_where(card: Card) -> str:
-    return f"{card.section} · line {card.line}" if card.section else f"line {card.line}"
+    where = f"{card.section} · line {card.line}" if card.section else f"line {card.line}"
+    return printable(where)
 
 
 def card_panel(card: Card, config: Config) -> Panel:
     where = card_where(card)
     return Panel(
         Group(*card_rows(card, config)),
-        title=f"[{_KIND_STYLE[card.kind]}]{card.kind.value}[/] · {where}",
+        # Text, not markup: a heading's "[link=...]" must not become a hyperlink.
+        title=Text(card.kind.value, style=_KIND_STYLE[card.kind]) + Text(f" · {where}"),
         title_align="left",
     )
 
@@ -126,22 +129,22 @@ def show_cards(
     boxed = console.is_terminal
     for d in diagnostics:
         style = "red" if d.level.value == "error" else "yellow"
-        console.print(Text(d.format(), style=style), soft_wrap=not boxed)
+        console.print(Text(printable(d.format()), style=style), soft_wrap=not boxed)
     note = None
     for card in cards:
         if card.note_path != note:
             note = card.note_path
             path = shown_path(config.notes_dir / note)
             if boxed:
-                console.rule(Text(card.note_title, style="bold"))
-                console.print(Text(path, style="dim", overflow="fold"))
+                console.rule(Text(printable(card.note_title), style="bold"))
+                console.print(Text(printable(path), style="dim", overflow="fold"))
             else:
-                console.print(f"== {card.note_title}  ({path})", soft_wrap=True)
+                console.print(Text(printable(f"== {card.note_title}  ({path})")), soft_wrap=True)
         if boxed:
             console.print(card_panel(card, config))
         else:
             console.print(
-                f"\n[{card.kind.value} · {card_where(card)}]", soft_wrap=True, markup=False
+                "\n" + printable(f"[{card.kind.value} · {card_where(card)}]"), soft_wrap=True, markup=False
             )
             for row in card_rows(card, config):
                 console.print(row, soft_wrap=True)
@@ -175,5 +178,5 @@ def show_skipped(config: Config, paths: Sequence[str], console: Console | None =
         console.rule(Text(f"left out of {rel}", style="bold"))
         for s in left:
             line = Text(f"{shown_path(config.notes_dir / rel)}:{s.line}: ", style="dim")
-            console.print(line + Text(s.why, style="yellow") + Text(f"  {s.text}"))
+            console.print(line + Text(printable(s.why), style="yellow") + Text(printable(f"  {s.text}")))
         console.print(f"{plural(len(left), 'sentence')} left out.")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from notedeck.model import Clock, Moment
@@ -86,7 +86,7 @@ def resolve(
     duration: int | None,
     siblings: Sequence[Sequence[Clock]],
     max_seconds: int = 4 * 3600,
-    evidence: frozenset[int] | None = None,
+    evidence: frozenset[int] | Evidence | None = None,
 ) -> Resolution:
     """Pick one reading for all of a note's clocks, from the evidence, and apply it.
 
@@ -103,6 +103,8 @@ def resolve(
             evidence = frozenset[int]().union(
                 *(_seconds_alone(tuple(sibling), duration, max_seconds) for sibling in siblings)
             )
+        if not isinstance(evidence, Evidence):
+            evidence = Evidence(dict.fromkeys(evidence, 1))
         plan = _choose(triples, limit, known, evidence)
     else:
         plan = _Plan(_plain(clocks), _PLAIN_REASONS[_plain(clocks)])
@@ -212,9 +214,36 @@ def _plain(clocks: Sequence[Clock]) -> str:
     return "ms" if 2 in lengths else "seconds" if 1 in lengths else "none"
 
 
-def _choose(
-    triples: list[_Triple], limit: int, known_length: bool, evidence: frozenset[int]
-) -> _Plan:
+class Evidence:
+    """The seconds the other notes of a video name, as the notes naming each second
+    (`counts`) less the note itself (`own`, its seconds): made once per video, so that
+    each of its notes sees the others without a set of its own (linear, not quadratic,
+    in the notes of one video)."""
+
+    def __init__(
+        self,
+        counts: Mapping[int, int],
+        own: frozenset[int] = frozenset(),
+        descending: Sequence[int] | None = None,  # the seconds of `counts`, largest first
+    ) -> None:
+        self.counts = counts
+        self.own = own
+        self.descending = sorted(counts, reverse=True) if descending is None else descending
+
+    def __contains__(self, second: int) -> bool:
+        return self.counts.get(second, 0) - (second in self.own) > 0
+
+    def __bool__(self) -> bool:
+        return len(self.counts) > sum(1 for s in self.own if self.counts.get(s) == 1)
+
+    def intersection(self, seconds: Iterable[int]) -> set[int]:
+        return {s for s in seconds if s in self}
+
+    def last(self) -> int:
+        return next(s for s in self.descending if s in self)
+
+
+def _choose(triples: list[_Triple], limit: int, known_length: bool, evidence: Evidence) -> _Plan:
     """The reading of a note's three-field clocks, with the evidence for it."""
     hms = [_hms(t) for t in triples]
     shifted = [_shifted(t) for t in triples]
@@ -259,7 +288,7 @@ def _choose(
             return _Plan("hms", f"{hms_hits} moments match sibling notes read as H:M:S.")
         # Siblings may cover only part of the video, so range alone decides only when
         # the whole note would lie past everything they cite.
-        last = max(evidence)
+        last = evidence.last()
         reach = last + max(60, last // 10)
         valid = [v for v in hms if v is not None]
         if valid and min(valid) > reach and all(v is None or v <= reach for v in shifted):

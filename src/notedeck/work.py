@@ -14,14 +14,15 @@ from pathlib import Path
 from notedeck import cache
 from notedeck.config import Config
 from notedeck.derive import Style, derive_cards
-from notedeck.errors import NoteError
+from notedeck.errors import NoteError, TemplateError
+from notedeck.files import NotAFile, read_capped
 from notedeck.lock import pack_stamps, read_block, stamp_rows, stamps_digest
 from notedeck.model import Card, Diagnostic, Level, Moment, Note
 from notedeck.package import PackageWriter, media_names
 from notedeck.questions import QuestionPattern, load_patterns
-from notedeck.read import read_note
+from notedeck.read import MAX_NOTE_BYTES, read_note
 from notedeck.render import RenderedCard, Templates, load_templates, render_cards
-from notedeck.timestamps import clock_text, repairs, resolve, written_as
+from notedeck.timestamps import Evidence, clock_text, repairs, resolve, written_as
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +125,11 @@ def build_shard(context: Context, job: ShardJob) -> list[NoteResult]:
     results = []
     for rel, moments in job.notes:
         result = build_note(context, rel, moments)
+        if not result.record.readable and any(
+            d.code == "note.unreadable" for d in result.record.diagnostics
+        ):  # the cache keeps what it had of it: see refresh.hold_unreadable
+            results.append(NoteResult(result.record, "", None, None))
+            continue
         for kept in (stored, meta, derived):
             kept.pop(rel, None)
         meta[rel] = (result.stamps, result.record.detail)
@@ -165,42 +171,135 @@ def build_note(context: Context, rel: str, moments: tuple[Moment | None, ...] | 
     if note is None:
         return NoteResult(record, "", None, None)
     templates, style = _tools(context)
-    cards = derive_cards(note, moments or (), style)
-    rendered = render_cards(
-        cards, [deck_name(c.deck, config) for c in cards], templates, config.vault
-    )
-    stamped = stamp_rows(rendered)
-    stamps = pack_stamps(stamped)
+    # A notedeck bug met on one note must not stop the vault: the note gives no cards and
+    # is reported (a broken template is the whole build's: TemplateError goes on up).
+    try:
+        cards = derive_cards(note, moments or (), style)
+    except Exception as exc:
+        reraise_when_debugging()
+        return _failed(record, internal_error(rel, 1, "derive cards from", exc))
+    decks = [deck_name(c.deck, config) for c in cards]
+    try:
+        rendered = render_cards(cards, decks, templates, config.vault)
+        stamped = stamp_rows(rendered)
+        stamps = pack_stamps(stamped)
+    except TemplateError:
+        raise
+    except Exception as exc:
+        reraise_when_debugging()
+        line = _failing_line(cards, decks, templates, config.vault)
+        return _failed(record, internal_error(rel, line, "render the cards of", exc))
     kinds = tuple(sorted(Counter(c.kind.value for c in cards).items()))
     top = rendered[0].deck.split("::", 1)[0] if rendered else ""
     record = dataclasses.replace(record, top=top, kinds=kinds)
     return NoteResult(record, stamps, cache.NoteCards(rendered), cards, stamps_digest(rel, stamped))
 
 
+def _failed(record: cache.NoteRecord, error: Diagnostic) -> NoteResult:
+    """The result of a note that was read but could not be made into cards."""
+    return NoteResult(
+        dataclasses.replace(
+            record, readable=False, key="", video_id="", diagnostics=(error,), media=()
+        ),
+        "",
+        None,
+        None,
+    )
+
+
+def _failing_line(
+    cards: Sequence[Card], decks: Sequence[str], templates: Templates, vault: str
+) -> int:
+    """The line of the first card that cannot be rendered on its own (1 if none)."""
+    for card, deck in zip(cards, decks, strict=True):
+        try:
+            stamp_rows(render_cards([card], [deck], templates, vault))
+        except Exception:
+            return card.line
+    return 1
+
+
+def reraise_when_debugging() -> None:
+    """Inside an `except` guarding one note: with `--debug`, let the error go up with its
+    traceback instead of reporting it on the note."""
+    if os.environ.get("NOTEDECK_DEBUG"):
+        raise
+
+
 def read_one(root: Path, path: Path) -> tuple[str, int, int, str, Note | None, Diagnostic | None]:
-    """Read one note for the cache: its signature, the Note, or why it cannot be read."""
+    """Read one note for the cache: its signature, the Note, or why it cannot be read.
+    Only a regular file is read, and only its first MAX_NOTE_BYTES."""
     rel = path.relative_to(root).as_posix()
     try:
-        st = path.stat()
-        data: bytes | None = path.read_bytes()
-        mtime_ns, size = st.st_mtime_ns, st.st_size
-    except OSError:
-        data, mtime_ns, size = None, 0, 0  # read_note says why, with the note's path
-    sha = hashlib.sha256(data or b"").hexdigest()
+        data, st, longer = note_bytes(path)
+    except OSError as exc:
+        return rel, 0, 0, hashlib.sha256(b"").hexdigest(), None, unreadable(rel, exc)
+    mtime_ns, size = st.st_mtime_ns, st.st_size
+    sha = hashlib.sha256(data).hexdigest()
     try:
-        return rel, mtime_ns, size, sha, read_note(path, root, data), None
+        note = read_note(path, root, data)
     except NoteError as exc:
         error = Diagnostic(Level.ERROR, exc.code, exc.path, exc.line, exc.message)
     except Exception as exc:  # a notedeck bug on one note must not stop the whole vault
-        error = Diagnostic(
+        reraise_when_debugging()
+        error = internal_error(rel, 1, "read", exc)
+    else:
+        if longer:
+            cut = Diagnostic(
+                Level.WARNING,
+                "note.too-long",
+                rel,
+                data.count(b"\n") + 1,
+                f"the file is larger than {MAX_NOTE_BYTES:,} bytes; only its beginning "
+                "was read: split the note.",
+            )
+            note = dataclasses.replace(note, diagnostics=(*note.diagnostics, cut))
+        return rel, mtime_ns, size, sha, note, None
+    return rel, mtime_ns, size, sha, None, error
+
+
+def note_bytes(path: str | Path) -> tuple[bytes, os.stat_result, bool]:
+    """A note's bytes as read (at most MAX_NOTE_BYTES, cut at a line's end), its stat,
+    and whether the file holds more. OSError (NotAFile for a pipe or a device)."""
+    data, st, longer = read_capped(path, MAX_NOTE_BYTES)
+    if longer:  # cut at a line's end, never inside a character
+        data = data[: data.rfind(b"\n") + 1] or data
+    return data, st, longer
+
+
+def unreadable(rel: str, exc: OSError) -> Diagnostic:
+    """Why a note's file could not be read. An unreadable note is never taken as deleted:
+    its cards, package and lock entry stay as they were (see refresh.hold_unreadable)."""
+    if isinstance(exc, NotAFile):
+        return Diagnostic(
             Level.ERROR,
-            "note.internal",
+            "note.not-a-file",
             rel,
             1,
-            f"notedeck could not read this note ({type(exc).__name__}: {exc}); "
-            "please report it with the note attached.",
+            "this is not a regular file (a pipe, a device or a folder); it is not read: "
+            "move it out of the notes folder.",
         )
-    return rel, mtime_ns, size, sha, None, error
+    return Diagnostic(
+        Level.ERROR,
+        "note.unreadable",
+        rel,
+        1,
+        f"cannot read the file ({exc.strerror or exc}); its cards stay as they were until "
+        "it can be read: check that it exists and that you may read it.",
+    )
+
+
+def internal_error(rel: str, line: int, stage: str, exc: BaseException) -> Diagnostic:
+    """A notedeck bug met on one note: reported on the note, the rest of the vault built."""
+    return Diagnostic(
+        Level.ERROR,
+        "note.internal",
+        rel,
+        line,
+        f"notedeck failed to {stage} this note ({type(exc).__name__}: {exc}); it gives no "
+        "cards. This is a bug: please report it with the note attached (run with --debug "
+        "for a traceback).",
+    )
 
 
 def resolve_note(
@@ -208,7 +307,7 @@ def resolve_note(
     siblings: Sequence[Note],
     durations: Sequence[int],
     config: Config,
-    evidence: frozenset[int] | None = None,
+    evidence: frozenset[int] | Evidence | None = None,
 ) -> tuple[tuple[Moment | None, ...], list[Diagnostic]]:
     """The moments of a note's timestamps, using the other notes of its video as evidence
     (or the seconds they name, when the caller has worked them out: `evidence`)."""
