@@ -278,6 +278,9 @@ _VERBS = (
           "What {be} {S} similar to?", 1.8),
     _verb("competes with", "competes with|compete with|competed with",
           "What {do} {S} compete with?", 1.8),
+    _verb("ensures", "ensures|ensure|ensured", "What {do} {S} ensure?", 2.0),
+    _verb("indicates", "indicates|indicate|indicated", "What {do} {S} indicate?", 2.5),
+    _verb("signals", "signals|signal|signaled", "What {do} {S} signal?", 2.2),
     _verb("converts", "converts|convert|converted", "What {do} {S} convert?", 2.0),
 )
 # "X is caused by Y" and its kin: (the participle and what follows, the question).
@@ -311,6 +314,14 @@ _PASSIVES = (
     ("composed of", "What {be} {S} composed of?", 2.0),
     ("designed to", "What {be} {S} designed to do?", 2.0),
     ("designed for", "What {be} {S} designed for?", 2.0),
+    ("introduced by", "Who introduce{s} {S}?", 2.5),
+    ("developed by", "Who develop{s} {S}?", 2.5),
+    ("invented by", "Who invent{s} {S}?", 2.8),
+    ("founded by", "Who found{s} {S}?", 2.8),
+    ("coined by", "Who coin{s} {S}?", 2.8),
+    ("proposed by", "Who propose{s} {S}?", 2.5),
+    ("discovered by", "Who discover{s} {S}?", 2.8),
+    ("pioneered by", "Who pioneer{s} {S}?", 2.5),
 )
 _ADVERBS = (
     r"(?:(?:also|often|typically|usually|generally|directly|ultimately|primarily|largely|"

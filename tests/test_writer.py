@@ -1,0 +1,128 @@
+"""The card writer: which sentences give a card, the question each gives, and why others give none."""
+
+from __future__ import annotations
+
+import pytest
+
+from notedeck.sentences import claim, framed, leans, loose, unsaid
+
+
+def _same(text: str) -> str:
+    """The casing the writer gives a subject's first word when the note writes it in lower
+    case (here: every word is such)."""
+    first, sep, rest = text.partition(" ")
+    if first[:1].isupper() and first[1:].islower() and first != "Marcus":
+        return first.lower() + sep + rest
+    return text
+
+
+def _ask(sentence: str) -> tuple[str, str] | None:
+    found, _why = claim(sentence.rstrip("."), frozenset({"ketamine"}), _same)
+    return None if found is None else (found.question, found.answer)
+
+
+@pytest.mark.parametrize(
+    ("sentence", "question", "answer"),
+    [
+        (
+            "The default mode network is the part of the brain responsible for self-awareness.",
+            "What is the default mode network?",
+            "the part of the brain responsible for self-awareness",
+        ),
+        (
+            "Chronic sleep deprivation can lead to impaired glucose tolerance.",
+            "What can chronic sleep deprivation lead to?",
+            "impaired glucose tolerance",
+        ),
+        (
+            "Adding potash to sand reduces the melting point of glass.",
+            "What does adding potash to sand reduce?",
+            "the melting point of glass",
+        ),
+        (
+            "Cloud functions act as a gateway to third-party APIs.",
+            "What do cloud functions act as?",
+            "a gateway to third-party APIs",
+        ),
+        (
+            "Female bullying can be triggered by specific social dynamics.",
+            "What can trigger female bullying?",
+            "specific social dynamics",
+        ),
+        (
+            "The immune system detects pathogens through pattern recognition receptors.",
+            "How does the immune system detect pathogens?",
+            "Through pattern recognition receptors",
+        ),
+        (
+            "Congestion control mechanisms are vital due to bursty traffic.",
+            "Why are congestion control mechanisms vital?",
+            "Due to bursty traffic",
+        ),
+        (
+            "Marcus Raichle is a researcher who named the default mode network.",
+            "Who is Marcus Raichle?",
+            "a researcher who named the default mode network",
+        ),
+        (
+            "The theory of relativity was developed by Albert Einstein.",
+            "Who developed the theory of relativity?",
+            "Albert Einstein",
+        ),
+    ],
+)
+def test_a_sentence_that_states_a_claim_gives_its_question(
+    sentence: str, question: str, answer: str
+) -> None:
+    assert _ask(sentence) == (question, answer)
+
+
+@pytest.mark.parametrize(
+    ("sentence", "why"),
+    [
+        # The subject is a pronoun or points back to a sentence the card does not show.
+        ("It leads to faster recovery of the muscle.", "subject opens on"),
+        ("The company is a leader in payments.", "points back"),
+        # A clause where a noun phrase should stand.
+        ("Investigators concluded the disaster was caused by methane.", "clause"),
+        # Many answers fit a question about a broad subject.
+        ("Alcohol leads to aggression in some people.", "too broad"),
+        # A ranking is no definition.
+        ("Alcohol use disorder is the most common disorder among adults.", "ranking"),
+        # An instruction states nothing to recall.
+        ("Create a writable store named currentUser.", "instruction"),
+    ],
+)
+def test_a_sentence_gives_no_question_and_says_why(sentence: str, why: str) -> None:
+    found, reason = claim(sentence.rstrip("."), frozenset(), _same)
+    assert found is None
+    assert why in reason
+
+
+@pytest.mark.parametrize(
+    ("sentence", "stands"),
+    [
+        ("This hyperactive self-reflection can lead to dark thoughts.", False),
+        ("For example, a deer does not feel unintelligent.", False),
+        ("They allow the mind to pull back.", False),
+        ("In depressed individuals, the network is overly active.", True),
+        ("Ketamine is a dissociative agent.", True),
+    ],
+)
+def test_sentences_that_lean_on_the_one_before_are_told(sentence: str, stands: bool) -> None:
+    assert leans(loose(sentence)) is not stands
+
+
+def test_joining_words_and_who_said_it_are_taken_off_the_claim() -> None:
+    assert loose("However, ketamine is fast.") == "Ketamine is fast."
+    assert loose("It is crucial to note that ketamine is addictive.") == "Ketamine is addictive."
+    assert unsaid("Boz emphasizes that startups are hard.") == ("Startups are hard.", "Boz")
+    assert unsaid("A 2018 study demonstrated that sauna use lowers mortality.")[0] == (
+        "Sauna use lowers mortality."
+    )
+    assert framed("In two dimensions, the determinant measures area.") == (
+        "In two dimensions",
+        "the determinant measures area.",
+    )
+    # A concession frames nothing the question needs.
+    assert framed("While practice helps, the idea matters more.")[0] == ""
