@@ -132,10 +132,15 @@ def _build(
     shapes = notetype_shapes(templates)
     rels = note_files(config.notes_dir)
     had_packages = config.out_dir.is_dir() and any(config.out_dir.glob("*.apkg"))
+    diagnostics: list[Diagnostic] = []
+    # Only a folder notedeck made is its cache: anything else is neither read nor written.
+    not_own = None if dry_run else cache.claim_folder(config)
+    if not_own is not None:
+        diagnostics.append(not_own)
+        use_cache = False
     index = cache.load_index(config, key) if use_cache else cache.Index()
     if index.lock_signature != cache.file_signature(config.lock_file):
         index = cache.Index()  # a lock this cache did not write: trust nothing it says
-    diagnostics: list[Diagnostic] = []
     old = index.records
 
     with Workers(config.jobs) as workers:
