@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import pickle
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -147,3 +148,47 @@ def test_a_cache_setting_naming_a_folder_of_other_files_overwrites_none(
     assert {p: p.read_bytes() for p in mine.rglob("*") if p.is_file()} == before
     assert f"{folder}:1: warning cache.not-own:" in built.stdout + built.stderr
     assert "set `cache =`" in built.stdout + built.stderr
+
+
+def _mutated(value: object, every: int, count: list[int]) -> object:
+    """`value` with every `every`-th leaf (and list) swapped for a value of another type."""
+    count[0] += 1
+    if count[0] % every == 0:
+        return {"x": 1} if isinstance(value, list) else ([] if isinstance(value, str) else "x")
+    if isinstance(value, list):
+        return [_mutated(v, every, count) for v in value]
+    if isinstance(value, dict):
+        return {k: _mutated(v, every, count) for k, v in value.items()}
+    return value
+
+
+@pytest.mark.parametrize("every", [2, 7, 31])
+@pytest.mark.parametrize("files", ["index.json", "cards-*.json", "meta-*.json", "*"])
+def test_a_cache_of_wrong_values_under_the_right_key_is_a_cache_miss(
+    vault: Path, tmp_path: Path, every: int, files: str
+) -> None:
+    """Values of the wrong type in well-formed files, stamped with this user's key (as a
+    disk or a bug could leave them): every one is a cache miss, never a crash, and the
+    packages are the bytes of a build without a cache."""
+    from conftest import run_build
+
+    run_build(vault, tmp_path / "cold")  # the lock the two builds below share
+    (folder,) = (vault.parent / ".notedeck-cache").iterdir()
+    for path in folder.rglob(files):
+        if path.suffix not in (".json", ".rows"):
+            continue
+        fmt, key, value = json.loads(path.read_bytes())
+        if path.name.startswith("meta-"):  # a note's detail is JSON in a string
+            value = {
+                rel: [stamps, json.dumps(_mutated(json.loads(detail), every, [0]))]
+                for rel, (stamps, detail) in value.items()
+            }
+        path.write_text(json.dumps([fmt, key, _mutated(value, every, [0])]))
+    for package in (tmp_path / "cold").glob("*.apkg"):
+        package.unlink()
+    warm = run_build(vault, tmp_path / "cold")
+    shutil.rmtree(folder)
+    cold = run_build(vault, tmp_path / "again")
+    assert [c.fields for c in warm.rendered] == [c.fields for c in cold.rendered]
+    for a, b in zip(warm.decks, cold.decks, strict=True):
+        assert a.path.read_bytes() == b.path.read_bytes()

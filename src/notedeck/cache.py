@@ -228,6 +228,15 @@ def owns(folder: Path) -> bool:
         return False
 
 
+def build_lock(config: Config) -> Path:
+    """The file a build holds to keep other builds of these notes waiting: in the cache
+    folder, or, where that is not notedeck's, in the user's own cache folder."""
+    folder = cache_folder(config)
+    if owns(folder):
+        return folder / "build.lock"
+    return user_cache_home() / "notedeck" / "builds" / f"{folder.name}.lock"
+
+
 def user_cache_home() -> Path:
     """The user's own cache folder (as platformdirs finds it): never inside a project."""
     if sys.platform == "win32":
