@@ -23,7 +23,7 @@ from notedeck.decks import (
 )
 from notedeck.files import Staged
 from notedeck.identify import CardPlan, build_time, plan_cards
-from notedeck.lock import CardChange, load_lock, removal_search, stage_lock
+from notedeck.lock import CardChange, check_lock_target, load_lock, removal_search, stage_lock
 from notedeck.model import Card, Diagnostic, Level, Moment, Note
 from notedeck.one_build import one_build_at_a_time
 from notedeck.package import notetype_shapes
@@ -101,6 +101,8 @@ def build(
     A build that writes waits for any other build of the project to finish, after
     calling `on_wait(who)`; a dry run reads only and never waits.
     """
+    if not dry_run:
+        check_lock_target(config.lock_file)  # never written over a file of the user's
     # Only a folder notedeck made is its cache: anything else is neither read nor written.
     not_own = None if dry_run else cache.claim_folder(config)
     held: AbstractContextManager[None] = (

@@ -198,7 +198,10 @@ def claim_folder(config: Config) -> Diagnostic | None:
         return None
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        found = {entry.name for entry in os.scandir(folder)}
+        # The tag (or its temporary file) alone: another build is claiming it right now.
+        found = {
+            e.name for e in os.scandir(folder) if not e.name.startswith((MARKER, f".{MARKER}."))
+        }
         if not found or "index.pickle" in found:  # the layout notedeck wrote until 0.1
             mark(folder)
             return None
@@ -217,7 +220,11 @@ def claim_folder(config: Config) -> Diagnostic | None:
 
 def mark(folder: Path) -> None:
     """Tag `folder` as a notedeck cache (OSError if it cannot be written)."""
-    (folder / MARKER).write_bytes(_TAG)
+    staged = stage(folder / MARKER, _TAG, durable=False)  # never seen half written
+    try:
+        staged.commit()
+    finally:
+        staged.discard()
 
 
 def owns(folder: Path) -> bool:
