@@ -235,30 +235,45 @@ def _dataclass_decoder(cls: type) -> Convert:
     checks, converts = [], []
     for n, f in enumerate(fields):
         tp, name = hints[f.name], f"f{n}"
+        args = typing.get_args(tp)
+        optional = typing.get_origin(tp) in (types.UnionType, typing.Union) and len(args) == 2
+        if optional and type(None) in args:  # str | None, a clock's tuple[int, ...] | None
+            inner = _optional(tp, args)
+            if inner in (str, int, bool) or _is_plain_sequence(inner):
+                tp = inner
+            else:
+                optional = False
+        else:
+            optional = False
+        unless_none = f"{name} is not None and " if optional else ""
         if tp in (str, int, bool):
             names[f"t{n}"] = tp
-            checks.append(f"type({name}) is not t{n}")
+            checks.append(f"{unless_none}type({name}) is not t{n}")
         elif _is_plain_sequence(tp):
-            item = typing.get_args(tp)[0]
-            names[f"k{n}"] = {item}
-            checks.append(f"type({name}) is not list or not set(map(type, {name})) <= k{n}")
-            converts.append(f"    {name} = tuple({name})")
+            names[f"k{n}"] = {typing.get_args(tp)[0]}
+            checks.append(
+                f"{unless_none}(type({name}) is not list or not set(map(type, {name})) <= k{n})"
+            )
+            if optional:
+                converts.append(f"    {name} = None if {name} is None else tuple({name})")
+            else:
+                converts.append(f"    {name} = tuple({name})")
         else:
             names[f"c{n}"] = decoder(tp)
             converts.append(f"    {name} = c{n}({name})")
-    args = ", ".join(f"f{n}" for n in range(len(fields)))
+    every = ", ".join(f"f{n}" for n in range(len(fields)))
     source = [
         "def decode(v):",
         f"    if type(v) is not list or len(v) != {len(fields)}:",
         f"        raise Invalid(f'{{v!r:.40}} is not a {cls.__name__}')",
-        f"    {args}, = v",
+        f"    {every}, = v",
     ]
     if checks:
         source += [
             f"    if {' or '.join(checks)}:",
             f"        raise Invalid(f'{{v!r:.40}} is not a {cls.__name__}')",
         ]
-    source += [*converts, f"    return cls({args})"]
+    source += [*converts, f"    return cls({every})"]
     exec("\n".join(source), names)  # our own code, written from our own type hints
     made.append(typing.cast(Convert, names["decode"]))
     _DECODERS[cls] = made[0]
