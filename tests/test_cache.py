@@ -233,14 +233,16 @@ def test_a_shard_keeps_each_note_apart_and_loses_only_a_broken_one(tmp_path: Pat
     shard["a.md"] = cache.NoteCards((card,))
     shard["b.md"] = cache.NoteCards(())
     cache.save_shard(path, "key", shard)
-    raw = cache.load_shard(path, "key").plain()
-    raw["b.md"] = [[["a#s#qa", "g", "not a bool", ["Q"], [], "Deck", "h"]]]  # a wrong type
-    raw["c.md"] = None  # not a NoteCards
+    raw = cache.load_shard(path, "key").texts()
+    raw["b.md"] = '[[["a#s#qa", "g", "not a bool", ["Q"], [], "Deck", "h"]]]'  # a wrong type
+    raw["c.md"] = "null"  # not a NoteCards
+    raw["e.md"] = '[[["a#s#qa", "g", false, ["Q"], [], "Deck"'  # cut short
     cache.save_shard(path, "key", cache.Stored(cache.NoteCards, raw))
     again = cache.load_shard(path, "key")
     assert again.get("a.md") == cache.NoteCards((card,))
     assert again.get("b.md") is None and again.get("c.md") is None
+    assert again.get("e.md") is None
     assert cache.load_shard(path, "another key").get("a.md") is None
     # Changing one note leaves the others as they were.
     again["d.md"] = cache.NoteCards(())
-    assert again.plain()["a.md"] == raw["a.md"]
+    assert again.texts()["a.md"] == raw["a.md"]

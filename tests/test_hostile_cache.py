@@ -46,6 +46,21 @@ class _Payload:
         return (exec, (f"open({str(self.marker)!r}, 'w').write('ran')",))
 
 
+def _read_shard(path: Path) -> tuple[str, dict[str, object]]:
+    """A shard file: its first line, and each note's value (a line: path, tab, JSON)."""
+    head, *lines = path.read_text(encoding="ascii").splitlines()
+    values = {}
+    for line in lines:
+        name, _tab, value = line.partition("\t")
+        values[json.loads(name)] = json.loads(value)
+    return head, values
+
+
+def _write_shard(path: Path, head: str, values: dict[str, object]) -> None:
+    lines = [f"{json.dumps(rel)}\t{json.dumps(value)}" for rel, value in values.items()]
+    path.write_text("\n".join([head, *lines, ""]), encoding="ascii")
+
+
 def _packages_text(decks: Path) -> str:
     text = []
     for package in sorted(decks.glob("*.apkg")):
@@ -101,10 +116,10 @@ def test_a_cache_made_by_someone_else_slips_no_card_in(vault: Path, tmp_path: Pa
     (folder,) = (project / ".notedeck-cache").iterdir()
     injected = "<script>alert('shipped')</script>"
     for shard in folder.glob("cards-*.json"):
-        fmt, key, notes = json.loads(shard.read_text(encoding="utf-8"))
-        for rel, (cards,) in notes.items():
+        head, notes = _read_shard(shard)
+        for rel, (cards,) in notes.items():  # type: ignore[misc]
             notes[rel] = [[[*card[:3], [injected, *card[3][1:]], *card[4:]] for card in cards]]
-        shard.write_text(json.dumps([fmt, key, notes]), encoding="utf-8")
+        _write_shard(shard, head, notes)
     shipped = {p: p.read_bytes() for p in folder.iterdir() if p.is_file()}
 
     def ship() -> None:  # the tampered cache, as the repository holds it
@@ -175,15 +190,19 @@ def test_a_cache_of_wrong_values_under_the_right_key_is_a_cache_miss(
     run_build(vault, tmp_path / "cold")  # the lock the two builds below share
     (folder,) = (vault.parent / ".notedeck-cache").iterdir()
     for path in folder.rglob(files):
-        if path.suffix not in (".json", ".rows"):
+        if path.name == "index.json" or path.suffix == ".rows":
+            fmt, key, value = json.loads(path.read_bytes())
+            path.write_text(json.dumps([fmt, key, _mutated(value, every, [0])]))
             continue
-        fmt, key, value = json.loads(path.read_bytes())
+        if path.suffix != ".json":
+            continue
+        head, values = _read_shard(path)
         if path.name.startswith("meta-"):  # a note's detail is JSON in a string
-            value = {
+            values = {
                 rel: [stamps, json.dumps(_mutated(json.loads(detail), every, [0]))]
-                for rel, (stamps, detail) in value.items()
+                for rel, (stamps, detail) in values.items()  # type: ignore[misc]
             }
-        path.write_text(json.dumps([fmt, key, _mutated(value, every, [0])]))
+        _write_shard(path, head, {r: _mutated(v, every, [0]) for r, v in values.items()})
     for package in (tmp_path / "cold").glob("*.apkg"):
         package.unlink()
     warm = run_build(vault, tmp_path / "cold")

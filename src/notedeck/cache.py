@@ -395,22 +395,22 @@ def stage_index(config: Config, key: str, index: Index) -> Staged | None:
 
 
 class Stored(MutableMapping[str, V]):
-    """A shard file's values by note, each kept as JSON gave it until it is asked for:
-    a build that changes one note of a shard checks and makes that note's value only
-    (the rest goes back to the file as it came). A value that is not of `kind` is
+    """A shard file's values by note, each kept as its JSON text until it is asked for:
+    a build that changes one note of a shard reads, checks and writes that note's value
+    only (the rest goes back to the file as it came). A value that is not of `kind` is
     missing, as in a corrupt file."""
 
-    def __init__(self, kind: Any, raw: dict[str, Any] | None = None) -> None:
+    def __init__(self, kind: Any, raw: dict[str, str] | None = None) -> None:
         self._kind = kind
-        self._raw: dict[str, Any] = {} if raw is None else raw  # as from json.loads
+        self._raw: dict[str, str] = {} if raw is None else raw  # JSON text by note
         self._made: dict[str, V] = {}  # set by this build, not yet encoded
 
     def __getitem__(self, rel: str) -> V:
         if rel in self._made:
             return self._made[rel]
-        value = self._raw[rel]
+        text = self._raw[rel]
         try:
-            decoded: V = plain.decode(value, self._kind)
+            decoded: V = plain.loads(text, self._kind)
         except Exception as exc:  # a value not of its kind is a missing one
             raise KeyError(rel) from exc
         return decoded
@@ -434,10 +434,9 @@ class Stored(MutableMapping[str, V]):
     def __len__(self) -> int:
         return len(self._raw) + len(self._made)
 
-    def plain(self) -> dict[str, Any]:
-        """Every value as JSON writes it, by note in order."""
-        convert = plain.encoder(self._kind)
-        made = {rel: convert(value) for rel, value in self._made.items()}
+    def texts(self) -> dict[str, str]:
+        """Every value's JSON text, by note in order."""
+        made = {rel: plain.text(value, self._kind) for rel, value in self._made.items()}
         return dict(sorted({**self._raw, **made}.items()))
 
 
@@ -459,15 +458,24 @@ def load_meta(path: Path, key: str) -> Stored[tuple[str, str]]:
     return Stored(META, _load(path, key))
 
 
-def _load(path: Path, key: str) -> dict[str, Any]:
+def _load(path: Path, key: str) -> dict[str, str]:
+    """A shard file's JSON text by note. The file is a line [format, key], then a line
+    per note: its path as a JSON string, a tab, its value (JSON escapes every tab and
+    line break inside a string, and writes only ASCII here)."""
     try:
         with open(path, "rb") as handle:
-            fmt, stored_key, values = _header(handle.read())
-        if fmt == FORMAT and stored_key == key and isinstance(values, dict):
-            return values
+            head, *lines = handle.read().decode("ascii").split("\n")
+        if plain.loads(head, tuple[int, str]) != (FORMAT, key) or lines.pop() != "":
+            return {}
+        values = {}
+        for line in lines:
+            name, tab, value = line.partition("\t")
+            if not tab:
+                return {}
+            values[plain.loads(name, str)] = value
+        return values
     except Exception:  # a corrupt or foreign cache file is an empty cache
-        pass
-    return {}
+        return {}
 
 
 def save_shard(path: Path, key: str, values: Stored[Any]) -> None:
@@ -475,7 +483,9 @@ def save_shard(path: Path, key: str, values: Stored[Any]) -> None:
         return
     try:
         if values:
-            _dump(path, plain.dumps((FORMAT, key, values.plain()), tuple[int, str, Any]))
+            lines = [plain.text((FORMAT, key), tuple[int, str])]
+            lines += [f"{plain.text(rel, str)}\t{text}" for rel, text in values.texts().items()]
+            _dump(path, "\n".join([*lines, ""]).encode("ascii"))
         else:
             path.unlink(missing_ok=True)
     except (OSError, ValueError):
