@@ -31,6 +31,20 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         base.rmdir()
 
 
+@pytest.fixture(autouse=True, scope="session")
+def user_cache_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The user's cache folder (where the cache key's secret lives), in the test's temp
+    folder: the tests, and the commands they run, never write in the real home."""
+    home = tmp_path_factory.mktemp("user-cache")
+    before = os.environ.get("XDG_CACHE_HOME")
+    os.environ["XDG_CACHE_HOME"] = str(home)
+    yield home
+    if before is None:
+        os.environ.pop("XDG_CACHE_HOME", None)
+    else:
+        os.environ["XDG_CACHE_HOME"] = before
+
+
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO.parent.parent / "shared" / "corpus" / "tubegraph" / "content"
 if not CORPUS.is_dir():  # CI clones main beside a copy of shared/

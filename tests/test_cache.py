@@ -95,7 +95,10 @@ def test_a_deleted_note_disappears(vault: Path, anki: Anki) -> None:
     assert len(anki.col.find_notes("")) == len(second.rendered)
 
 
-@pytest.mark.parametrize("damage", [b"", b"not a pickle", b"\x80\x05garbage"])
+@pytest.mark.parametrize(
+    "damage",
+    [b"", b"not json", b"\x80\x05garbage", b'[6, "key", {"a.md": [1, 2]}]', b"[" * 100_000],
+)
 def test_a_corrupt_cache_is_an_empty_cache(vault: Path, damage: bytes) -> None:
     first = run_build(vault)
     files = _cache_files(vault)
@@ -187,7 +190,7 @@ def test_cache_files_of_another_layout_are_removed(vault: Path) -> None:
     (vault / SEED).write_text((vault / SEED).read_text() + "\nA new closing sentence here.\n")
     run_build(vault)
     assert not foreign.exists()
-    assert list(folder.glob("cards-*.pickle"))
+    assert list(folder.glob("cards-*.json"))
 
 
 def test_the_number_of_workers_keeps_the_cache(vault: Path) -> None:
@@ -218,23 +221,28 @@ def test_a_same_size_edit_right_after_a_build_is_never_missed(tmp_path: Path) ->
     assert any("substance of ABUSE" in line.html for c in report.cards for line in c.answer)
 
 
-def test_a_shard_keeps_each_note_pickled_and_loses_only_a_broken_one(tmp_path: Path) -> None:
+def test_a_shard_keeps_each_note_apart_and_loses_only_a_broken_one(tmp_path: Path) -> None:
     from notedeck import cache
+    from notedeck.render import RenderedCard
 
-    path = tmp_path / "cards-x.pickle"
+    cache.mark(tmp_path)
+    path = tmp_path / "cards-x.json"
     shard = cache.load_shard(path, "key")  # missing: empty
     assert dict(shard) == {}
-    shard["a.md"] = cache.NoteCards(())
+    card = RenderedCard("a#s#qa", "g", False, ("Q", "A"), ("t",), "Deck", "h")
+    shard["a.md"] = cache.NoteCards((card,))
     shard["b.md"] = cache.NoteCards(())
     cache.save_shard(path, "key", shard)
-    raw = cache.load_shard(path, "key").pickled()
-    raw["b.md"] = raw["b.md"][:-3]  # cut short
-    raw["c.md"] = b"\x80\x05N."  # pickled None: not a NoteCards
-    cache.save_shard(path, "key", cache.Stored(raw))
+    raw = cache.load_shard(path, "key").texts()
+    raw["b.md"] = '[[["a#s#qa", "g", "not a bool", ["Q"], [], "Deck", "h"]]]'  # a wrong type
+    raw["c.md"] = "null"  # not a NoteCards
+    raw["e.md"] = '[[["a#s#qa", "g", false, ["Q"], [], "Deck"'  # cut short
+    cache.save_shard(path, "key", cache.Stored(cache.NoteCards, raw))
     again = cache.load_shard(path, "key")
-    assert again.get("a.md") == cache.NoteCards(())
+    assert again.get("a.md") == cache.NoteCards((card,))
     assert again.get("b.md") is None and again.get("c.md") is None
+    assert again.get("e.md") is None
     assert cache.load_shard(path, "another key").get("a.md") is None
-    # Changing one note leaves the bytes of the others as they were.
+    # Changing one note leaves the others as they were.
     again["d.md"] = cache.NoteCards(())
-    assert again.pickled()["a.md"] == raw["a.md"]
+    assert again.texts()["a.md"] == raw["a.md"]

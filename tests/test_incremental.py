@@ -313,10 +313,10 @@ def test_lost_cache_files_are_an_empty_cache(
     _build(notes)
     before = _written(notes)
     (folder,) = (notes.parent / ".notedeck-cache").iterdir()
-    for meta in folder.glob("meta-*.pickle"):  # what sibling checks and plans read
+    for meta in folder.glob("meta-*.json"):  # what sibling checks and plans read
         meta.unlink()
-    for cards in sorted(folder.glob("cards-*.pickle"))[::2]:  # what packages are made of
-        cards.write_bytes(b"not a pickle")
+    for cards in sorted(folder.glob("cards-*.json"))[::2]:  # what packages are made of
+        cards.write_bytes(b"not json")
     note = notes / "3blue1brown" / "3blue1brown.md"
     note.write_text(note.read_text(encoding="utf-8") + "\nOne more line.\n", encoding="utf-8")
     for package in (notes.parent / "decks").glob("*.apkg"):

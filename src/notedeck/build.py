@@ -6,7 +6,7 @@ import gc
 import os
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
@@ -23,8 +23,16 @@ from notedeck.decks import (
 )
 from notedeck.files import Staged
 from notedeck.identify import CardPlan, build_time, plan_cards
-from notedeck.lock import CardChange, load_lock, removal_search, stage_backup, stage_lock
+from notedeck.lock import (
+    CardChange,
+    check_lock_target,
+    load_lock,
+    removal_search,
+    stage_backup,
+    stage_lock,
+)
 from notedeck.model import Card, Diagnostic, Level, Moment, Note
+from notedeck.one_build import one_build_at_a_time
 from notedeck.package import notetype_shapes
 from notedeck.parallel import Workers
 from notedeck.refresh import (
@@ -90,18 +98,28 @@ def build(
     dry_run: bool = False,
     collect: bool = True,
     on_progress: Callable[[int, int], None] | None = None,
+    on_wait: Callable[[str], None] | None = None,
 ) -> BuildReport:
     """Build every deck of the notes folder; one bad note never stops the others.
 
     Notes unchanged since the last build (same bytes, same settings and templates) are
     taken from the cache, and only the packages whose cards changed are written again.
     `collect` puts every card in the report; `on_progress(done, total)` follows the notes.
+    A build that writes waits for any other build of the project to finish, after
+    calling `on_wait(who)`; a dry run reads only and never waits.
     """
-    with _fewer_collections():
+    if not dry_run:
+        check_lock_target(config.lock_file)  # never written over a file of the user's
+    # Only a folder notedeck made is its cache: anything else is neither read nor written.
+    not_own = None if dry_run else cache.claim_folder(config)
+    held: AbstractContextManager[None] = (
+        nullcontext() if dry_run else one_build_at_a_time(cache.build_lock(config), on_wait)
+    )
+    with _fewer_collections(), held:
         try:
-            return _build(config, dry_run, collect, on_progress, use_cache=True)
+            return _build(config, dry_run, collect, on_progress, not_own, use_cache=True)
         except cache.CacheLost:  # part of the cache is gone or broken: it is an empty cache
-            return _build(config, dry_run, collect, on_progress, use_cache=False)
+            return _build(config, dry_run, collect, on_progress, not_own, use_cache=False)
 
 
 @contextmanager
@@ -123,6 +141,7 @@ def _build(
     dry_run: bool,
     collect: bool,
     on_progress: Callable[[int, int], None] | None,
+    not_own: Diagnostic | None,
     *,
     use_cache: bool,
 ) -> BuildReport:
@@ -132,6 +151,10 @@ def _build(
     shapes = notetype_shapes(templates)
     found = scan_notes(config.notes_dir)
     had_packages = config.out_dir.is_dir() and any(config.out_dir.glob("*.apkg"))
+    diagnostics: list[Diagnostic] = []
+    if not_own is not None:
+        diagnostics.append(not_own)
+        use_cache = False
     index = cache.load_index(config, key) if use_cache else cache.Index()
     if index.lock_signature != cache.file_signature(config.lock_file):
         index = cache.Index()  # a lock this cache did not write: trust nothing it says

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from notedeck.config import Config
     from notedeck.model import Diagnostic
 
-EXIT_OK, EXIT_NOTE_ERRORS, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_NOTE_ERRORS, EXIT_USAGE, EXIT_BUILD_AGAIN = 0, 1, 2, 3
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -33,6 +33,13 @@ def main() -> None:
 
     Settings come from [tool.notedeck] in pyproject.toml or from notedeck.toml (in the
     current folder or above); flags override them.
+
+    \b
+    Exit codes:
+      0  fine
+      1  a note has errors (or warnings, with --strict)
+      2  the command line, the configuration or a template is broken
+      3  the lock file changed while the build read it: nothing was written, build again
 
     \b
     Examples:
@@ -109,15 +116,27 @@ def run_build(
     progress: bool = False,
     collect: bool = False,
 ) -> BuildReport:
-    """Run the pipeline; a broken template or configuration exits 2."""
+    """Run the pipeline; a broken template or configuration exits 2, a lock file that
+    changed under the build 3 (nothing written: the same command again is the fix)."""
     from notedeck.build import build
-    from notedeck.errors import ConfigError, NotedeckError, TemplateError
+    from notedeck.errors import ConfigError, LockChanged, NotedeckError, TemplateError
 
     try:
         with _progress(enabled=progress) as on_progress:
-            return build(config, dry_run=dry_run, collect=collect, on_progress=on_progress)
+            return build(
+                config,
+                dry_run=dry_run,
+                collect=collect,
+                on_progress=on_progress,
+                on_wait=_say_waiting,
+            )
     except (ConfigError, TemplateError) as exc:
         fail_usage(str(exc))
+    except LockChanged as exc:
+        if debug:
+            raise
+        click.echo(f"notedeck: {exc}", err=True)
+        sys.exit(EXIT_BUILD_AGAIN)
     except NotedeckError as exc:
         if debug:
             raise
@@ -130,6 +149,14 @@ def run_build(
             "stopped and the lock file is as it was: fix this and build again (--debug "
             "shows where it happened)."
         )
+
+
+def _say_waiting(holder: str) -> None:
+    click.echo(
+        f"notedeck: another build of these notes is running ({holder}); waiting for it "
+        "to finish (Ctrl-C to stop).",
+        err=True,
+    )
 
 
 # Fewer notes than this to work on finish too soon for a progress bar to help.

@@ -32,6 +32,18 @@ class TemplateError(NotedeckError):
     """A card template or question pattern file is broken."""
 
 
+class NotALock(NotedeckError):
+    """The lock setting names a file that is not a notedeck lock: it is never overwritten."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(
+            f"{path}:1: this file is not a notedeck lock, and the build would write the lock "
+            "over it; nothing was written. Point `lock =` in the configuration (or --lock) "
+            "at a file of its own, e.g. notedeck.lock beside the notes folder."
+        )
+        self.path = path
+
+
 class LockChanged(NotedeckError):
     """The lock file changed on disk while a build read it; nothing was written."""
 

@@ -71,7 +71,7 @@ def plan_cards(
         elif kept:
             blocks[rel] = kept
     # Shard by shard, so that only one shard's stamps are read at a time.
-    loaded: tuple[str, Mapping[str, tuple[str, bytes]]] = ("", {})
+    loaded: tuple[str, Mapping[str, tuple[str, str]]] = ("", {})
     for rel in sorted(replan, key=lambda r: (cache.shard_of(r), r)):
         stamps = made.stamps.pop(rel, None)
         if stamps is None:
@@ -81,7 +81,7 @@ def plan_cards(
                     shard,
                     cache.load_meta(cache.meta_path(context.config, shard), context.key),
                 )
-            stamps = loaded[1].get(rel, (None, b""))[0]
+            stamps = loaded[1].get(rel, (None, ""))[0]
         if stamps is None:  # the cache could not be written: make the cards again
             stamps = build_note(context, rel, details.moments(rel)).stamps
         plans[rel] = plan = planner.plan(rel, () if rel in excluded else unpack_stamps(stamps))

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, cast, overload
 
-from notedeck.errors import LockChanged
+from notedeck.errors import LockChanged, NotALock
 from notedeck.files import FileRange, Staged, stage
 from notedeck.identity import fresh_guid, guid_for
 from notedeck.lock_repair import MAX_MOD, damage_at, recover
@@ -680,6 +680,24 @@ def lock_text(
         at += size
     parts.append(b"\n  }\n}\n")
     return LockText(tuple(parts), spans, old)
+
+
+def check_lock_target(path: Path) -> None:
+    """NotALock when `path` is a file that a lock written there would destroy: anything
+    but a notedeck lock (of any format, broken or conflicted as it may be), an empty file,
+    or a file named notedeck.lock (a broken lock is replaced, as README says). A `lock =`
+    setting could name README.md, poetry.lock or ~/.bashrc."""
+    if path.name == "notedeck.lock":
+        return
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(1 << 16)
+    except FileNotFoundError:
+        return
+    except OSError:
+        return  # a folder, or unreadable: load_lock says what is wrong with it
+    if head.strip() and b'"notedeck_lock"' not in head:
+        raise NotALock(str(path))
 
 
 def stage_lock(path: Path, text: LockText) -> Staged:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import os
-import pickle
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -60,7 +59,7 @@ class PackageJob:
 
     top: str
     path: Path
-    notes: tuple[tuple[str, str, bytes, bytes], ...]  # rel, sha, record's detail, lock block
+    notes: tuple[tuple[str, str, str, bytes], ...]  # rel, sha, record's detail, lock block
     guids: Mapping[str, str]  # key -> GUID where not guid_for(key)
     model_mods: Mapping[int, int]
     media: tuple[tuple[str, str], ...]  # Anki media name, source file
@@ -117,11 +116,17 @@ def build_shard(context: Context, job: ShardJob) -> list[NoteResult]:
     meta_file = cache.meta_path(config, job.shard)
     derived_file = cache.derived_path(config, job.shard)
     # A dry run reads and writes no cache: it fills empty ones.
-    stored = cache.load_shard(cards_file, context.key) if job.write else cache.Stored()
-    meta = cache.load_meta(meta_file, context.key) if job.write else cache.Stored()
+    stored = (
+        cache.load_shard(cards_file, context.key) if job.write else cache.Stored(cache.NoteCards)
+    )
+    meta = cache.load_meta(meta_file, context.key) if job.write else cache.Stored(cache.META)
     # Derived cards are kept only by builds that report them; others just drop theirs.
     keep_derived = job.write and (job.collect or bool(job.drop))
-    derived = cache.load_derived(derived_file, context.key) if keep_derived else cache.Stored()
+    derived = (
+        cache.load_derived(derived_file, context.key)
+        if keep_derived
+        else cache.Stored(cache.Derived)
+    )
     results = []
     for rel, moments in job.notes:
         result = build_note(context, rel, moments)
@@ -131,13 +136,14 @@ def build_shard(context: Context, job: ShardJob) -> list[NoteResult]:
             results.append(NoteResult(result.record, "", None, None))
             continue
         for kept in (stored, meta, derived):
-            kept.pop(rel, None)
+            kept.drop(rel)
         meta[rel] = (result.stamps, result.record.detail)
         if result.made is not None:
             stored[rel] = result.made
         if result.cards is not None and job.collect:
             record = result.record
-            derived[rel] = cache.Derived(record.sha, pickle.loads(record.detail)[1], result.cards)
+            moments = cache.decode_detail(record.detail)[1]
+            derived[rel] = cache.Derived(record.sha, moments, result.cards)
         sent = result.stamps if not job.write else ""
         if job.collect:
             results.append(
@@ -148,7 +154,7 @@ def build_shard(context: Context, job: ShardJob) -> list[NoteResult]:
     if job.write:
         for rel in job.drop:
             for kept in (stored, meta, derived):
-                kept.pop(rel, None)
+                kept.drop(rel)
         cache.save_shard(cards_file, context.key, stored)
         cache.save_shard(meta_file, context.key, meta)
         if keep_derived:
@@ -357,7 +363,7 @@ def write_package(context: Context, job: PackageJob) -> tuple[str, int]:
     entries = {rel: _entries(block) if block else {} for rel, _sha, _detail, block in job.notes}
     default_mod = max(job.model_mods.values(), default=0)
     newest = max([default_mod, *(m for mods in entries.values() for m in mods.values())])
-    by_shard: dict[str, list[tuple[str, str, bytes, bytes]]] = defaultdict(list)
+    by_shard: dict[str, list[tuple[str, str, str, bytes]]] = defaultdict(list)
     for note in job.notes:
         by_shard[cache.shard_of(note[0])].append(note)
     temp = job.path.with_name(f".{job.path.name}.{os.getpid()}.tmp")
@@ -421,14 +427,14 @@ def write_package(context: Context, job: PackageJob) -> tuple[str, int]:
     return str(temp), writer.cards
 
 
-def _make_again(context: Context, shard: str, rel: str, detail: bytes) -> cache.NoteCards | None:
+def _make_again(context: Context, shard: str, rel: str, detail: str) -> cache.NoteCards | None:
     """A note's cards when the cache lacks them (it could not be written)."""
     if not detail:
         meta = cache.load_meta(cache.meta_path(context.config, shard), context.key)
         if rel not in meta:
             raise cache.CacheLost(rel)
         detail = meta[rel][1]
-    return build_note(context, rel, pickle.loads(detail)[1]).made
+    return build_note(context, rel, cache.decode_detail(detail)[1]).made
 
 
 def _entries(block: bytes) -> dict[str, int]:
