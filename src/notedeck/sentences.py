@@ -57,7 +57,8 @@ _NOT_SUBJECT = _LEANING | frozenset(
     "between among across given according due rather even only just not no initially "
     "eventually originally today now currently recently previously subsequently "
     "alternatively conversely ideally typically usually often sometimes generally "
-    "traditionally historically there first second third".split()
+    "traditionally historically there first second third two three four five six "
+    "different various certain numerous multiple".split()
 )
 _VERB_WORDS = frozenset(
     "is are was were be been being has have had do does did can could may might will would "
@@ -102,7 +103,10 @@ _POINTING_NOUNS = frozenset(
     "finding findings outcome outcomes effect effects impact implication implications "
     "observation observations realization shift change changes trend trends role "
     "advantage advantages option options tool tools practice practices habit habits "
-    "example examples distinction move decision goal goals thing".split()
+    "example examples distinction move decision goal goals thing source sources behavior "
+    "behaviour level levels line roadblock obstacle barrier driver drivers cause causes "
+    "reason reasons context contexts value values phenomenon phenomena technique "
+    "techniques method methods version versions type types kind kinds form forms".split()
 )
 _META = re.compile(
     r"\b(?:the (?:speaker|host|guest|video|episode|podcast|discussion|conversation|"
@@ -390,6 +394,9 @@ _SINGULAR_S = frozenset(
 
 
 def plural(subject: str) -> bool:
+    first = subject.split()[0].lower() if subject.split() else ""
+    if first.endswith("ing") and len(first) > 4:
+        return False  # "building applications" is one activity
     head = re.split(r"\s+(?:of|in|for|on|with|from|to|at|by)\s+", subject, maxsplit=1)[0]
     if re.search(r"\s(?:and|&)\s", head):
         return True
@@ -432,12 +439,16 @@ def fit_subject(subject: str, title_words: frozenset[str]) -> str | None:
         word = content[0]
         if word[:1].islower() and word.lower() not in title_words:
             return f"'{subject}' points back to something named elsewhere"
+    head = re.split(r"\s+(?:of|in|for|to|on|with|from|behind|about)\s+", subject, maxsplit=1)[0]
+    head_words = [w for w in words(head) if w.lower() not in {"the", "a", "an"}]
     if (
-        first in {"the", "a", "an", "one"}
-        and content[-1].lower() in _POINTING_NOUNS
-        and not any(w[:1].isupper() for w in content)
+        head_words
+        and head_words[-1].lower() in _POINTING_NOUNS
+        and not any(w[:1].isupper() for w in head_words[1:])
     ):
         return f"'{subject}' points back to something named elsewhere"
+    if any(len(w) == 1 and w not in {"a", "A", "I"} for w in ws):
+        return "subject names a variable of an example"
     if len(content) == 1 and content[0][:1].isupper() and content[0].lower() not in title_words:
         if not content[0].isupper():
             return f"'{subject}' is a name the card cannot place (an example's?)"
@@ -508,10 +519,28 @@ _NOT_VERBS = frozenset(
 )
 
 
+_ACTIONS = frozenset(
+    "absorb activate adapt affect alter amplify attract balance bind block boost break build "
+    "capture carry change compress connect control convert cool create cut damage decrease "
+    "deliver detect determine disrupt distribute drive eliminate enable encode enhance ensure "
+    "estimate expand extract filter generate handle heat identify improve increase influence "
+    "inhibit isolate lower maintain manage measure minimize minimise move optimize optimise "
+    "predict prevent process produce protect raise reduce regulate release remove repair "
+    "replace represent resist restore retain scale send separate shape signal simplify slow "
+    "solve speed stabilize stabilise stimulate store strengthen suppress sustain track "
+    "transfer transform transmit trigger weaken achieve avoid calculate compute combine "
+    "compare encrypt verify validate sort search render compile execute allocate".split()
+)
+
+
 def _base_form(verb: str) -> str | None:
     """A third-person verb's base form ("reduces" -> "reduce"), or None if unsure."""
     if verb in _NOT_VERBS or verb.endswith(("ss", "us", "is", "ous")):
         return None
+    for base in (verb[:-1], verb[:-2], verb[:-3] + "y" if verb.endswith("ies") else ""):
+        if base in _ACTIONS:
+            return base
+    return None
     if verb.endswith("ies") and len(verb) > 4:
         return verb[:-3] + "y"
     if verb.endswith(("ches", "shes", "sses", "xes", "zes", "oes")):
@@ -519,9 +548,30 @@ def _base_form(verb: str) -> str | None:
     return verb[:-1]
 
 
+_COMPARED = re.compile(
+    r"^(?P<s>[^,;:()\"]{3,60}?)\s+(?P<be>is|are|was|were)\s+(?:(?:often|generally|typically|"
+    r"significantly|much|far|about|roughly|nearly|almost)\s+)?(?P<how>as\s+[a-z-]+\s+as|"
+    r"(?:more|less)\s+[a-z-]+\s+than|[a-z-]+er\s+than)\s+(?P<y>[^,;:()]{3,50}?)"
+    r"(?:\s+(?P<z>(?:in|at|for|when)\s+[^,;:()]{3,40}?))?(?:,.*)?$"
+)
+
+
 def _how_or_why(
     text: str, title_words: frozenset[str], case: Callable[[str], str]
 ) -> Claim | None:
+    m = _COMPARED.match(text)
+    if m is not None:
+        subject, other = m.group("s"), m.group("y")
+        fine = fit_subject(case(subject), title_words) is None and not has_pronoun(other)
+        if fine and not negated(text):
+            does = "do" if plural(subject) else "does"
+            if m.group("be") in {"was", "were"}:
+                does = "did"
+            z = f" {m.group('z')}" if m.group("z") else ""
+            question = f"How {does} {_lead(case(subject))} compare with {other}{z}?"
+            answer = m.group("how")
+            answer = answer[:1].upper() + answer[1:] + f" {other}"
+            return Claim(case(subject), "compared", question, answer, 2.8)
     m = _STATE.match(text)
     if m is not None:
         subject = m.group("s")

@@ -98,11 +98,41 @@ _CAUSE_WORDS = re.compile(
 _PREPOSITIONS = frozenset("of to for from with in on at by about into than as".split())
 _PLATITUDE = re.compile(
     r"\b(?:crucial|essential|important|vital|significant|profound|various|numerous|"
-    r"fundamental|inherent|opportunity|journey|"
+    r"fundamental|inherent|opportunity|journey|useful|intricate|foundation|key component|"
+    r"complex process|highly effective|powerful tool|"
     r"dramatic|fascinating|powerful|highlights?|underscores?|showcases?|plays? a (?:key|major|"
     r"crucial|significant|vital) role|key (?:role|factor|aspect)|discussed|explored)\b",
     re.IGNORECASE,
 )
+# What each heading question wants to hear: a sentence with more of these answers better.
+_CUES = {
+    "mechanism": re.compile(
+        r"\b(?:by|through|via|action|mechanism|works?|function\w*|shut\w*|block\w*|bind\w*|"
+        r"activat\w*|deactivat\w*|inhibit\w*|trigger\w*|receptors?|signal\w*|convert\w*|"
+        r"releas\w*|caus\w*|enabl\w*|process\w*)\b",
+        re.IGNORECASE,
+    ),
+    "onset": re.compile(
+        r"\b(?:seconds?|minutes?|hours?|days?|weeks?|months?|years?|immediately|instantly|"
+        r"quick\w*|fast\w*|rapid\w*|slow\w*|onset|within)\b",
+        re.IGNORECASE,
+    ),
+    "precautions": re.compile(
+        r"\b(?:risks?|avoid\w*|should|only|never|danger\w*|abuse|caution\w*|adverse|warn\w*|"
+        r"not recommended|harm\w*|guidance|prescri\w*|supervis\w*|side effects?)\b",
+        re.IGNORECASE,
+    ),
+    "side effects": re.compile(
+        r"\b(?:side effects?|adverse|nausea|risks?|symptoms?|harm\w*|damag\w*|caus\w*)\b",
+        re.IGNORECASE,
+    ),
+    "causes": re.compile(
+        r"\b(?:because|due to|caus\w*|driv\w*|lead\w*|led|result\w*|trigger\w*|factors?|"
+        r"stem\w*)\b",
+        re.IGNORECASE,
+    ),
+    "definition": re.compile(r"\b(?:is|are|refers? to|means?|defined|describes?)\b", re.I),
+}
 _EXAMPLE = re.compile(r"^(?:for (?:example|instance)|e\.g\.|an example|one example|as an example)\b", re.I)
 # Headings that name a set (types, steps, features ...): their card lists at most three.
 _SETS = frozenset(
@@ -170,51 +200,55 @@ class RuleWriter:
         items = sum(1 for p in points if p.item and p.depth == 0)
         if question.pattern in _SETS and items > 3:
             return None  # a set of more than three: one card per item, never one list
-        chosen: list[int] = []
-        count = 0
-        lines: list[Line] = []
         subject = section.subject
+        # Every sentence that could answer, then the one that answers best (the most of
+        # the words the question asks for), with the sentence after it if that one also
+        # answers: one or two sentences, never the section read out.
+        fits: dict[int, str] = {}
         for i, point in enumerate(points):
             if _label_of(point)[0] is not None or _only_link(point):
                 continue
             text = loose(point.text)
-            if is_meta(text) or point.text.rstrip().endswith("?"):
+            if is_meta(text) or point.text.rstrip().endswith("?") or _EXAMPLE.match(text):
                 continue
-            n = len(text.split())
-            follows = bool(chosen) and chosen[-1] == i - 1
-            first = text.split()[0].lower() if text.split() else ""
-            if first in {"it", "its"} and not follows:
-                text = _resolve_it(text, subject)  # "It" is what the question names
-            elif first in {"other", "another"}:
-                pass  # "Other substances ..." answers "How does X relate to others?"
-            elif not follows and (leans(text) or not _own_pronouns(text)):
-                continue
-            if _EXAMPLE.match(text):
-                continue  # an example's set-up is no answer
             if _PLATITUDE.search(text) and not any(c.isdigit() for c in text):
                 continue  # "X plays a crucial role": says nothing to recall
             if text.rstrip().endswith(":") and not 0 < len(labels) <= 3:
                 continue  # a lead-in to a list the card cannot hold
-            if n > _MAX_ANSWER:
+            if len(text.split()) > 30:
                 continue
-            if count + n > 35 and chosen:
-                break
-            if question.pattern == "onset" and chosen and not _TIME_WORDS.search(text):
-                continue
-            chosen.append(i)
-            count += n
-            shown = _fragment(point, text)
-            lines.append(Line(shown, section.moments[i]))
-            if count >= self.answer_words - 8 or len(chosen) >= 2:
-                break
+            first = text.split()[0].lower() if text.split() else ""
+            if first in {"it", "its"}:
+                text = _resolve_it(text, subject)  # "It" is what the question names
+            fits[i] = text
+        cue = _CUES.get(question.pattern)
+
+        def hits(text: str) -> int:
+            return len(cue.findall(text)) if cue is not None else 0
+
+        def stands(i: int) -> bool:
+            text = fits[i]
+            first = text.split()[0].lower() if text.split() else ""
+            return first in {"other", "another"} or not (leans(text) or not _own_pronouns(text))
+
+        starts = [i for i in fits if stands(i)]
+        if not starts:
+            return None
+        best = max(starts, key=lambda i: (hits(fits[i]), -i))
+        chosen = [best]
+        after = best + 1
+        if after in fits and len((fits[best] + " " + fits[after]).split()) <= 35:
+            if cue is None or hits(fits[after]) or fits[best].rstrip().endswith(":"):
+                chosen.append(after)
+        count = sum(len(fits[i].split()) for i in chosen)
+        lines = [Line(_fragment(points[i], fits[i]), section.moments[i]) for i in chosen]
         if 0 < len(labels) <= 3 and count < self.answer_words:
+            # "... due to several risks:" names its items on the card.
             names = ", ".join(html.escape(_lowered(lbl, section.note)) for lbl in _labels(labels))
             for n, line in enumerate(lines):
                 if _TAGS.sub("", line.html).rstrip().endswith(":"):
                     lines[n] = Line(f"{line.html.rstrip()} {names}.", line.moments)
                     break
-            else:
-                lines.append(Line(names[:1].upper() + names[1:] + ".", section.moments[labels[0][0]]))
         if not lines:
             return None
         if not self._answers(section, question, [points[i] for i in chosen]):
@@ -309,6 +343,14 @@ class RuleWriter:
             return None, "too short to carry a fact"
         frame, core = framed(text)
         found, why = claim(core, title_words, case)
+        if (
+            found is not None
+            and found.relation == "definition"
+            and section.heading
+            and found.subject.casefold().removeprefix("the ") == section.note.subject.casefold()
+            and (section.question.pattern != "definition")
+        ):
+            return None, "a definition of the note's subject outside its opening"
         if found is not None and frame:
             found = replace(found, question=f"{frame}, {_uncapital(found.question)}")
         if found is not None:
@@ -385,7 +427,7 @@ class RuleWriter:
             return None
         lead = text[: len(text) - len(core)]
         start = len(lead) + core.find(bare)
-        shown = case(text[:start]) if not lead else text[:start]
+        shown = text[:start]
         hidden = (
             html.escape(shown)
             + "{{c1::"
@@ -482,7 +524,18 @@ _CLAIM_MARK = re.compile(
 
 
 def _stems(text: str) -> set[str]:
-    return {w.lower()[:5] for w in words(text) if len(w) > 3 or (w.isupper() and len(w) > 1)}
+    """Crude stems ("gaming" and "games" meet at "gam"): enough to tell a give-away."""
+    out = set()
+    for w in words(text):
+        if len(w) <= 3 and not (w.isupper() and len(w) > 1):
+            continue
+        low = w.lower()
+        for end in ("ing", "es", "s", "ed", "er", "ion", "al", "ly"):
+            if low.endswith(end) and len(low) - len(end) >= 3:
+                low = low[: -len(end)]
+                break
+        out.add(low[:5])
+    return out
 
 
 def _given_away(hidden: str, shown: str) -> bool:
@@ -501,10 +554,7 @@ def _named_term(phrase: str, point: Point, section: SectionText) -> bool:
         return True
     if any(w[:1].isupper() for w in words(phrase)[1:]):
         return True
-    if len(phrase.split()) < 2:
-        return False
-    seen = sum(p.text.casefold().count(low) for p in section.note_points)
-    return seen >= 3
+    return False
 
 
 # A label's text that goes on from the label as its subject: "Acts as ...", "Used to ...".
