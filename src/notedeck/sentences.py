@@ -503,12 +503,13 @@ def claim(
 
 # "S verbs O by/through M" -> "How does S verb O?"; "S is A because R" -> "Why is S A?".
 _MEANS = re.compile(
-    r"^(?P<s>[^,;:()\"]{3,60}?)\s+(?P<adv>(?:[a-z]+ly\s+)?)(?P<v>[a-z]{3,}(?:s|es))\s+"
+    r"^(?P<s>[^,;:()\"]{3,60}?)\s+(?P<adv>(?:[a-z]+ly\s+)?)(?P<v>[a-z]{3,}(?:s|es|ed))\s+"
     r"(?P<o>[^,;:()]{3,60}?),?\s+(?P<how>by|through|via|using|because(?: of)?|due to|since)\s+"
     r"(?P<m>.{6,})$"
 )
 _STATE = re.compile(
     r"^(?P<s>[^,;:()\"]{3,60}?)\s+(?P<be>is|are|was|were)\s+(?P<a>(?:[a-z]+ly\s+)?[a-z-]{4,}"
+    r"(?:\s+(?:out|down|up|off|away|back))?"
     r"(?:\s+(?:to|for|in|at|with|against)\s+[^,;:()]{3,40}?)?),?\s+"
     r"(?P<how>because(?: of)?|due to|since|as a result of)\s+(?P<m>.{6,})$"
 )
@@ -538,6 +539,16 @@ def _base_form(verb: str) -> str | None:
     if verb in _NOT_VERBS or verb.endswith(("ss", "us", "is", "ous")):
         return None
     for base in (verb[:-1], verb[:-2], verb[:-3] + "y" if verb.endswith("ies") else ""):
+        if base in _ACTIONS and not verb.endswith("ed"):
+            return base
+    return None
+
+
+def _past_base(verb: str) -> str | None:
+    """A past verb's base form ("reduced" -> "reduce"), when it is a verb notedeck knows."""
+    if not verb.endswith("ed"):
+        return None
+    for base in (verb[:-1], verb[:-2], verb[:-3] + "y" if verb.endswith("ied") else "", verb[:-3]):
         if base in _ACTIONS:
             return base
     return None
@@ -587,19 +598,23 @@ def _how_or_why(
     if m is None:
         return None
     subject, verb, obj = m.group("s"), m.group("v"), m.group("o")
-    base = _base_form(verb)
-    if base is None or fit_subject(case(subject), title_words) is not None or plural(subject):
+    past = _past_base(verb)
+    base = past or _base_form(verb)
+    if base is None or fit_subject(case(subject), title_words) is not None:
+        return None
+    if plural(subject) and not past:
         return None
     if has_pronoun(obj) or negated(obj) or any(w.lower() in _VERB_WORDS for w in words(obj)):
         return None
     how = m.group("how").lower()
     adv = m.group("adv").strip()
     verb_phrase = f"{adv} {base}".strip()
+    does = "did" if past else "does"
     if how in {"by", "through", "via", "using"}:
-        question = f"How does {_lead(case(subject))} {verb_phrase} {obj}?"
+        question = f"How {does} {_lead(case(subject))} {verb_phrase} {obj}?"
         answer = f"{how.capitalize()} {m.group('m')}"
         return Claim(case(subject), "how", question, answer, 2.8)
-    question = f"Why does {_lead(case(subject))} {verb_phrase} {obj}?"
+    question = f"Why {does} {_lead(case(subject))} {verb_phrase} {obj}?"
     answer = ("Because " if how.startswith(("because", "since")) else "Due to ") + m.group("m")
     if how == "because of":
         answer = "Because of " + m.group("m")

@@ -96,6 +96,8 @@ _CAUSE_WORDS = re.compile(
     re.IGNORECASE,
 )
 _PREPOSITIONS = frozenset("of to for from with in on at by about into than as".split())
+# A label's text that says what the label is: "A statically typed language ...".
+_A_THING = re.compile(r"^(?:an?|one of the)\s+\w+", re.IGNORECASE)
 _PLATITUDE = re.compile(
     r"\b(?:crucial|essential|important|vital|significant|profound|various|numerous|"
     r"fundamental|inherent|opportunity|journey|useful|intricate|foundation|key component|"
@@ -170,6 +172,11 @@ class RuleWriter:
                 skipped.append(Skipped(point.line, _short(point.text), "only a link"))
                 continue
             label, _body, body_text = _label_of(point)
+            if label is not None:
+                made = self._label_card(section, point, label, body_text, section.moments[i])
+                if made is not None:
+                    drafts.append(made)
+                    continue
             text = body_text if label is not None else point.text
             sentences = split_sentences(text) if point.item else [text]
             if label is not None and sentences:
@@ -282,7 +289,11 @@ class RuleWriter:
             return None
         answer = sentences[0]
         n = len(answer.split())
-        if n < 4 or n > 30 or not _DEFINES.match(answer) or not _own_pronouns(answer):
+        if n < 5 or n > 25 or not _A_THING.match(answer) or not _own_pronouns(answer):
+            return None
+        if _PLATITUDE.search(answer) or _given_away(label, answer):
+            return None
+        if fit_subject(label, frozenset()) is not None and not label[:1].isupper():
             return None
         if answer.rstrip().endswith(":") or is_meta(answer):
             return None
