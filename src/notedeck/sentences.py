@@ -106,7 +106,9 @@ _POINTING_NOUNS = frozenset(
     "example examples distinction move decision goal goals thing source sources behavior "
     "behaviour level levels line roadblock obstacle barrier driver drivers cause causes "
     "reason reasons context contexts value values phenomenon phenomena technique "
-    "techniques method methods version versions type types kind kinds form forms".split()
+    "techniques method methods version versions type types kind kinds form forms curve "
+    "iteration iterations strategies graph output outputs points results science data "
+    "work system systems".split()
 )
 _META = re.compile(
     r"\b(?:the (?:speaker|host|guest|video|episode|podcast|discussion|conversation|"
@@ -134,7 +136,7 @@ _FINDS = re.compile(
     r"confirms?|confirmed|proves?|proved)\s+that\s+",
     re.IGNORECASE,
 )
-_NEGATION = re.compile(r"\b(?:not|no|never|n't|cannot|neither|nor)\b", re.IGNORECASE)
+_NEGATION = re.compile(r"n't\b|\b(?:not|no|never|cannot|neither|nor)\b", re.IGNORECASE)
 _WORDS = re.compile(r"[\w'\u2019-]+")
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"'\u201d\u2019)]*\s+(?=[\"'\u201c\u2018(]?[A-Z0-9])")
 
@@ -304,11 +306,6 @@ _PASSIVES = (
     ("used for", "What {be} {S} used for?", 2.0),
     ("used in", "What {be} {S} used in?", 1.5),
     ("responsible for", "What {be} {S} responsible for?", 2.5),
-    ("essential for", "What {be} {S} essential for?", 2.0),
-    ("crucial for", "What {be} {S} crucial for?", 2.0),
-    ("critical for", "What {be} {S} critical for?", 2.0),
-    ("vital for", "What {be} {S} vital for?", 2.0),
-    ("key to", "What {be} {S} key to?", 1.5),
     ("associated with", "What {be} {S} associated with?", 2.0),
     ("linked to", "What {be} {S} linked to?", 2.0),
     ("based on", "What {be} {S} based on?", 2.0),
@@ -378,9 +375,9 @@ _COPULA = re.compile(
 _PERSON = re.compile(
     r"(?:an?|the|one of the)\s+(?:[\w-]+\s+){0,3}(?:researcher|scientist|founder|co-founder|"
     r"ceo|author|professor|engineer|investor|entrepreneur|philosopher|psychologist|economist|"
-    r"writer|artist|leader|president|doctor|physician|neuroscientist|player|politician|"
-    r"journalist|historian|inventor|designer|developer|musician|singer|actor|coach|athlete|"
-    r"king|queen|emperor|general|scholar|psychiatrist|mathematician|physicist|chemist|"
+    r"writer|artist|president|doctor|physician|neuroscientist|player|politician|"
+    r"journalist|historian|inventor|designer|musician|singer|actor|coach|athlete|"
+    r"king|queen|emperor|scholar|psychiatrist|mathematician|physicist|chemist|"
     r"biologist|teacher|mentor|executive|director|host|creator|youtuber|analyst|strategist|"
     r"man|woman|person|figure)s?(?=\s+(?:of|at|in|for|from|who|whose|that|and|with|known|"
     r"behind|based|on)\b|\s*[,.;]|\s*$)",
@@ -484,6 +481,8 @@ def claim(
                           r"biggest|best|worst|main|primary|leading|single|\w+est)\b", rest)
         if ranked:
             reason = "a ranking, not a definition (a cloze hides its subject)"
+        if reason is None and subject.split()[0].lower().endswith("ing"):
+            reason = "an activity, not a thing to define"
         if reason is None and not re.search(r"\b(?:and|or)\b", subject):
             past = m.group("be") in {"was", "were"}
             many = m.group("be") in {"are", "were"}
@@ -493,6 +492,13 @@ def claim(
             best = (m.start(), Claim(case(subject), "definition", question, rest, 3.0))
         elif reason:
             why = reason
+    m = _APPOSITION.match(text)
+    if best is None and m is not None and fit_subject(case(m.group("s")), title_words) is None:
+        subject = case(m.group("s"))
+        who = "Who" if _PERSON.match(m.group("d")) else "What"
+        be = "are" if plural(subject) else "is"
+        question = f"{who} {be} {_lead(subject)}?"
+        return Claim(subject, "definition", question, m.group("d"), 2.8), ""
     if best is None:
         found = _how_or_why(text, title_words, case)
         if found is not None:
@@ -559,6 +565,11 @@ def _past_base(verb: str) -> str | None:
     return verb[:-1]
 
 
+# "Solidity, a statically typed language, is used for ...": the apposition defines.
+_APPOSITION = re.compile(
+    r"^(?P<s>[A-Z][^,;:()]{1,40}),\s+(?P<d>(?:an?|one of the)\s+[^,;:()]{5,90}),\s+"
+    r"(?:is|are|was|were|has|have|had|can|will|[a-z]+s|[a-z]+ed)\b"
+)
 _COMPARED = re.compile(
     r"^(?P<s>[^,;:()\"]{3,60}?)\s+(?P<be>is|are|was|were)\s+(?:(?:often|generally|typically|"
     r"significantly|much|far|about|roughly|nearly|almost)\s+)?(?P<how>as\s+[a-z-]+\s+as|"
