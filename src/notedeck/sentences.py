@@ -58,7 +58,7 @@ _NOT_SUBJECT = _LEANING | frozenset(
     "eventually originally today now currently recently previously subsequently "
     "alternatively conversely ideally typically usually often sometimes generally "
     "traditionally historically there first second third two three four five six "
-    "different various certain numerous multiple".split()
+    "different various certain numerous multiple what's here's there's".split()
 )
 _VERB_WORDS = frozenset(
     "is are was were be been being has have had do does did can could may might will would "
@@ -80,7 +80,12 @@ IMPERATIVES = frozenset(
     "check know understand consider develop cultivate treat look listen speak say follow "
     "trust share leverage remember recognize recognise allow notice shift reframe never "
     "always go see pay put run work talk add install open click select enter type copy "
-    "import call pass return apply configure deploy mount initialize initialise".split()
+    "import call pass return apply configure deploy mount initialize initialise gain "
+    "overcome become grow win reach".split()
+)
+_ENDS_OPEN = frozenset(
+    "of in on at to for from by with about into over under the a an and or but than as "
+    "like between among through".split()
 )
 _PRONOUNS = frozenset(
     "this these those it its it's they them their theirs he him his she her hers "
@@ -107,8 +112,7 @@ _POINTING_NOUNS = frozenset(
     "behaviour level levels line roadblock obstacle barrier driver drivers cause causes "
     "reason reasons context contexts value values phenomenon phenomena technique "
     "techniques method methods version versions type types kind kinds form forms curve "
-    "iteration iterations strategies graph output outputs points results science data "
-    "work system systems".split()
+    "iteration iterations strategies graph output outputs points results".split()
 )
 _META = re.compile(
     r"\b(?:the (?:speaker|host|guest|video|episode|podcast|discussion|conversation|"
@@ -394,7 +398,8 @@ def plural(subject: str) -> bool:
     first = subject.split()[0].lower() if subject.split() else ""
     if first.endswith("ing") and len(first) > 4:
         return False  # "building applications" is one activity
-    head = re.split(r"\s+(?:of|in|for|on|with|from|to|at|by)\s+", subject, maxsplit=1)[0]
+    head = re.split(r"\s+(?:of|in|for|on|with|from|to|at|by|within|between|among)\s+", subject, maxsplit=1)[0]
+    head = re.split(r"\s\w+(?:ing|ed)\b", f" {head}", maxsplit=1)[0].strip() or head
     if re.search(r"\s(?:and|&)\s", head):
         return True
     last = head.split()[-1].lower().strip("'\u2019\"()") if head.split() else ""
@@ -425,6 +430,11 @@ def fit_subject(subject: str, title_words: frozenset[str]) -> str | None:
         return "subject names several things"
     if ws[0].lower() in IMPERATIVES:
         return "an instruction, not a statement"
+    if ws[-1].lower() in _ENDS_OPEN:
+        return "subject is cut short"
+    aim = re.search(r"\bto\s+([a-z]+)", subject)
+    if aim is not None and (aim.group(1) in IMPERATIVES or aim.group(1) in _ACTIONS):
+        return "subject holds a verb (an aim, not a thing)"
     if "." in subject.rstrip(".") or re.search(r"\b(?:like|such as|e\.g)\b", subject):
         return "subject holds an example or abbreviation"
     if re.match(r"^[A-Z][\w'-]+\s+[a-z]+s\b", subject) and len(ws) > 2:

@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Protocol
 
+from notedeck.casing import lowered, lowered_words
 from notedeck.identity import item_slug
 from notedeck.model import CardKind, Line, Moment, Note, Point
 from notedeck.questions import Question
@@ -216,8 +217,8 @@ class RuleWriter:
         for i, point in enumerate(points):
             if _label_of(point)[0] is not None or _only_link(point):
                 continue
-            text = loose(point.text)
-            if is_meta(text) or point.text.rstrip().endswith("?") or _EXAMPLE.match(text):
+            text, who = unsaid(loose(point.text))
+            if who or is_meta(text) or point.text.rstrip().endswith("?") or _EXAMPLE.match(text):
                 continue
             if _PLATITUDE.search(text) and not any(c.isdigit() for c in text):
                 continue  # "X plays a crucial role": says nothing to recall
@@ -288,6 +289,8 @@ class RuleWriter:
         sentences = split_sentences(loose(body))
         if not sentences or label.endswith("?") or len(label.split()) > 5:
             return None
+        if len(label.split()) == 1 and lowered(label, section.note) == label.lower():
+            return None  # "Process", "Spike": a common word is no term on its own
         answer = sentences[0]
         n = len(answer.split())
         if n < 5 or n > 25 or not _A_THING.match(answer) or not _own_pronouns(answer):
@@ -367,6 +370,10 @@ class RuleWriter:
             return None, "a dated detail (an example's set-up?)"
         if found is not None and frame:
             found = replace(found, question=f"{frame}, {_uncapital(found.question)}")
+        if found is not None and found.answer.split()[:1] and found.answer.split()[0].lower() in (
+            _PREPOSITIONS | {"when", "if", "while", "because", "although", "that"}
+        ):
+            return None, "the question split the sentence in the wrong place"
         if found is not None:
             lead_in = _ANSWER_LEADS.get(found.relation, "")
             answer = _answer(lead_in + found.answer)
@@ -716,18 +723,11 @@ def _caser(note: Note) -> Callable[[str], str]:
     vocabulary = note.vocabulary
 
     del vocabulary
-    named = set(note.names)
-    for heading in _headings(note):
-        named.update(w for w in heading.split()[1:] if w[:1].isupper())
 
     def case(subject: str) -> str:
-        """The subject's first word lowered unless the note writes it capitalised
-        somewhere else (mid-sentence, or inside a heading): a name."""
+        """The subject's first word lowered unless it is a name."""
         first, sep, rest = subject.partition(" ")
-        plain = first[:1].isupper() and first[1:] == first[1:].lower()
-        if plain and first not in named:
-            return first.lower() + sep + rest
-        return subject
+        return lowered(first, note) + sep + rest
 
     return case
 
@@ -743,14 +743,7 @@ def _headings(note: Note) -> list[str]:
 
 
 def _lowered(text: str, note: Note) -> str:
-    out = []
-    for word in text.split():
-        parts = word.split("-")
-        plain = all(p[:1].isupper() and p[1:].islower() for p in parts if p)
-        named = word in note.names and word.lower() not in note.vocabulary
-        keep = not plain or named
-        out.append(word if keep else word.lower())
-    return " ".join(out)
+    return lowered_words(text, note)
 
 
 def _capital(text: str) -> str:

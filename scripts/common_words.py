@@ -1,0 +1,35 @@
+"""Write src/notedeck/common_words.txt: the words real notes write in lower case.
+
+A capital at the start of a sentence or in a Title Case heading says nothing about a word;
+whether notes write it in lower case elsewhere does. Counted over a folder of notes (the
+18,078-note corpus in ../shared/corpus-full), keeping words seen in lower case in at least
+MIN_NOTES notes:
+
+    python scripts/common_words.py /path/to/tubegraph-content
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections import Counter
+from pathlib import Path
+
+MIN_NOTES = 10
+_WORD = re.compile(r"(?<![\w/.@#-])[a-z][a-z'-]{1,30}(?![\w/.@-])")
+_NOISE = re.compile(r"`[^`]*`|```.*?```|https?://\S+|\[\[[^\]]*\]\]|<[^>]+>", re.DOTALL)
+
+
+def main(root: Path, out: Path) -> None:
+    seen: Counter[str] = Counter()
+    for path in sorted(root.rglob("*.md")):
+        text = path.read_text(encoding="utf-8", errors="replace")
+        body = text.split("---", 2)[-1]
+        seen.update(set(_WORD.findall(_NOISE.sub(" ", body))))
+    words = sorted(w.strip("'-") for w, n in seen.items() if n >= MIN_NOTES)
+    header = f"# Words real notes write in lower case ({len(words)}; see scripts/common_words.py)\n"
+    out.write_text(header + "\n".join(dict.fromkeys(w for w in words if w)) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]), Path(__file__).resolve().parent.parent / "src/notedeck/common_words.txt")
