@@ -190,9 +190,7 @@ def test_both_sides_of_a_merge_are_listed_and_the_log_reads_through_conflicts(
     merge = _git(a, "pull", "-q", "--no-rebase", "--no-edit", check=False)
     assert merge.returncode != 0
     assert "<<<<<<<" in (a / "notedeck.removed").read_text(encoding="utf-8")
-    assert _git(a, "diff", "--name-only", "--diff-filter=U").stdout.split() == [
-        "notedeck.removed"
-    ]
+    assert _git(a, "diff", "--name-only", "--diff-filter=U").stdout.split() == ["notedeck.removed"]
     # The log reads through the markers: both people's removals.
     assert {r.key for r in read_log(a / "notedeck.removed").removals} == by_a | by_b
     # A builds the merge (the lock, merged by union, still holds both sides' lines of the
