@@ -272,3 +272,22 @@ def test_since_takes_a_time_or_a_revision_and_refuses_anything_else(
     assert result.exit_code == 2
     assert "--since no-such-rev: neither a time" in result.output
     assert "Traceback" not in result.output
+
+
+def test_a_file_of_the_users_where_the_log_would_go_is_never_written_over(
+    vault: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(EPOCH))
+    lock = vault.parent / "deck.lock"
+    run_build(vault, lock_path=lock)
+    theirs = vault.parent / "deck.removed"
+    assert log_path(lock) == theirs
+    theirs.write_bytes(b"my own notes on what I removed\n")
+    _cut_section(vault / SEED, PRECAUTIONS)
+    report = run_build(vault, lock_path=lock)
+    assert report.removed
+    assert theirs.read_bytes() == b"my own notes on what I removed\n"
+    assert [d.code for d in report.diagnostics if d.code.startswith("removed.")] == [
+        "removed.not-own"
+    ]
+    assert not (vault.parent / "deck.removed.bak").exists()

@@ -124,6 +124,18 @@ def _problem(path: Path, line: int, what: str) -> Diagnostic:
     )
 
 
+def _not_own(path: Path) -> Diagnostic:
+    return Diagnostic(
+        Level.WARNING,
+        "removed.not-own",
+        str(path),
+        1,
+        "this file is not a removal log notedeck wrote, so it is left as it is, and cards "
+        "that leave the notes are not logged; set `lock` to a file whose name ends in "
+        "'.lock' beside no such file.",
+    )
+
+
 def latest(removals: Iterable[Removal]) -> tuple[Removal, ...]:
     """One removal per GUID (the latest: both sides of a merge may have removed a card),
     sorted by key: the order of the lines read never matters."""
@@ -163,6 +175,10 @@ def stage_log(path: Path, removed: Sequence[LockedCard], given: Set[str], now: i
     log = read_log(path)
     if not log.readable:  # never replace what could not be read
         return StagedLog([], log.diagnostics)
+    if log.diagnostics and not log.removals and path.name != "notedeck.removed":
+        # Nothing in it reads as a removal: a file of the user's that a `lock =` setting
+        # put beside the log's name. Never written over.
+        return StagedLog([], (_not_own(path),))
     kept = [r for r in log.removals if r.guid not in given]
     removals = latest([*kept, *(Removal(c.key, c.path, c.guid, now) for c in removed)])
     if log.exact and removals == log.removals:
