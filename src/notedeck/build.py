@@ -42,6 +42,7 @@ from notedeck.refresh import (
     refresh,
     unchanged_records,
 )
+from notedeck.removals import log_path, stage_log
 from notedeck.render import RenderedCard, load_templates
 from notedeck.work import (
     Context,
@@ -190,7 +191,9 @@ def _build(
                 if not dry_run:
 
                     def stage_outputs() -> None:  # runs while the workers write the packages
-                        staged.extend(_stage_outputs(config, key, index, records, plan, decks))
+                        staged.extend(
+                            _stage_outputs(config, key, index, records, plan, decks, diagnostics)
+                        )
 
                     write_packages(jobs, context, workers, stage_outputs)
             # Moved in only once every package is: a crash leaves the old lock.
@@ -256,9 +259,10 @@ def _stage_outputs(
     records: dict[str, cache.NoteRecord],
     plan: CardPlan,
     decks: Sequence[DeckFile],
+    diagnostics: list[Diagnostic],
 ) -> list[Staged]:
-    """The new lock (when it changed) and cache index, written beside their places.
-    An unchanged vault writes neither."""
+    """The removal log, the new lock and the cache index (each when it changed), written
+    beside their places. An unchanged vault writes none of them."""
     staged = []
     if plan.lock_changed or not config.lock_file.is_file():
         staged.append(stage_lock(config.lock_file, plan.lock_text))
@@ -275,6 +279,11 @@ def _stage_outputs(
         staged_index = cache.stage_index(config, key, new)
         if staged_index is not None:
             staged.append(staged_index)
+    # The log goes in first: a build that stops after it and before the lock sees the same
+    # cards leave again, and logs them once more (one line a card), never none.
+    log = stage_log(log_path(config.lock_file), plan.removed, plan.planner.given, plan.planner.now)
+    staged[:0] = log.staged
+    diagnostics += log.diagnostics
     return staged
 
 

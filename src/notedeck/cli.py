@@ -49,6 +49,7 @@ def main() -> None:
       notedeck cards notes/topic/a_note.md
       notedeck preview && open preview/index.html
       notedeck watch                 # rebuild on every save
+      notedeck removed --since ORIG_HEAD   # after a pull: what to delete in Anki
     """
 
 
@@ -549,6 +550,58 @@ def preview_command(notes_dir: Path | None, out_dir: Path, config_file: Path | N
         f"from {plural(report.notes, 'note')})."
     )
     sys.exit(EXIT_NOTE_ERRORS if failed(diagnostics, config.strict) else EXIT_OK)
+
+
+@main.command("removed")
+@click.option(
+    "--since",
+    metavar="REV-OR-TIME",
+    help="Only cards removed since this git revision (ORIG_HEAD, a commit) or time "
+    "(seconds since the epoch, or an ISO date like 2025-06-01T12:00).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead.")
+@click.option(
+    "--lock",
+    "lock_path",
+    type=click.Path(path_type=Path),
+    help="The lock file, beside which the log lies (default: notedeck.lock beside the notes).",
+)
+@config_option
+def removed_command(
+    since: str | None, as_json: bool, lock_path: Path | None, config_file: Path | None
+) -> None:
+    """Print the Anki search that deletes the cards that left the notes.
+
+    Every build that sees cards leave the notes logs them in notedeck.removed, beside
+    the lock; commit it with the lock. After a pull, this tells you (and CI) what your
+    teammates removed: paste the search in Anki's Browse, select all, delete the notes.
+    A card the notes give again is never listed.
+
+    \b
+    Examples:
+      notedeck removed
+      git pull && notedeck build && notedeck removed --since ORIG_HEAD
+      notedeck removed --since 2025-06-01 --json
+    """
+    from notedeck.errors import NotedeckError
+    from notedeck.removals import pending_removals
+    from notedeck.report import echo_removed
+
+    config = load_settings(config_file=config_file, require_notes=False, lock_path=lock_path)
+    try:
+        pending = pending_removals(config.lock_file, since)
+    except NotedeckError as exc:
+        fail_usage(str(exc))
+    diagnostics = shown_diagnostics(config, pending.diagnostics)
+    if as_json:
+        data = pending.as_json()
+        data["diagnostics"] = [diagnostic_json(d) for d in diagnostics]
+        click.echo(json.dumps(data, ensure_ascii=False, sort_keys=True))
+    else:
+        for d in diagnostics:
+            click.echo(d.format(), err=True)
+        echo_removed(pending, click.echo)
+    sys.exit(EXIT_OK)
 
 
 @main.command("watch")

@@ -24,7 +24,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Set
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, cast, overload
+from typing import Any, Protocol, cast, overload
 
 from notedeck.errors import LockChanged, NotALock
 from notedeck.files import FileRange, Staged, stage
@@ -878,8 +878,19 @@ def plan_notetypes(
     return mods, types, diagnostics
 
 
-def removal_search(removed: Sequence[LockedCard], notetypes: Sequence[NotetypeShape]) -> str:
-    """An Anki browser search that selects exactly the notes of `removed` (by their Key field)."""
+class _Keyed(Protocol):
+    @property
+    def key(self) -> str: ...
+
+
+class _Named(Protocol):
+    @property
+    def name(self) -> str: ...
+
+
+def removal_search(removed: Sequence[_Keyed], notetypes: Sequence[_Named]) -> str:
+    """An Anki browser search that selects exactly the notes of `removed` (by their Key
+    field) among those of `notetypes` (shapes, or the lock's notetypes)."""
     if not removed:
         return ""
     types = " OR ".join(f'"note:{_escape(n.name)}"' for n in notetypes)

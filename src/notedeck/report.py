@@ -11,6 +11,7 @@ from notedeck.model import Diagnostic, Level
 
 if TYPE_CHECKING:
     from notedeck.build import BuildReport
+    from notedeck.removals import Pending
 
 Echo = Callable[[str], None]
 
@@ -66,17 +67,35 @@ def echo_changes(report: BuildReport, echo: Echo, *, dry_run: bool = False) -> N
     for old, card in report.renamed:
         echo(f"  renamed {old} -> {card.key}")
     if report.removed:
-        echo(
-            f"{plural(len(report.removed), 'card')} left your notes; "
-            "Anki keeps them until you delete them:"
-        )
-        for r in report.removed:
-            echo(f"  - {r['key']} ({r['path']})")
-        echo(
-            "To delete them: in Anki open Browse, paste this search, select all "
-            "(Ctrl+A / Cmd+A), then Notes > Delete:"
-        )
-        echo(f"  {report.extra.get('removed_search', '')}")
+        left = [(r["key"], r["path"]) for r in report.removed]
+        _echo_deletion(left, str(report.extra.get("removed_search", "")), echo)
+
+
+def _echo_deletion(
+    cards: Sequence[tuple[str, str]], search: str, echo: Echo, when: str = ""
+) -> None:
+    """The cards (key, note) that left the notes, and the search that deletes them in Anki."""
+    echo(
+        f"{plural(len(cards), 'card')} left your notes{when}; "
+        "Anki keeps them until you delete them:"
+    )
+    for key, path in cards:
+        echo(f"  - {key} ({path})")
+    echo(
+        "To delete them: in Anki open Browse, paste this search, select all "
+        "(Ctrl+A / Cmd+A), then Notes > Delete:"
+    )
+    echo(f"  {search}")
+
+
+def echo_removed(pending: Pending, echo: Echo) -> None:
+    """What `notedeck removed` says: the cards the log lists, and the search."""
+    when = f" since {pending.since}" if pending.since else ""
+    if not pending.removals:
+        echo(f"No card left your notes{when} ({shown_path(pending.log)}).")
+        return
+    cards = [(r.key, r.path) for r in pending.removals]
+    _echo_deletion(cards, pending.search, echo, when)
 
 
 def echo_packages(report: BuildReport, echo: Echo, *, dry_run: bool = False) -> None:
