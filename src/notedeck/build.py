@@ -159,7 +159,6 @@ def _build(
     index = cache.load_index(config, key) if use_cache else cache.Index()
     if index.lock_signature != cache.file_signature(config.lock_file):
         index = cache.Index()  # a lock this cache did not write: trust nothing it says
-    diagnostics: list[Diagnostic] = []
     # The notes of a folder that cannot be listed are still there, unread: never deleted.
     rels = sorted({*found.rels, *_under(index.records, found.unlisted)})
     old = index.records
