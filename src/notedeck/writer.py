@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Protocol
 
-from notedeck.casing import lowered, lowered_words
+from notedeck.casing import lowered, lowered_words, says_something
 from notedeck.identity import item_slug
 from notedeck.model import CardKind, Line, Moment, Note, Point
 from notedeck.questions import Question
@@ -395,7 +395,7 @@ class RuleWriter:
                 return None, "the answer repeats the question"
             if answer.split()[0].lower() in {"is", "are", "was", "were", "has", "have", "had"}:
                 return None, "the question split the sentence in the wrong place"
-            if a_words <= 6 and _VAGUE.search(answer):
+            if (a_words <= 6 and _VAGUE.search(answer)) or not says_something(answer):
                 return None, "the answer is too vague to recall"
             if _given_away(found.subject + " " + answer, section.context, most=True):
                 return None, "the context line gives the answer away"
@@ -692,7 +692,11 @@ def _trim(answer: str) -> str:
     )
     if comment is not None and len(answer[: comment.start()].split()) >= 3:
         answer = answer[: comment.start()] + "."
-    glued = re.search(r",\s+(?:and|but|while)\s+(?:the|a|an|its|their|this|these)\s", answer)
+    glued = re.search(
+        r",\s+(?:and|but|while)\s+(?:the|a|an|its|their|this|these)\s+[\w-]+(?:\s+[\w()-]+){0,3}"
+        r"\s+(?:is|are|was|were|also|has|have|can|will|plays?|remains?)\b",
+        answer,
+    )
     if glued is not None and len(answer[: glued.start()].split()) >= 2:
         return answer[: glued.start()] + "."
     return answer
