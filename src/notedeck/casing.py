@@ -64,9 +64,13 @@ def lowered(word: str, note: Note) -> str:
     for end in ("'s", "\u2019s"):
         base = base.removesuffix(end)
     known = common_words()
-    if all(p in known for p in base.split("-") if p):
+    if all(p in known or p.endswith(_ENDINGS) for p in base.split("-") if p):
         return word.lower()
     return word
+
+
+# Endings of adjectives and abstract nouns rather than names ("Ectopic", "Hypertonic").
+_ENDINGS = ("ic", "al", "ous", "ive", "tion", "sion", "ment", "ness", "ity", "ism", "ology")
 
 
 def lowered_words(text: str, note: Note) -> str:

@@ -438,18 +438,20 @@ def fit_subject(subject: str, title_words: frozenset[str]) -> str | None:
         return "no subject"
     if len(ws) > 7:
         return "subject too long"
-    if "," in subject or ";" in subject or ":" in subject or '"' in subject:
+    if any(mark in subject for mark in ',;:"\u201c\u201d'):
         return "subject is a clause"
     first = ws[0].lower()
     if first in _NOT_SUBJECT or first in _PRONOUNS:
         return f"subject opens on '{ws[0]}'"
     if any(w.lower() in _PRONOUNS for w in ws):
         return "subject holds a pronoun"
+    if any(w.lower() in {"itself", "themselves", "such", "highlighted", "mentioned"} for w in ws):
+        return "subject points back to something named elsewhere"
     if any(w.lower() in _VERB_WORDS or w.lower() in _CLAUSE_VERBS for w in ws):
         return "subject is a clause"
     if len(ws) > 3 and any(w.lower() in {"and", "or"} for w in ws):
         return "subject names several things"
-    if ws[0].lower() in IMPERATIVES:
+    if ws[0].lower() in IMPERATIVES or (ws[0].lower() in _ACTIONS and ws[0][:1].isupper()):
         return "an instruction, not a statement"
     if ws[-1].lower() in _ENDS_OPEN:
         return "subject is cut short"
@@ -508,7 +510,7 @@ def claim(
     if m is not None and (best is None or m.start() < best[0]):
         subject, rest = text[: m.start()], m.group("det") + " " + text[m.end() :]
         reason = fit_subject(case(subject), title_words)
-        ranked = re.match(r"(?:the|one of the)\s+(?:most|least|first|last|only|largest|"
+        ranked = re.match(r"one of\b|(?:the)\s+(?:most|least|first|last|only|largest|"
                           r"biggest|best|worst|main|primary|leading|single|\w+est)\b", rest)
         if ranked:
             reason = "a ranking, not a definition (a cloze hides its subject)"
@@ -521,17 +523,19 @@ def claim(
             past = m.group("be") in {"was", "were"}
             many = m.group("be") in {"are", "were"}
             be = ("were" if many else "was") if past else ("are" if many else "is")
-            who = "Who" if _PERSON.match(rest) else "What"
-            question = f"{who} {be} {_lead(case(subject))}?"
+            if _PERSON.match(rest):
+                return None, "a person's biography, not an idea of the note"
+            question = f"What {be} {_lead(_articled(case(subject)))}?"
             best = (m.start(), Claim(case(subject), "definition", question, rest, 3.0))
         elif reason:
             why = reason
     m = _APPOSITION.match(text)
     if best is None and m is not None and fit_subject(case(m.group("s")), title_words) is None:
         subject = case(m.group("s"))
-        who = "Who" if _PERSON.match(m.group("d")) else "What"
+        if _PERSON.match(m.group("d")):
+            return None, "a person's biography, not an idea of the note"
         be = "are" if plural(subject) else "is"
-        question = f"{who} {be} {_lead(subject)}?"
+        question = f"What {be} {_lead(_articled(subject))}?"
         return Claim(subject, "definition", question, m.group("d"), 2.8), ""
     if best is None:
         found = _how_or_why(text, title_words, case)
@@ -713,6 +717,16 @@ def _claim(
         question = question.replace("What drived", "What drove")
     del text
     return Claim(subject, participle, question, rest, weight), ""
+
+
+def _articled(subject: str) -> str:
+    """"Bellman equation" -> "the Bellman equation": a named thing the sentence wrote
+    without its article (a question needs it)."""
+    ws = subject.split()
+    if len(ws) >= 2 and ws[0][:1].isupper() and not ws[0].isupper() and ws[-1].islower():
+        if ws[0].lower() not in {"the", "a", "an"} and not ws[0].endswith(("'s", "\u2019s")):
+            return f"the {subject}"
+    return subject
 
 
 def _lead(subject: str) -> str:
