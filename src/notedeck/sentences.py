@@ -13,6 +13,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from notedeck.casing import generic_words
+
 # Openings that join a sentence to the one before without carrying meaning: taken off.
 _LOOSE_OPENINGS = re.compile(
     r"^(?:however|additionally|furthermore|moreover|in addition|also|importantly|notably|"
@@ -81,7 +83,7 @@ IMPERATIVES = frozenset(
     "trust share leverage remember recognize recognise allow notice shift reframe never "
     "always go see pay put run work talk add install open click select enter type copy "
     "import call pass return apply configure deploy mount initialize initialise gain "
-    "overcome become grow win reach".split()
+    "overcome become grow win reach route send".split()
 )
 # Words before a vague noun that leave it vague ("the main problem", "a key insight"):
 # a compound ("the placebo effect") names a thing.
@@ -309,6 +311,16 @@ _VERBS = (
     _verb("reveals that", "reveals that|reveal that|revealed that", "What {do} {S} reveal?", 2.2),
     _verb("illustrates how", "illustrates how|illustrate how|illustrated how",
           "What {do} {S} illustrate?", 2.0),
+    _verb("stands for", "stands for|stand for|stood for", "What {do} {S} stand for?", 3.0),
+    _verb("binds to", "binds to|bind to|bound to", "What {do} {S} bind to?", 2.8),
+    _verb("targets", "targets|target|targeted", "What {do} {S} target?", 2.5),
+    _verb("treats", "treats|treat|treated", "What {do} {S} treat?", 2.5),
+    _verb("encodes", "encodes|encode|encoded", "What {do} {S} encode?", 2.5),
+    _verb("secretes", "secretes|secrete|secreted", "What {do} {S} secrete?", 2.8),
+    _verb("absorbs", "absorbs|absorb|absorbed", "What {do} {S} absorb?", 2.5),
+    _verb("transports", "transports|transport|transported", "What {do} {S} transport?", 2.5),
+    _verb("breaks down", "breaks down|break down|broke down", "What {do} {S} break down?", 2.5),
+    _verb("mimics", "mimics|mimic|mimicked", "What {do} {S} mimic?", 2.5),
     _verb("converts", "converts|convert|converted", "What {do} {S} convert?", 2.0),
 )
 # "X is caused by Y" and its kin: (the participle and what follows, the question).
@@ -333,6 +345,13 @@ _PASSIVES = (
     ("based on", "What {be} {S} based on?", 2.0),
     ("made of", "What {be} {S} made of?", 2.0),
     ("made from", "What {be} {S} made from?", 2.0),
+    ("made up of", "What {be} {S} made up of?", 2.0),
+    ("found in", "Where {be} {S} found?", 2.5),
+    ("located in", "Where {be} {S} located?", 2.5),
+    ("produced by", "What produce{s} {S}?", 2.5),
+    ("measured in", "What {be} {S} measured in?", 2.5),
+    ("transmitted by", "What transmit{s} {S}?", 2.8),
+    ("treated with", "What {be} {S} treated with?", 2.8),
     ("derived from", "What {be} {S} derived from?", 2.0),
     ("composed of", "What {be} {S} composed of?", 2.0),
     ("designed to", "What {be} {S} designed to do?", 2.0),
@@ -402,10 +421,9 @@ _PERSON = re.compile(
     r"ceo|author|professor|engineer|investor|entrepreneur|philosopher|psychologist|economist|"
     r"writer|artist|president|doctor|physician|neuroscientist|player|politician|"
     r"journalist|historian|inventor|designer|musician|singer|actor|coach|athlete|"
-    r"king|queen|emperor|scholar|psychiatrist|mathematician|physicist|chemist|"
-    r"biologist|teacher|mentor|executive|director|host|creator|youtuber|analyst|strategist|"
-    r"man|woman|person|figure)s?(?=\s+(?:of|at|in|for|from|who|whose|that|and|with|known|"
-    r"behind|based|on)\b|\s*[,.;]|\s*$)",
+    r"king|queen|emperor|scholar|left-hander|right-hander|psychiatrist|mathematician|physicist|chemist|"
+    r"biologist|teacher|mentor|host|creator|youtuber|analyst|strategist|"
+    r"man|woman|person|figure|laureate|cricketer|batsman|bowler|marketer|investor)s?\b",
     re.IGNORECASE,
 )
 _PLURAL_WORDS = frozenset("people children criteria phenomena data media men women".split())
@@ -460,8 +478,18 @@ def fit_subject(subject: str, title_words: frozenset[str]) -> str | None:
         return "subject holds a verb (an aim, not a thing)"
     if "." in subject.rstrip(".") or re.search(r"\b(?:like|such as|e\.g)\b", subject):
         return "subject holds an example or abbreviation"
-    if re.match(r"^[A-Z][\w'-]+\s+[a-z]+s\b", subject) and len(ws) > 2:
-        return "subject is a clause"  # "Christina recommends ..."
+    if re.match(r"^(?:[A-Z][\w'-]+\s+){1,3}(?:[a-z]+ly\s+)?[a-z]+s\b", subject) and len(ws) > 2:
+        return "subject is a clause"  # "Christina recommends ...", "X fundamentally challenges"
+    if re.search(r"\b[a-z]+ly\s+[a-z]+s\b", subject):
+        return "subject is a clause"
+    if first in {"the", "a", "an", "one"} and len(ws) > 1 and (
+        ws[1].lower() in _VAGUE_MODIFIERS or ws[1].lower() in _EVALUATIVE
+        or ws[1].lower() in {"surprising", "interesting", "ideal", "lower", "higher"}
+    ):
+        return f"'{subject}' says what kind, not what thing"
+    verbish = ws[0].lower()
+    if verbish.endswith("s") and (verbish[:-1] in IMPERATIVES or verbish[:-1] in _ACTIONS):
+        return "subject opens on a verb (an instruction or a list item)"
     content = [w for w in ws if w.lower() not in {"the", "a", "an"}]
     if not content:
         return "no subject"
@@ -684,7 +712,10 @@ def _claim(
     modal = m.groupdict().get("modal")
     many = plural(subject)
     content = [w for w in words(subject) if w.lower() not in {"the", "a", "an", "of"}]
-    if len(content) < 2 and not any(w.isupper() and len(w) > 1 for w in content):
+    weight = verb.weight if isinstance(verb, _Verb) else verb[2]  # type: ignore[index]
+    acronym = any(w.isupper() and len(w) > 1 for w in content)
+    specific = weight >= 2.8 and content and content[0].lower() not in generic_words()
+    if len(content) < 2 and not acronym and not specific:
         return None, "the subject is too broad for this question (many answers fit)"
     if isinstance(verb, _Verb):
         past = m.group("past") is not None and m.group("s3") is None and m.group("pl") is None

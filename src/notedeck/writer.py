@@ -621,6 +621,8 @@ def _with_subject(label: str, body: str) -> str:
     if m is None or not label or label.endswith("?") or len(label.split()) > 5:
         return body
     subject = label[:1].upper() + label[1:]
+    if label == label.lower() and not plural(label):
+        subject = f"The {label}"  # "speech processor converts ..." needs its article
     rest = body[:1].lower() + body[1:]
     if m.group("state"):
         return f"{subject} {'are' if plural(label) else 'is'} {rest}"
@@ -709,7 +711,7 @@ def _why_claim(subject: str, relation: str) -> str:
     return f"the sentence says what {subject} {relation.split()[0]} ..."
 
 
-_ANSWER_LEADS = {"demonstrates that": "that ", "shows that": "that ", "reveals that": "that ",
+_ANSWER_LEADS = {"found in": "in ", "located in": "in ", "demonstrates that": "that ", "shows that": "that ", "reveals that": "that ",
                  "illustrates how": "how ", "used to": "to ", "designed to": "to ", "occurs when": "when ",
                  "happens when": "when "}
 _VAGUE = re.compile(
@@ -811,7 +813,11 @@ def _headings(note: Note) -> list[str]:
 
 
 def _lowered(text: str, note: Note) -> str:
-    return lowered_words(text, note)
+    """A Title Case label or heading in the note's own casing: all of it lowered where
+    each word may be, else left whole ("3D Object Detection" is a name)."""
+    out = lowered_words(text, note)
+    kept = [w for w in out.split()[1:] if w[:1].isupper() and not w.isupper()]
+    return text if kept else out
 
 
 def _capital(text: str) -> str:
