@@ -87,7 +87,7 @@ def test_a_sentence_that_states_a_claim_gives_its_question(
         # A ranking is no definition.
         ("Alcohol use disorder is the most common disorder among adults.", "ranking"),
         # A person's biography is no idea of the note.
-        ("Marcus Raichle is a researcher who named the network.", "biography"),
+        ("Marcus Raichle is a researcher who named the network.", "not an idea of the note"),
         # An instruction states nothing to recall.
         ("Create a writable store named currentUser.", "instruction"),
     ],

@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from notedeck.casing import generic_words
+from notedeck.casing import common_words, generic_words
 
 # Openings that join a sentence to the one before without carrying meaning: taken off.
 _LOOSE_OPENINGS = re.compile(
@@ -102,6 +102,27 @@ _EVALUATIVE = frozenset(
     "fascinating valuable profound remarkable well-known widely powerful game-changing "
     "compelling major growing natural normal core basic".split()
 )
+# Kinds too vague to define anything by ("A concern", "A company specializing in ...").
+_VAGUE_GENUS = frozenset(
+    "concern topic issue problem movement company companies firm startup candidate "
+    "aspect factor element way thing things trend subject matter case example universal "
+    "experience event project initiative player figure entity organization organisation "
+    "business product brand".split()
+)
+
+
+def _proper_name(subject: str) -> bool:
+    """Whether a subject is a name ("OceanGate", "Minnesota Governor Tim Walz") rather than
+    a term: every word capitalised and some word one notes never write in lower case."""
+    ws = [w for w in words(subject) if w.lower() not in {"the", "a", "an", "of", "and"}]
+    if not ws or any(w.isupper() for w in ws):
+        return False  # an acronym is a term ("MCP", "PEG ratio")
+    if not all(w[:1].isupper() for w in ws):
+        return False
+    common = common_words()
+    return any(w.lower() not in common for w in ws) or len(ws) == 1
+
+
 _ENDS_OPEN = frozenset(
     "of in on at to for from by with about into over under the a an and or but than as "
     "like between among through".split()
@@ -547,6 +568,11 @@ def claim(
         genus = words(rest)[1:3]
         if reason is None and any(w.lower() in _EVALUATIVE for w in genus):
             reason = "the definition only praises or ranks (a platitude)"
+        head = re.split(r"\s+(?:of|that|which|who|in|for|with|to|on|from|where|;)\b", rest)[0]
+        if reason is None and any(w.lower() in _VAGUE_GENUS for w in words(head)[1:5]):
+            reason = "the definition names only a vague kind ('a concern', 'a company')"
+        if reason is None and _proper_name(subject):
+            reason = "a name: its background is trivia, not an idea of the note"
         if reason is None and not re.search(r"\b(?:and|or)\b", subject):
             past = m.group("be") in {"was", "were"}
             many = m.group("be") in {"are", "were"}
