@@ -312,6 +312,12 @@ class RuleWriter:
         if low.split()[0].endswith("ing") or low.casefold() in section.context.casefold():
             return None
         be = "are" if plural(low) else "is"
+        # The label and its text read as one definition, held to a definition's bar: no
+        # names (a person's or a company's background), no vague kinds, no praise.
+        stated = f"{low[:1].upper()}{low[1:]} {be} {answer[:1].lower()}{answer[1:]}"
+        found, _why = claim(stated.rstrip("."), frozenset(words(section.context)), _same_case)
+        if found is None or found.relation != "definition":
+            return None
         return Draft(
             CardKind.LABEL,
             item_slug(label),
@@ -822,6 +828,10 @@ def _lowered(text: str, note: Note) -> str:
 
 def _capital(text: str) -> str:
     return text[:1].upper() + text[1:]
+
+
+def _same_case(text: str) -> str:
+    return text
 
 
 def _uncapital(question: str) -> str:
