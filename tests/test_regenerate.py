@@ -365,7 +365,9 @@ def test_removal_search_matches_keys_with_search_wildcards_literally(
 ) -> None:
     notes = tmp_path / "notes"
     notes.mkdir()
-    body = "\n\n## What it is\n\nKetamine is a dissociative anaesthetic that blocks NMDA receptors.\n"
+    body = (
+        "\n\n## What it is\n\nKetamine is a dissociative anaesthetic that blocks NMDA receptors.\n"
+    )
     # "_" and "*" are wildcards in Anki's search; '"', "&" and "\\" need escaping.
     ids = {"a.md": 'a_b*c&d "q\\', "b.md": 'a-b-zzc&d "q\\', "c.md": 'aXbc&d "q\\'}
     for name, note_id in ids.items():
