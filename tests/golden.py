@@ -25,7 +25,9 @@ def cards_text(notes: Path) -> dict[str, str]:
 
     with tempfile.TemporaryDirectory() as out:
         report = build(Config(notes_dir=notes, out_dir=Path(out)), dry_run=True)
-    by_note: dict[str, list[str]] = {}
+    by_note: dict[str, list[str]] = {
+        p.relative_to(notes).as_posix(): [] for p in sorted(notes.rglob("*.md"))
+    }
     for card in report.cards:
         lines = [f"## {card.kind.value}  {card.key}", f"Q: {_text(card.question)}"]
         if card.section:
@@ -34,8 +36,12 @@ def cards_text(notes: Path) -> dict[str, str]:
             moments = " ".join(m.label for m in line.moments)
             shown = _text(line.html)
             lines.append(f"A: {shown}" + (f"  [{moments}]" if moments else ""))
+        lines.append(f"why: {card.why}")
         by_note.setdefault(card.note_path, []).append("\n".join(lines))
-    return {path: "\n\n".join(blocks) + "\n" for path, blocks in by_note.items()}
+    return {
+        path: ("\n\n".join(blocks) if blocks else "(no cards)") + "\n"
+        for path, blocks in by_note.items()
+    }
 
 
 def _text(fragment: str) -> str:

@@ -18,7 +18,7 @@ _LOOSE_OPENINGS = re.compile(
     r"^(?:however|additionally|furthermore|moreover|in addition|also|importantly|notably|"
     r"crucially|in fact|indeed|interestingly|essentially|in essence|specifically|"
     r"fundamentally|therefore|thus|hence|overall|ultimately|in short|in summary|"
-    r"in particular|critically|significantly|remarkably|surprisingly|of course|"
+    r"in particular|critically|significantly|remarkably|surprisingly|of course|conversely|"
     r"at its core|at its heart|put simply|simply put|in other words|"
     r"it is (?:also )?(?:crucial|important|worth noting|essential|notable|key|vital) "
     r"(?:to note |to remember |to understand )?that)\b,?\s*",
@@ -82,6 +82,15 @@ IMPERATIVES = frozenset(
     "always go see pay put run work talk add install open click select enter type copy "
     "import call pass return apply configure deploy mount initialize initialise gain "
     "overcome become grow win reach".split()
+)
+# Words before a vague noun that leave it vague ("the main problem", "a key insight"):
+# a compound ("the placebo effect") names a thing.
+_VAGUE_MODIFIERS = frozenset(
+    "key main primary specific significant important common major first second third last "
+    "new other overall underlying final biggest big small large whole entire same real true "
+    "ideal best worst initial early late current next previous particular general basic core "
+    "central crucial critical essential fundamental simple notable given resulting different "
+    "various elevated high higher low lower".split()
 )
 _ENDS_OPEN = frozenset(
     "of in on at to for from by with about into over under the a an and or but than as "
@@ -291,6 +300,12 @@ _VERBS = (
     _verb("ensures", "ensures|ensure|ensured", "What {do} {S} ensure?", 2.0),
     _verb("indicates", "indicates|indicate|indicated", "What {do} {S} indicate?", 2.5),
     _verb("signals", "signals|signal|signaled", "What {do} {S} signal?", 2.2),
+    _verb("demonstrates that", "demonstrates that|demonstrate that|demonstrated that",
+          "What {do} {S} demonstrate?", 2.4),
+    _verb("shows that", "shows that|show that|showed that", "What {do} {S} show?", 2.2),
+    _verb("reveals that", "reveals that|reveal that|revealed that", "What {do} {S} reveal?", 2.2),
+    _verb("illustrates how", "illustrates how|illustrate how|illustrated how",
+          "What {do} {S} illustrate?", 2.0),
     _verb("converts", "converts|convert|converted", "What {do} {S} convert?", 2.0),
 )
 # "X is caused by Y" and its kin: (the participle and what follows, the question).
@@ -343,7 +358,10 @@ def _spaced(phrase: str) -> str:
 
 
 # Past forms read as verbs; the others' ("increased inflammation") are mostly adjectives.
-_PAST_VERBS = frozenset({"leads to", "causes", "results in", "triggers", "enables", "prevents"})
+_PAST_VERBS = frozenset(
+    {"leads to", "causes", "results in", "triggers", "enables", "prevents", "demonstrates that",
+     "shows that", "reveals that"}
+)
 
 
 def _build_relations() -> tuple[tuple[re.Pattern[str], object], ...]:
@@ -451,7 +469,7 @@ def fit_subject(subject: str, title_words: frozenset[str]) -> str | None:
     if (
         head_words
         and head_words[-1].lower() in _POINTING_NOUNS
-        and not any(w[:1].isupper() for w in head_words[1:])
+        and all(w.lower() in _VAGUE_MODIFIERS for w in head_words[:-1])
     ):
         return f"'{subject}' points back to something named elsewhere"
     if any(len(w) == 1 and w not in {"a", "A", "I"} for w in ws):

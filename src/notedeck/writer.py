@@ -380,7 +380,7 @@ class RuleWriter:
             a_words = len(answer.split())
             if a_words < 2:
                 return None, "the answer is a single word"
-            answer = _cut(answer) if a_words > 32 or ", and " in answer or ", but " in answer else answer
+            answer = _trim(answer)
             a_words = len(answer.split())
             if a_words > 32:
                 answer = _cut(answer)
@@ -413,7 +413,7 @@ class RuleWriter:
                     point.line,
                     found.question,
                     (Line(html.escape(answer), moments),),
-                    f"the sentence states '{found.subject}' {found.relation} ...",
+                    _why_claim(found.subject, found.relation),
                     score,
                     f"claim:{found.relation}",
                 ),
@@ -662,7 +662,18 @@ def _answer(rest: str) -> str:
     return rest if rest.endswith((".", "!", "?", '"', "\u201d")) else rest + "."
 
 
-_ANSWER_LEADS = {"used to": "to ", "designed to": "to ", "occurs when": "when ",
+def _why_claim(subject: str, relation: str) -> str:
+    if relation == "definition":
+        return f"the sentence says what {subject} is"
+    if relation in {"how", "why", "compared"}:
+        return f"the sentence says {relation} {subject} ..." if relation != "compared" else (
+            f"the sentence compares {subject} with something named"
+        )
+    return f"the sentence says what {subject} {relation.split()[0]} ..."
+
+
+_ANSWER_LEADS = {"demonstrates that": "that ", "shows that": "that ", "reveals that": "that ",
+                 "illustrates how": "how ", "used to": "to ", "designed to": "to ", "occurs when": "when ",
                  "happens when": "when "}
 _VAGUE = re.compile(
     r"\b(?:specific|certain|various|different|modern|key|important|many|several|unique|"
@@ -671,11 +682,24 @@ _VAGUE = re.compile(
 )
 
 
-def _cut(answer: str) -> str:
-    """An answer up to its first clause break past a few words ("X, which ...")."""
+def _trim(answer: str) -> str:
+    """An answer without a comment glued on (", emphasizing ...") or a second clause with
+    its own subject (", and the ACC also ...")."""
+    comment = re.search(
+        r",\s+(?:emphasi[sz]ing|highlighting|underscoring|showcasing|illustrating|reflecting|"
+        r"demonstrating|suggesting|showing)\b",
+        answer,
+    )
+    if comment is not None and len(answer[: comment.start()].split()) >= 3:
+        answer = answer[: comment.start()] + "."
     glued = re.search(r",\s+(?:and|but|while)\s+(?:the|a|an|its|their|this|these)\s", answer)
     if glued is not None and len(answer[: glued.start()].split()) >= 2:
         return answer[: glued.start()] + "."
+    return answer
+
+
+def _cut(answer: str) -> str:
+    """An answer up to its first clause break past a few words ("X, which ...")."""
     m = re.search(r",\s+(?:which|who|where|while|leading|making|allowing|as|and|but|"
                   r"often|such as|including|especially|particularly|thereby)\b", answer)
     if m is None or len(answer[: m.start()].split()) < 4:
