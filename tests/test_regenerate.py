@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from conftest import SEED, SIBLING, Anki, run_build
+from conftest import SEED, SIBLING, Anki, add_cloze, run_build
 from notedeck import cache
 from notedeck.build import BuildReport
 from notedeck.package import PackageWriter
@@ -18,10 +18,6 @@ from notedeck.read import parse_note
 
 EPOCH = "1750000000"  # both builds of every test run "in the same second"
 SPEED = "healthygamergg/ketamine_as_a_treatment_for_depression#speed-of-efficacy#qa"
-DISSOCIATION = (
-    "\n\n## Dissociation\n\nThe feeling of being outside one's own body, known as "
-    "**depersonalisation**, is a common effect of ketamine.\n"
-)
 
 
 @dataclass
@@ -67,8 +63,7 @@ def studied(vault: Path, tmp_path: Path, anki: Anki, monkeypatch: pytest.MonkeyP
     monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
     # A term the note names gives a cloze: both note types are in the collection, and a
     # cloze card is reviewed too.
-    with (vault / SEED).open("a", encoding="utf-8") as seed:
-        seed.write(DISSOCIATION)
+    add_cloze(vault)
     out = tmp_path / "decks"
     v1 = run_build(vault, out)
     for deck in v1.decks:
