@@ -22,13 +22,24 @@ _NOISE = re.compile(r"`[^`]*`|```.*?```|https?://\S+|\[\[[^\]]*\]\]|<[^>]+>", re
 
 def main(root: Path, out: Path) -> None:
     seen: Counter[str] = Counter()
+    notes = 0
     for path in sorted(root.rglob("*.md")):
+        notes += 1
         text = path.read_text(encoding="utf-8", errors="replace")
         body = text.split("---", 2)[-1]
         seen.update(set(_WORD.findall(_NOISE.sub(" ", body))))
-    words = sorted(w.strip("'-") for w, n in seen.items() if n >= MIN_NOTES)
-    header = f"# Words real notes write in lower case ({len(words)}; see scripts/common_words.py)\n"
-    out.write_text(header + "\n".join(dict.fromkeys(w for w in words if w)) + "\n", encoding="utf-8")
+    counts: Counter[str] = Counter()
+    for word, n in seen.items():
+        word = word.strip("'-")
+        if word:
+            counts[word] = max(counts[word], n)
+    kept = sorted(w for w, n in counts.items() if n >= MIN_NOTES)
+    header = (
+        f"# Words real notes write in lower case, and in how many of {notes} notes"
+        " (see scripts/common_words.py)\n"
+    )
+    body = "".join(f"{w}\t{counts[w]}\n" for w in kept)
+    out.write_text(header + body, encoding="utf-8")
 
 
 if __name__ == "__main__":

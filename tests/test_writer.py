@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from notedeck.sentences import claim, framed, leans, loose, unsaid
@@ -60,11 +62,6 @@ def _ask(sentence: str) -> tuple[str, str] | None:
             "Due to bursty traffic",
         ),
         (
-            "Marcus Raichle is a researcher who named the default mode network.",
-            "Who is Marcus Raichle?",
-            "a researcher who named the default mode network",
-        ),
-        (
             "The theory of relativity was developed by Albert Einstein.",
             "Who developed the theory of relativity?",
             "Albert Einstein",
@@ -89,6 +86,8 @@ def test_a_sentence_that_states_a_claim_gives_its_question(
         ("Alcohol leads to aggression in some people.", "too broad"),
         # A ranking is no definition.
         ("Alcohol use disorder is the most common disorder among adults.", "ranking"),
+        # A person's biography is no idea of the note.
+        ("Marcus Raichle is a researcher who named the network.", "biography"),
         # An instruction states nothing to recall.
         ("Create a writable store named currentUser.", "instruction"),
     ],
@@ -126,3 +125,51 @@ def test_joining_words_and_who_said_it_are_taken_off_the_claim() -> None:
     )
     # A concession frames nothing the question needs.
     assert framed("While practice helps, the idea matters more.")[0] == ""
+
+
+def _cards_of(tmp_path: Path, text: str) -> tuple:
+    from notedeck.build import build
+    from notedeck.config import Config
+
+    notes = tmp_path / "notes"
+    (notes / "biology").mkdir(parents=True)
+    (notes / "biology" / "cells.md").write_text(text, encoding="utf-8")
+    report = build(Config(notes_dir=notes, out_dir=tmp_path / "decks"), dry_run=True)
+    return report.cards
+
+
+NOTE = """---
+title: Cells and energy
+videoId: dQw4w9WgXcQ
+tags: [cells]
+---
+
+## Important Considerations:
+
+The mitochondrial matrix is the innermost compartment of the mitochondrion \\
+<a class="yt-timestamp" data-t="00:01:10">[00:01:10]</a>.
+This compartment holds the enzymes of the citric acid cycle.
+
+## How Mitochondria Work
+
+Mitochondria produce ATP through oxidative phosphorylation \\
+<a class="yt-timestamp" data-t="00:02:00">[00:02:00]</a>.
+"""
+
+
+def test_cards_carry_the_notes_tags_and_a_context_line_without_a_trailing_colon(
+    tmp_path: Path,
+) -> None:
+    cards = _cards_of(tmp_path, NOTE.replace("\\\n", ""))
+    assert cards
+    for card in cards:
+        # The learner's tag tree gets the note's tags and its deck, nothing of notedeck's.
+        assert set(card.tags) == {"cells", "biology"}, card.tags
+        assert not card.section.endswith(":")
+        assert card.why
+        assert card.moments  # every card opens its moment of the video
+    asked = {c.question: c for c in cards}
+    assert "What is the mitochondrial matrix?" in asked
+    assert "How do mitochondria work?" in asked
+    # "This compartment ..." leans on the sentence before: no card of its own.
+    assert not any("citric acid" in ln.html for c in cards for ln in c.answer)

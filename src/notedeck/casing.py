@@ -10,10 +10,45 @@ from notedeck.model import Note
 
 
 @functools.cache
-def common_words() -> frozenset[str]:
-    """Words real notes write in lower case (scripts/common_words.py counts them)."""
+def word_counts() -> dict[str, int]:
+    """Words real notes write in lower case, and in how many of the 18,078 notes of the
+    corpus (scripts/common_words.py counts them)."""
     text = resources.files("notedeck").joinpath("common_words.txt").read_text(encoding="utf-8")
-    return frozenset(line for line in text.splitlines() if line and not line.startswith("#"))
+    counts = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            word, _, notes = line.partition("\t")
+            counts[word] = int(notes or 0)
+    return counts
+
+
+@functools.cache
+def common_words() -> frozenset[str]:
+    return frozenset(word_counts())
+
+
+# A word in this many notes of 18,078 says little on its own ("important", "process").
+_GENERIC_NOTES = 900
+
+
+@functools.cache
+def generic_words() -> frozenset[str]:
+    return frozenset(w for w, n in word_counts().items() if n >= _GENERIC_NOTES)
+
+
+def says_something(text: str) -> bool:
+    """Whether a phrase holds a word that is not everyday note prose: a term, a name, a
+    figure. "Coordination and strategy" says nothing a learner could not guess."""
+    generic = generic_words()
+    for word in text.replace("-", " ").split():
+        bare = word.strip(".,;:!?()\"'\u201c\u201d\u2019")
+        if not bare:
+            continue
+        if any(c.isdigit() for c in bare) or (bare[:1].isupper() and bare != text.split()[0]):
+            return True
+        if bare.lower() not in generic and len(bare) > 2:
+            return True
+    return False
 
 
 def lowered(word: str, note: Note) -> str:
@@ -23,15 +58,19 @@ def lowered(word: str, note: Note) -> str:
     parts = word.split("-")
     if not all(p[:1].isupper() and p[1:] == p[1:].lower() for p in parts if p):
         return word
-    if word in note.names and word.lower() not in note.vocabulary:
-        return word
+    if word in note.names:
+        return word  # the note writes it capitalised mid-sentence: a name
     base = word.lower()
     for end in ("'s", "\u2019s"):
         base = base.removesuffix(end)
     known = common_words()
-    if all(p in known or p in note.vocabulary for p in base.split("-") if p):
+    if all(p in known or p.endswith(_ENDINGS) for p in base.split("-") if p):
         return word.lower()
     return word
+
+
+# Endings of adjectives and abstract nouns rather than names ("Ectopic", "Hypertonic").
+_ENDINGS = ("ic", "al", "ous", "ive", "tion", "sion", "ment", "ness", "ity", "ism", "ology")
 
 
 def lowered_words(text: str, note: Note) -> str:

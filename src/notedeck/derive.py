@@ -7,6 +7,7 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
+from notedeck.casing import common_words
 from notedeck.identity import card_key, item_slug
 from notedeck.model import Card, CardKind, Line, Moment, Note, Point, Section
 from notedeck.questions import Question, QuestionPattern, overview_question, phrase_question
@@ -157,7 +158,17 @@ class _Cards:
         asks about that heading again to find its own subject."""
         question = self.asked.get((heading, subject))
         if question is None:
-            question = phrase_question(heading, subject, self.style.patterns, self.note.vocabulary)
+            # Words of the heading notes write in lower case, unless this note writes
+            # them as a name: a Title Case heading's capitals come from its place.
+            note = self.note
+            common = common_words()
+            plain = {
+                w.lower()
+                for w in re.findall(r"[A-Za-z][\w'-]*", heading)
+                if w.lower() in common and w not in note.names
+            }
+            words = note.vocabulary | plain if plain else note.vocabulary
+            question = phrase_question(heading, subject, self.style.patterns, words)
             self.asked[heading, subject] = question
         return question
 

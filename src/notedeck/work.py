@@ -100,7 +100,7 @@ def card_style(
         answer_words=config.answer_words,
         cloze_per_section=config.cloze_per_section,
         extra_tags=config.extra_tags,
-        topic_only=frozenset({"fallback"} | {p.name for p in patterns if not p.ask})
+        topic_only=frozenset({"fallback", "question"} | {p.name for p in patterns if not p.ask})
         - {p.name for p in patterns if p.ask},
     )
 

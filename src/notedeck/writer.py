@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Protocol
 
-from notedeck.casing import lowered, lowered_words
+from notedeck.casing import lowered, lowered_words, says_something
 from notedeck.identity import item_slug
 from notedeck.model import CardKind, Line, Moment, Note, Point
 from notedeck.questions import Question
@@ -165,7 +165,7 @@ class RuleWriter:
         skipped: list[Skipped] = []
         used: set[int] = set()  # points whose facts a card already asks for
         case = _caser(section.note)
-        title_words = frozenset(w.lower() for w in words(section.context))
+        title_words = frozenset(w.lower() for w in words(section.context)) | _recurring(section)
         heading = self._heading_card(section, used)
         if heading is not None:
             drafts.append(heading)
@@ -244,6 +244,8 @@ class RuleWriter:
         if not starts:
             return None
         best = max(starts, key=lambda i: (hits(fits[i]), -i))
+        if cue is not None and not hits(fits[best]):
+            return None  # no sentence of the section answers what the heading asks
         chosen = [best]
         after = best + 1
         if after in fits and len((fits[best] + " " + fits[after]).split()) <= 35:
@@ -366,6 +368,12 @@ class RuleWriter:
             and (section.question.pattern != "definition")
         ):
             return None, "a definition of the note's subject outside its opening"
+        if (
+            found is not None
+            and found.relation != "definition"
+            and not _established(found.subject, section)
+        ):
+            return None, f"'{found.subject}' is named nowhere else in the note (which one?)"
         if found is not None and frame and any(c.isdigit() for c in frame):
             return None, "a dated detail (an example's set-up?)"
         if found is not None and frame:
@@ -389,20 +397,24 @@ class RuleWriter:
                     return None, "the answer is too long for one card"
             if has_pronoun(answer) and not _own_pronouns(answer):
                 return None, "the answer refers to something the card does not name"
+            if re.search(r"[\"\u201c][^\"\u201d]*\s[^\"\u201d]*\s[^\"\u201d]*[\"\u201d]", answer):
+                return None, "the answer quotes an opinion"
             if _answer_lists(answer):
                 return None, "the answer is a list of more than three items"
             if found.subject.casefold() in answer.casefold():
                 return None, "the answer repeats the question"
             if answer.split()[0].lower() in {"is", "are", "was", "were", "has", "have", "had"}:
                 return None, "the question split the sentence in the wrong place"
-            if a_words <= 6 and _VAGUE.search(answer):
+            if (a_words <= 6 and _VAGUE.search(answer)) or not says_something(answer):
                 return None, "the answer is too vague to recall"
             if _given_away(found.subject + " " + answer, section.context, most=True):
                 return None, "the context line gives the answer away"
             if answer.split()[0].lower() in _PREPOSITIONS:
                 return None, "the question split the sentence in the wrong place"
             if _PLATITUDE.search(answer):
-                return None, "the answer is a platitude"
+                answer = _cut(answer)  # "..., which can lead to various ..." loses its tail
+                if _PLATITUDE.search(answer):
+                    return None, "the answer is a platitude"
             score = found.weight + _sharpness(found.subject, point, section)
             score += 0.4 if moments else 0
             score -= 0.05 * max(0, a_words - 18)
@@ -615,6 +627,31 @@ def _with_subject(label: str, body: str) -> str:
     return f"{subject} {rest}"
 
 
+def _established(subject: str, section: SectionText) -> bool:
+    """Whether a subject such as "the nitrogen bubbles" stands on its own: a name or term,
+    or a phrase the note's title or headings use, or one the note comes back to."""
+    first, _, bare = subject.partition(" ")
+    if first.lower() not in {"the", "a", "an"}:
+        return True
+    if any(w[:1].isupper() or (w.isupper() and len(w) > 1) for w in bare.split()):
+        return True
+    low = bare.casefold()
+    if low in section.context.casefold():
+        return True
+    return sum(p.text.casefold().count(low) for p in section.note_points) >= 2
+
+
+def _recurring(section: SectionText) -> frozenset[str]:
+    """Capitalised words the note comes back to (three times or more): its topics, names a
+    card may use on their own ("U-Net"), unlike a name met once in an example."""
+    counts: dict[str, int] = {}
+    for point in section.note_points:
+        for word in words(point.text):
+            if word[:1].isupper():
+                counts[word.lower()] = counts.get(word.lower(), 0) + 1
+    return frozenset(w for w, n in counts.items() if n >= 3)
+
+
 def _only_link(point: Point) -> bool:
     """A list item that is only a link ("[[physics_of_flywheels | Physics of flywheels]]")."""
     text = point.text.strip().rstrip(".")
@@ -692,7 +729,11 @@ def _trim(answer: str) -> str:
     )
     if comment is not None and len(answer[: comment.start()].split()) >= 3:
         answer = answer[: comment.start()] + "."
-    glued = re.search(r",\s+(?:and|but|while)\s+(?:the|a|an|its|their|this|these)\s", answer)
+    glued = re.search(
+        r",\s+(?:and|but|while)\s+(?:the|a|an|its|their|this|these)\s+[\w-]+(?:\s+[\w()-]+){0,3}"
+        r"\s+(?:is|are|was|were|also|has|have|can|will|plays?|remains?)\b",
+        answer,
+    )
     if glued is not None and len(answer[: glued.start()].split()) >= 2:
         return answer[: glued.start()] + "."
     return answer
@@ -749,8 +790,11 @@ def _caser(note: Note) -> Callable[[str], str]:
     del vocabulary
 
     def case(subject: str) -> str:
-        """The subject's first word lowered unless it is a name."""
+        """The subject's first word lowered unless it is a name (or starts one: "Deep
+        Research")."""
         first, sep, rest = subject.partition(" ")
+        if any(w[:1].isupper() and not w.isupper() for w in rest.split()[:1]):
+            return subject
         return lowered(first, note) + sep + rest
 
     return case
