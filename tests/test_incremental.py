@@ -225,7 +225,7 @@ def test_locks_of_earlier_formats_keep_every_guid_and_mod(
     lock_path = notes.parent / "notedeck.lock"
     current = lock_path.read_bytes()
     assert json.loads(current)["notedeck_lock"] == LOCK_FORMAT == 3
-    assert len(json.loads(current)["guids"]) == len(report.renamed) >= 8
+    assert len(json.loads(current)["guids"]) == len(report.renamed) >= 3
     assert b'\n      ["gpt \\"id\\" \xc3\xa9#' in current
     assert b'\n      ["=##words=#' in current  # the id's "#" doubled (identity.note_key)
     packages = {p.name: p.read_bytes() for p in (notes.parent / "decks").glob("*.apkg")}
@@ -307,7 +307,7 @@ def test_a_cache_that_cannot_be_written_changes_nothing_but_speed(
     not_a_folder = tmp_path / "cache-is-a-file"
     not_a_folder.write_text("not a folder", encoding="utf-8")
     first = _build(blocked, cache_dir=not_a_folder)
-    assert first.card_count == built.card_count > 40 and not first.removed
+    assert first.card_count == built.card_count > 20 and not first.removed
     assert _written(blocked) == _written(normal)
     again = _build(blocked, cache_dir=not_a_folder)  # nothing cached: all built again
     assert not (again.added or again.changed or again.renamed or again.removed)
