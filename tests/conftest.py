@@ -69,6 +69,20 @@ def vault(tmp_path: Path) -> Path:
     return notes
 
 
+# The seed notes give Q&A cards only; a term the note names ("known as **...**") gives a
+# cloze, for the tests that need both note types.
+DISSOCIATION = (
+    "\n\n## Dissociation\n\nThe feeling of being outside one's own body, known as "
+    "**depersonalisation**, is a common effect of ketamine.\n"
+)
+
+
+def add_cloze(notes: Path) -> None:
+    """Give the seed note (in the notes folder `notes`) a section that makes a cloze card."""
+    with (notes / SEED).open("a", encoding="utf-8") as seed:
+        seed.write(DISSOCIATION)
+
+
 def run_build(notes: Path, out: Path | None = None, **settings: object) -> BuildReport:
     config = Config(notes_dir=notes, out_dir=out or notes.parent / "decks", **settings)  # type: ignore[arg-type]
     return build(config)

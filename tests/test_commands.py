@@ -165,16 +165,31 @@ def test_build_exits_1_on_a_broken_note_but_builds_the_rest(project: Path) -> No
     assert (project / "decks" / "healthygamergg.apkg").is_file()
 
 
+WEB = """---
+title: Web protocols
+---
+
+## HTTP Methods
+
+*   **POST:** A request method that creates a resource on the server.
+
+The property of giving the same result however often a call is sent, known as
+**idempotence**, makes retries after a timeout safe.
+"""
+
+
 def test_cards_shows_question_answer_links_and_kind(project: Path) -> None:
-    result = run("cards", f"notes/{SEED}")
+    (project / "notes" / "web.md").write_text(WEB, encoding="utf-8")
+    result = run("cards", f"notes/{SEED}", "notes/web.md")
     assert result.exit_code == 0, result.output
     out = result.stdout
-    assert "What is ketamine, and why does it matter?" in out
+    assert "How does ketamine work?" in out
     assert "How Ketamine Works" in out
     assert "https://www.youtube.com/watch?v=So7hE1Ba_QA&t=" in out
-    for kind in ("overview", "qa", "label", "cloze"):
-        assert f"{kind} ·" in out
-    assert "default_mode_network" not in out  # only the note asked for
+    assert "What is POST?" in out and "known as [...], makes retries" in out
+    for kind in ("qa", "label", "cloze"):
+        assert f"[{kind} ·" in out
+    assert "default_mode_network" not in out  # only the notes asked for
 
 
 def test_cards_filters_by_kind_and_reads_notes_outside_the_notes_folder(
@@ -183,13 +198,16 @@ def test_cards_filters_by_kind_and_reads_notes_outside_the_notes_folder(
     note = tmp_path / "loose" / "note.md"
     note.parent.mkdir()
     note.write_text(
-        "# Flow\n\nFlow is a state of **deep focus** on one task at hand.\n", encoding="utf-8"
+        "# Flow\n\nFlow is a state of complete absorption in one activity.\n\n"
+        "A mind held on one task at hand, known as **deep focus**, is the mark of flow.\n",
+        encoding="utf-8",
     )
     monkeypatch.chdir(tmp_path)
+    assert "What is flow?" in run("cards", str(note)).stdout  # a Q&A card the filter drops
     result = run("cards", str(note), "--kind", "cloze")
     assert result.exit_code == 0, result.output
     assert "[...]" in result.stdout and "deep focus" in result.stdout
-    assert "qa ·" not in result.stdout
+    assert "qa ·" not in result.stdout and "What is flow?" not in result.stdout
 
 
 def test_cards_of_a_broken_note_shows_the_error_and_exits_1(project: Path) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Anki, run_build
+from conftest import Anki, add_cloze, run_build
 from notedeck import package
 from notedeck.render import CLOZE_FIELDS, FIELD_HELP, QA_FIELDS
 
@@ -29,6 +29,7 @@ def test_spare_fields_are_described_and_folded_and_an_older_collection_keeps_its
     vault: Path, tmp_path: Path, anki: Anki, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    add_cloze(vault)  # both note types in use
     out = tmp_path / "decks"
     # A collection that studied decks of a notedeck whose fields said nothing.
     with monkeypatch.context() as before:

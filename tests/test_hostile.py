@@ -28,6 +28,13 @@ def note(title: str, *sections: str) -> str:
     return f"---\ntitle: {title}\n---\n{body}"
 
 
+@pytest.fixture(autouse=True)
+def in_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Commands run from the project folder (the notes are in notes/), as a user runs
+    them: every path they name is relative to it."""
+    monkeypatch.chdir(tmp_path)
+
+
 def cli(tmp_path: Path, *args: str) -> Result:
     notes, out = tmp_path / "notes", tmp_path / "decks"
     return CliRunner().invoke(main, ["build", str(notes), "--out", str(out), *args])
@@ -103,7 +110,7 @@ def test_unreadable_folder_keeps_its_package_and_lock_entries(
     assert result.exit_code == 1, result.output
     data = json.loads(result.stdout)
     problems = {(d["path"], d["code"], d["level"]) for d in data["diagnostics"]}
-    assert ("beta", "folder.unreadable", "error") in problems
+    assert ("notes/beta", "folder.unreadable", "error") in problems
     assert data["removed"] == [] and data["removed_search"] == ""
     assert beta.read_bytes() == package_bytes  # neither deleted nor written without them
     if cache_kept:  # without the cache, which deck the notes were in is unknown
@@ -169,10 +176,15 @@ def test_a_name_that_is_not_utf8_is_reported_and_the_rest_built(tmp_path: Path) 
     assert result.exit_code == 1, result.output
     data = json.loads(result.stdout)
     named = {d["path"]: d["code"] for d in data["diagnostics"] if d["code"] != "lock.missing"}
-    assert named == {"d/caf\ufffd.md": "note.file-name", "d/sub\ufffd": "note.file-name"}
+    assert named == {
+        "notes/d/caf\ufffd.md": "note.file-name",
+        "notes/d/sub\ufffd": "note.file-name",
+    }
     assert data["cards"] > 0 and (tmp_path / "decks" / "d.apkg").is_file()
     checked = CliRunner().invoke(main, ["check", str(notes)])
-    assert checked.exit_code == 1 and "d/caf\ufffd.md:1: error note.file-name" in checked.output
+    assert (
+        checked.exit_code == 1 and "notes/d/caf\ufffd.md:1: error note.file-name" in checked.output
+    )
 
 
 def test_a_pipe_or_a_device_named_md_is_not_read(tmp_path: Path) -> None:
@@ -184,9 +196,9 @@ def test_a_pipe_or_a_device_named_md_is_not_read(tmp_path: Path) -> None:
     data = json.loads(result.stdout)
     codes = {d["path"]: d["code"] for d in data["diagnostics"] if d["code"] != "lock.missing"}
     assert codes == {
-        "d/pipe.md": "note.not-a-file",
-        "d/inside.md": "note.not-a-file",
-        "d/zero.md": "note.outside",
+        "notes/d/pipe.md": "note.not-a-file",
+        "notes/d/inside.md": "note.not-a-file",
+        "notes/d/zero.md": "note.outside",
     }
     assert data["cards"] > 0 and result.exit_code == 0
 
@@ -195,7 +207,7 @@ def test_a_huge_note_is_read_only_up_to_the_cap(tmp_path: Path) -> None:
     notes = write_vault(tmp_path, {"d/good.md": note("Good", "Grapes")})
     line = "A sentence about a topic that goes on for a while, with some words.\n"
     (notes / "d" / "huge.md").write_text(
-        note("Huge", "Start") + line * (2 * MAX_NOTE_BYTES // len(line)), encoding="utf-8"
+        note("Huge", "Starters") + line * (2 * MAX_NOTE_BYTES // len(line)), encoding="utf-8"
     )
     report = build(Config(notes_dir=notes, out_dir=tmp_path / "decks"))
     codes = {(d.path, d.code) for d in report.diagnostics}
@@ -252,11 +264,14 @@ def test_a_note_that_breaks_derive_or_render_is_reported_and_the_rest_built(
     )
     result = cli(tmp_path)
     assert result.exit_code == 1, result.output
-    assert "d/boom.md:1: error note.internal" in result.output
+    assert "notes/d/boom.md:1: error note.internal" in result.output
     assert "derive bug" in result.output and "please report" in result.output
-    crash_line = 1 + (tmp_path / "notes/d/crash.md").read_text().splitlines().index("## Crash here")
-    assert f"d/crash.md:{crash_line}: error note.internal" in result.output
-    assert "Read 1 notes" in result.output and (tmp_path / "decks" / "d.apkg").is_file()
+    # The line of the card that failed: the sentence under "## Crash here".
+    lines = (tmp_path / "notes/d/crash.md").read_text().splitlines()
+    crash_line = 2 + lines.index("## Crash here")
+    assert lines[crash_line - 1].startswith("Crash here is")
+    assert f"notes/d/crash.md:{crash_line}: error note.internal" in result.output
+    assert "Read 1 note:" in result.output and (tmp_path / "decks" / "d.apkg").is_file()
     # Built again (a failed note is never trusted from the cache): --debug shows the bug.
     debug = cli(tmp_path, "--debug")
     assert isinstance(debug.exception, RuntimeError | KeyError)
@@ -270,7 +285,10 @@ def test_an_unreadable_image_is_a_warning_and_the_cards_are_kept(
 ) -> None:
     notes = write_vault(
         tmp_path,
-        {"d/pic.md": "---\ntitle: Pic\n---\n## Seen\nThe picture ![p](p.png) shows a thing.\n"},
+        {
+            "d/pic.md": "---\ntitle: Pic\n---\n## Seen\n"
+            "Ketamine is a dissociative anaesthetic that blocks NMDA receptors ![p](p.png).\n"
+        },
     )
     (notes / "d" / "p.png").write_bytes(b"\x89PNG\r\n\x1a\nxx")
     real = Path.read_bytes
@@ -317,7 +335,7 @@ def test_two_decks_with_one_file_name_get_two_packages_and_a_warning(
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     (warning,) = [d for d in data["diagnostics"] if d["code"] == "deck.file-name"]
-    assert warning["path"] == "my deck/a.md" and warning["level"] == "warning"
+    assert warning["path"] == "notes/my deck/a.md" and warning["level"] == "warning"
     paths = sorted(Path(d["path"]).name for d in data["decks"])
     assert len(paths) == 2 and paths[1] == "my_deck.apkg" and paths[0].startswith("my_deck-")
     for d in data["decks"]:
@@ -326,7 +344,9 @@ def test_two_decks_with_one_file_name_get_two_packages_and_a_warning(
     assert decks == {"my deck", "my_deck"}
     assert len(anki.col.find_cards("")) == data["cards"] >= 3
     checked = CliRunner().invoke(main, ["check", str(notes), "--strict"])
-    assert checked.exit_code == 1 and "my deck/a.md:1: warning deck.file-name" in checked.output
+    assert (
+        checked.exit_code == 1 and "notes/my deck/a.md:1: warning deck.file-name" in checked.output
+    )
     # The same names on the next build, whatever else changed.
     (notes / "my_deck" / "c.md").write_text(note("C", "Cherries"), encoding="utf-8")
     again = json.loads(cli(tmp_path, "--json").stdout)
@@ -345,7 +365,8 @@ def test_terminal_escapes_in_notes_never_reach_the_terminal(tmp_path: Path) -> N
         'videoId: "\\e]52;c;cHduZWQ=\\a"\n---\n'
         f"## Heading {OSC52} with \x1b]8;;https://evil.example\x1b\\link\x1b]8;;\x1b\\ "
         "[link=https://evil.example]x[/link]\n"
-        "A sentence with a \x9b31m CSI and a \x1b[2J clear and a bell \x07 in it.\n"
+        "Ketamine is a dissociative anaesthetic with a \x9b31m CSI and a \x1b[2J clear and a "
+        "bell \x07 in it.\n"
         "![gone](missing\x1b[5m.png)\n"
     )
     notes = write_vault(tmp_path, {"d\x1b[31m\x9b/n\x1b]0;t\x07.md": hostile})
@@ -378,13 +399,16 @@ def test_a_cloze_written_in_a_note_is_text_not_an_extra_card(tmp_path: Path, ank
     notes = write_vault(
         tmp_path,
         {
-            "d/c.md": "---\ntitle: Clozes\n---\n## Memory\n"
-            "The **hippocampus** stores {{c2::new memories}} while we sleep at night.\n"
-            "Braces {{c1::like this}} and }} or {{{ stay as written in the answer.\n"
+            # A written cloze in an answer, and braces in the heading of a cloze card.
+            "d/c.md": "---\ntitle: Ketamine\n---\n## Side Effects\n\n"
+            "Ketamine can cause {{c2::nausea}} and a rise in blood pressure.\n\n"
+            "## Memory {{c1::like this}} and }} or {{{\n\n"
+            "Memory replay during deep sleep, known as **consolidation**, moves new memories "
+            "into long-term storage.\n"
         },
     )
     report = build(Config(notes_dir=notes, out_dir=tmp_path / "decks"))
-    assert report.kinds.get("cloze") == 1
+    assert report.kinds == {"qa": 1, "cloze": 1}
     (deck,) = report.decks
     anki.import_package(deck.path)
     col = anki.col
@@ -395,10 +419,11 @@ def test_a_cloze_written_in_a_note_is_text_not_an_extra_card(tmp_path: Path, ank
         fronts.append(out.question_text.replace("\u2060", ""))
         shown.append(fronts[-1] + out.answer_text.replace("\u2060", ""))
     joined = "\n".join(shown)
-    assert "{{c2::new memories}}" in joined and "{{c1::like this}} and }} or {{{" in joined
-    # The one cloze card hides the bold term, and shows the written cloze as text.
+    assert "{{c2::nausea}}" in joined and "{{c1::like this}} and }} or {{{" in joined
+    # The one cloze card hides the term the sentence names, and shows the written cloze
+    # of its heading as text.
     (front,) = [f for f in fronts if "[...]" in f]
-    assert "The <span" in front and "</span> stores {{c2::new memories}} while" in front
+    assert "known as <span" in front and "{{c1::like this}} and }} or {{{" in front
 
 
 # --- item 19: outputs that cannot be written are messages, nothing half-written --------------

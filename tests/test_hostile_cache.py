@@ -161,7 +161,8 @@ def test_a_cache_setting_naming_a_folder_of_other_files_overwrites_none(
     assert built.returncode == 0, built.stderr
     assert list((project / "decks").glob("*.apkg"))
     assert {p: p.read_bytes() for p in mine.rglob("*") if p.is_file()} == before
-    assert f"{folder}:1: warning cache.not-own:" in built.stdout + built.stderr
+    shown = folder.relative_to(project.resolve()).as_posix()  # as the CLI names it, from here
+    assert f"{shown}:1: warning cache.not-own:" in built.stdout + built.stderr
     assert "set `cache =`" in built.stdout + built.stderr
 
 

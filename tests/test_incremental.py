@@ -24,6 +24,10 @@ from notedeck.lock_source import InMemory, OpenFile
 from notedeck.package import PackageWriter
 
 MARK = 1_000_000_000_000_000_000  # a file time no write would give
+# The corpus's one note at the root gives no card: this one is the root deck's only note
+# with cards, so deleting it deletes that deck's package.
+STRESS = "stress.md"
+CLAIM = "Chronic stress leads to higher cortisol levels."
 
 
 def _build(notes: Path, **settings: object) -> BuildReport:
@@ -58,8 +62,11 @@ def _first_heading(path: Path) -> str:
 
 
 EDITS: dict[str, Callable[[Path], None]] = {
+    # A sentence a card answers with (the first note in the lock with cards).
     "edit a sentence": lambda notes: _replace(
-        notes / "3blue1brown" / "3blue1brown.md", "linear algebra", "linear algebra (LA)"
+        notes / "3blue1brown" / "generative_pretrained_transformer_architecture.md",
+        "a specific type of neural network",
+        "a specific kind of neural network",
     ),
     "reword a heading": lambda notes: _replace(
         notes / "colemedin" / sorted(os.listdir(notes / "colemedin"))[0],
@@ -67,14 +74,15 @@ EDITS: dict[str, Callable[[Path], None]] = {
         _first_heading(notes / "colemedin" / sorted(os.listdir(notes / "colemedin"))[0])
         + " explained",
     ),
-    "delete a note": lambda notes: (notes / "extinction_and_restoration_of_species.md").unlink(),
+    "delete a note": lambda notes: (notes / STRESS).unlink(),
     "move a note to another deck": lambda notes: shutil.move(
         notes / "3blue1brown" / "integration_and_antiderivatives.md",
         notes / "asianometry" / "integration_and_antiderivatives.md",
     ),
     "add a note": lambda notes: (notes / "asianometry" / "new_note.md").write_text(
         "---\ntitle: Lithography\nvideoId: abcdefghijk\n---\n\n## What Lithography Is\n\n"
-        "Lithography prints circuit patterns onto silicon wafers with light.\n",
+        "Photolithography is a process that prints circuit patterns onto silicon wafers with "
+        "light.\n",
         encoding="utf-8",
     ),
     "touch without change": lambda notes: (notes / "3blue1brown" / "3blue1brown.md").touch(),
@@ -100,6 +108,7 @@ def test_every_rebuild_equals_a_cold_build_from_the_same_lock(
     settings = {"jobs": 1} if keep_rows else {}  # in this process, where the count is
     notes = tmp_path / "vault" / "notes"
     shutil.copytree(corpus_dir(), notes)
+    (notes / STRESS).write_text(f"---\ntitle: Stress\n---\n\n## Hormones\n\n{CLAIM}\n")
     epoch = 1_700_000_000
     monkeypatch.setenv("SOURCE_DATE_EPOCH", str(epoch))
     _build(notes, **settings)
@@ -216,7 +225,7 @@ def test_locks_of_earlier_formats_keep_every_guid_and_mod(
     lock_path = notes.parent / "notedeck.lock"
     current = lock_path.read_bytes()
     assert json.loads(current)["notedeck_lock"] == LOCK_FORMAT == 3
-    assert len(json.loads(current)["guids"]) > 10
+    assert len(json.loads(current)["guids"]) == len(report.renamed) >= 3
     assert b'\n      ["gpt \\"id\\" \xc3\xa9#' in current
     assert b'\n      ["=##words=#' in current  # the id's "#" doubled (identity.note_key)
     packages = {p.name: p.read_bytes() for p in (notes.parent / "decks").glob("*.apkg")}
@@ -230,7 +239,7 @@ def test_locks_of_earlier_formats_keep_every_guid_and_mod(
     monkeypatch.setattr(Planner, "plan", counted)
     every_note = {p.relative_to(notes).as_posix() for p in notes.rglob("*.md")}
     without_cards = every_note - json.loads(current)["notes"].keys()
-    assert len(without_cards) < 5
+    assert len(without_cards) * 2 < len(every_note)
     for n, version in enumerate(("1", "2", "2 reformatted", "3")):
         if version != "3":
             lock_path.write_text(_older_lock(current, version), encoding="utf-8")
@@ -267,7 +276,8 @@ def test_a_package_that_fails_in_a_parallel_build_leaves_everything_as_it_was(
     before = _written(notes)
     for folder in sorted(p for p in notes.iterdir() if p.is_dir()):
         note = sorted(folder.glob("*.md"))[0]
-        note.write_text(note.read_text(encoding="utf-8") + "\nOne more line.\n", encoding="utf-8")
+        text = note.read_text(encoding="utf-8") + f"\n\n## Stress\n\n{CLAIM}\n"
+        note.write_text(text, encoding="utf-8")  # a card in each deck
     real = notedeck.work.PackageWriter.finish
 
     def fail_on_one(writer, media):  # type: ignore[no-untyped-def]
@@ -291,13 +301,13 @@ def test_a_cache_that_cannot_be_written_changes_nothing_but_speed(
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
     normal = tmp_path / "normal" / "notes"
     shutil.copytree(corpus_dir(), normal)
-    _build(normal)
+    built = _build(normal)
     blocked = tmp_path / "blocked" / "notes"
     shutil.copytree(corpus_dir(), blocked)
     not_a_folder = tmp_path / "cache-is-a-file"
     not_a_folder.write_text("not a folder", encoding="utf-8")
     first = _build(blocked, cache_dir=not_a_folder)
-    assert first.card_count > 1000 and not first.removed
+    assert first.card_count == built.card_count > 20 and not first.removed
     assert _written(blocked) == _written(normal)
     again = _build(blocked, cache_dir=not_a_folder)  # nothing cached: all built again
     assert not (again.added or again.changed or again.renamed or again.removed)
@@ -317,8 +327,7 @@ def test_lost_cache_files_are_an_empty_cache(
         meta.unlink()
     for cards in sorted(folder.glob("cards-*.json"))[::2]:  # what packages are made of
         cards.write_bytes(b"not json")
-    note = notes / "3blue1brown" / "3blue1brown.md"
-    note.write_text(note.read_text(encoding="utf-8") + "\nOne more line.\n", encoding="utf-8")
+    EDITS["edit a sentence"](notes)
     for package in (notes.parent / "decks").glob("*.apkg"):
         package.unlink()  # every package is written again, from whatever the cache has
     report = _build(notes)

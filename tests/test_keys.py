@@ -58,18 +58,23 @@ def test_a_hash_in_a_file_name_cannot_forge_another_notes_card(
     monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
     notes = tmp_path / "notes"
     # d/p.md, section "Sec", item "QA:" -> d/p#sec#label#qa; and the old key of the card
-    # of section "Label" in d/p#sec.md was d/p#sec + #label#qa: the same key, one GUID.
+    # of the section with id "label" in d/p#sec.md was d/p#sec + #label#qa: the same key,
+    # one GUID.
     _write(
         notes / "d" / "p.md",
-        "---\ntitle: Plants\n---\n## Sec\n\n*   **QA:** quality assurance of seeds.\n",
+        "---\ntitle: Plants\n---\n## Sec\n\n"
+        "*   **QA:** A check of the quality of seeds before sale.\n",
     )
     _write(
         notes / "d" / "p#sec.md",
-        "---\ntitle: Sections\n---\n## Label\n\n*   A label names the kind of a seed.\n",
+        "---\ntitle: Germination\n---\n## How Germination Works {#label}\n\n"
+        "Germination works by the seed taking up water, which swells the embryo and splits "
+        "its coat.\n",
     )
     _write(
         notes / "e" / "x.md",
-        "---\ntitle: X\nid: d/p#sec\n---\n## Other\n\n*   Other text about roots.\n",
+        "---\ntitle: X\nid: d/p#sec\n---\n## Other\n\n"
+        "Root hairs are thin outgrowths of a root that absorb water from the soil.\n",
     )
     report = run_build(notes, tmp_path / "decks")
     keys = [c.key for c in report.rendered]
@@ -96,8 +101,10 @@ title: Languages
 
 {second}
 """
-_CPP = "## C++\n\n*   C++ adds classes to C and compiles to machine code."
-_CS = "## C#\n\n*   C# runs on the .NET runtime and has a garbage collector."
+_CPP = "## C++\n\nTemplate metaprogramming is a technique that runs code at compile time."
+_CS = "## C#\n\nThe common language runtime is the virtual machine that runs compiled bytecode."
+_CPP_KEY = "#c-2b-2b#qa#s-definition-template-metaprogramming"
+_CS_KEY = "#c-23#qa#s-definition-the-common-language-runtime"
 
 
 def test_headings_that_slug_alike_keep_their_cards_when_reordered(
@@ -114,7 +121,7 @@ def test_headings_that_slug_alike_keep_their_cards_when_reordered(
     before = _reviews_by_front(anki)
     assert len(before) == 2 and set(before.values()) == {2}
     keys = {c.key: c.guid for c in first.rendered}
-    assert set(keys) == {"d/lang#c-2b-2b#qa", "d/lang#c-23#qa"}
+    assert set(keys) == {"d/lang" + _CPP_KEY, "d/lang" + _CS_KEY}
 
     _write(note, _LANG.format(first=_CS, second=_CPP))
     again = run_build(notes, tmp_path / "decks")
@@ -129,12 +136,16 @@ def test_a_lone_heading_keeps_its_slug_and_repeated_ones_are_numbered(tmp_path: 
     notes = tmp_path / "notes"
     _write(
         notes / "n.md",
-        "---\ntitle: N\n---\n## C++\n\n*   Alone it keeps the slug c.\n\n"
-        "## Example\n\n*   First example of many.\n\n## Example\n\n*   Second example here.\n\n"
-        "## Sleep\n\n### C#\n\n*   Under another heading nothing changes.\n",
+        "---\ntitle: N\n---\n## C++\n\n"
+        "Machine code is the binary instruction set that a processor runs directly.\n\n"
+        "## Example\n\nBytecode is a compact instruction set that a virtual machine interprets."
+        "\n\n## Example\n\n"
+        "An object file is a block of compiled code that a linker joins into a program.\n\n"
+        "## Sleep\n\n### C#\n\n"
+        "REM sleep is a phase of sleep with rapid eye movements and vivid dreams.\n",
     )
-    keys = sorted(c.key for c in run_build(notes).rendered)
-    assert keys == ["n#c#qa", "n#example#qa", "n#example-2#qa", "n#sleep/c#qa"]
+    sections = sorted(c.key.split("#")[1] for c in run_build(notes).rendered)
+    assert sections == ["c", "example", "example-2", "sleep/c"]
 
 
 def test_a_lock_with_the_old_numbered_slugs_keeps_every_guid(
@@ -148,16 +159,22 @@ def test_a_lock_with_the_old_numbered_slugs_keeps_every_guid(
     run_build(notes)
     lock = tmp_path / "notedeck.lock"
     text = lock.read_text(encoding="utf-8")
-    old = text.replace('"#c-2b-2b#qa"', '"#c#qa"').replace('"#c-23#qa"', '"#c-2#qa"')
+    old_cpp = _CPP_KEY.replace("#c-2b-2b#", "#c#")
+    old_cs = _CS_KEY.replace("#c-23#", "#c-2#")
+    old = text.replace(f'"{_CPP_KEY}"', f'"{old_cpp}"').replace(f'"{_CS_KEY}"', f'"{old_cs}"')
+    assert old != text
     lock.write_text(old, encoding="utf-8")
     report = run_build(notes)
     renamed = {old: new.key for old, new in report.renamed}
-    assert renamed == {"d/lang#c#qa": "d/lang#c-2b-2b#qa", "d/lang#c-2#qa": "d/lang#c-23#qa"}
+    assert renamed == {
+        "d/lang" + old_cpp: "d/lang" + _CPP_KEY,
+        "d/lang" + old_cs: "d/lang" + _CS_KEY,
+    }
     guids = json.loads(lock.read_text(encoding="utf-8"))["guids"]
     from notedeck.identity import guid_for
 
     assert guids == {
-        "d/lang#c-2b-2b#qa": guid_for("d/lang#c#qa"),
-        "d/lang#c-23#qa": guid_for("d/lang#c-2#qa"),
+        "d/lang" + _CPP_KEY: guid_for("d/lang" + old_cpp),
+        "d/lang" + _CS_KEY: guid_for("d/lang" + old_cs),
     }
     assert not report.removed and not report.added

@@ -6,6 +6,7 @@ import html
 import itertools
 import json
 import re
+import shutil
 import zlib
 from pathlib import Path
 from typing import cast
@@ -14,6 +15,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from conftest import run_build
 from notedeck import lock_source
 from notedeck.lock import (
     _WORDS,
@@ -127,6 +129,21 @@ def test_a_lock_reads_back_block_by_block() -> None:
         ("k2", 1, "cloze", cards[1].guid),
     ]
     assert bytes(lock.block("b/x.md")) == blocks["b/x.md"]
+
+
+def test_a_lock_of_no_cards_reads_back_as_written(tmp_path: Path) -> None:
+    """Notes that give no card (only plain sentences) write a lock with no entries; the
+    next build, without its cache, reads it back instead of failing."""
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "n.md").write_text("---\ntitle: N\n---\n## S\n\nWe talked about it.\n")
+    lock = parse_lock(bytes(lock_text([], {}, {})), "notedeck.lock")
+    assert lock[1] == [] and lock[0].exact and dict(lock[0].spans) == {}
+    first = run_build(notes)
+    assert first.card_count == 0 and (tmp_path / "notedeck.lock").is_file()
+    shutil.rmtree(tmp_path / ".notedeck-cache")
+    again = run_build(notes)
+    assert again.card_count == 0 and not again.diagnostics
 
 
 # Keys as a note's block may hold them: most start with the note's path without ".md" and

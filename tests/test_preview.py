@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from conftest import run_build
+from conftest import add_cloze, run_build
 from notedeck.cli import main
 from notedeck.preview import anchor_for, preview_cards, write_preview
 from notedeck.render import load_templates
@@ -31,6 +31,7 @@ CHROMIUM_FLAGS = [
 def test_every_card_appears_with_both_sides_from_the_anki_templates(
     vault: Path, tmp_path: Path
 ) -> None:
+    add_cloze(vault)  # a Q&A card and a cloze card
     report = run_build(vault, tmp_path / "decks")
     templates = load_templates(None)
     page = write_preview(report, templates, tmp_path / "preview").read_text(encoding="utf-8")
@@ -68,11 +69,13 @@ def test_cards_are_grouped_by_note_and_section_with_working_video_links(
 
 def test_card_content_stays_sanitised(vault: Path, tmp_path: Path) -> None:
     (vault / "evil.md").write_text(
-        "# Evil\n\n## Script\n\nA sentence with <script>alert(1)</script> and "
+        "# Evil\n\n## Script\n\nKetamine is a dissociative anaesthetic with "
+        "<script>alert(1)</script> and "
         '<img src=x onerror="alert(2)"> and a <a href="javascript:alert(3)">link</a> in it.\n',
         encoding="utf-8",
     )
     report = run_build(vault, tmp_path / "decks")
+    assert any(c.note_path == "evil.md" for c in report.cards)  # the sentence reaches a card
     page = write_preview(report, load_templates(None), tmp_path / "p").read_text(encoding="utf-8")
     assert page.count("<script>") == 1  # the page's own search and flip script
     assert "onerror" not in page and "javascript:" not in page

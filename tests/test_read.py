@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from notedeck.read import parse_note
 
 
@@ -167,17 +169,24 @@ def test_a_garbled_anchor_still_names_its_moment() -> None:
 
 
 def test_repeated_labels_in_one_section_give_distinct_card_keys() -> None:
-    from notedeck.derive import Style, derive_cards
+    from notedeck.config import Config
+    from notedeck.derive import derive_cards
     from notedeck.questions import load_patterns
     from notedeck.render import load_templates
+    from notedeck.work import card_style
 
+    # "C++" and "C#" give one item slug ("c"): two labels, two cards, two keys.
     note = parse_note(
-        "## Examples\n*   **Calculation:** Two plus two is four.\n"
-        "*   **Calculation:** Three times three is nine.\n",
+        "## Examples\n"
+        "*   **C++:** A compiled language that adds classes and templates to plain C.\n"
+        "*   **C#:** A managed language that runs on the common language runtime.\n",
         "n.md",
     )
     templates = load_templates(None)
-    style = Style(patterns=load_patterns(templates.questions))
-    keys = [c.key for c in derive_cards(note, [None] * len(note.clocks), style)]
+    config = Config(notes_dir=Path("notes"), out_dir=Path("decks"))
+    style = card_style(config, templates, load_patterns(templates.questions))
+    cards = derive_cards(note, [None] * len(note.clocks), style)
+    keys = [c.key for c in cards]
     assert len(keys) == len(set(keys))
-    assert "n#examples#label#calculation~2" in keys
+    assert keys == ["n#examples#label#c", "n#examples#label#c~2"]
+    assert [c.question for c in cards] == ["What is C++?", "What is C#?"]

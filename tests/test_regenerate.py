@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from conftest import SEED, SIBLING, Anki, run_build
+from conftest import SEED, SIBLING, Anki, add_cloze, run_build
 from notedeck import cache
 from notedeck.build import BuildReport
 from notedeck.package import PackageWriter
@@ -61,6 +61,9 @@ def _note_id(anki: Anki, guid: str) -> int | None:
 @pytest.fixture
 def studied(vault: Path, tmp_path: Path, anki: Anki, monkeypatch: pytest.MonkeyPatch) -> Studied:
     monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    # A term the note names gives a cloze: both note types are in the collection, and a
+    # cloze card is reviewed too.
+    add_cloze(vault)
     out = tmp_path / "decks"
     v1 = run_build(vault, out)
     for deck in v1.decks:
@@ -75,7 +78,10 @@ def studied(vault: Path, tmp_path: Path, anki: Anki, monkeypatch: pytest.MonkeyP
         _answer(anki, cid)
         _answer(anki, cid)
     history = {cid: _state(anki, cid) for cid in cids}
-    assert len(history) >= 6 and all(h[-1] == 2 for h in history.values())
+    assert {c.kind for c in v1.cards if c.note_path == SEED} == {"qa", "cloze"}
+    # The seed note gives a handful of cards (heading questions and definitions), each
+    # reviewed twice.
+    assert len(history) >= 4 and all(h[-1] == 2 for h in history.values())
     return Studied(vault, out, anki, v1, history)
 
 
@@ -121,16 +127,17 @@ def test_reworded_sentence_updates_its_card_in_place(studied: Studied) -> None:
 
 
 def test_renamed_heading_keeps_the_card_and_its_reviews(studied: Studied) -> None:
-    _edit(studied.notes / SEED, "## Speed of Efficacy", "## How Fast Ketamine Acts")
+    # A new heading that asks the same question: the card keeps its GUID under a new key.
+    _edit(studied.notes / SEED, "## Speed of Efficacy", "## Onset of Action")
     report, logs = studied.rebuild()
     renamed = {old: card.key for old, card in report.renamed}
-    assert renamed[SPEED].endswith("#how-fast-ketamine-acts#qa")
+    assert renamed[SPEED].endswith("#onset-of-action#qa")
     assert not report.added and not report.removed
     _assert_in_sync(studied, report, logs)
     card = next(c for _, c in report.renamed if c.key == renamed[SPEED])
     assert card.guid == next(c.guid for c in studied.v1.rendered if c.key == SPEED)
     note = studied.anki.col.get_note(_note_id(studied.anki, card.guid))  # type: ignore[arg-type]
-    assert "How Fast Ketamine Acts" in note["Context"]
+    assert "Onset of Action" in note["Context"]
     assert note["Key"] == renamed[SPEED]
 
 
@@ -138,8 +145,8 @@ def test_inserted_section_adds_cards_and_touches_nothing_else(studied: Studied) 
     _edit(
         studied.notes / SEED,
         "## Important Precautions",
-        "## Dosage\n\nFor depression, ketamine is given at low doses in a clinic under "
-        "medical supervision, usually as a series of infusions.\n\n## Important Precautions",
+        "## Dosage\n\nKetamine infusion therapy is a course of low-dose infusions given in a "
+        "clinic under medical supervision.\n\n## Important Precautions",
     )
     report, logs = studied.rebuild()
     assert report.added and all("#dosage#" in c.key for c in report.added)
@@ -152,10 +159,10 @@ def test_inserted_section_adds_cards_and_touches_nothing_else(studied: Studied) 
 def test_deleted_section_is_reported_with_a_search_that_deletes_it(studied: Studied) -> None:
     path = studied.notes / SEED
     text = path.read_text(encoding="utf-8")
-    path.write_text(text.replace(_section(text, "Connection to Other Treatments"), "\n"))
+    path.write_text(text.replace(_section(text, "How Ketamine Works"), "\n"))
     report, logs = studied.rebuild()
-    assert report.removed and not report.added and not report.renamed
-    assert all("#connection-to-other-treatments#" in r["key"] for r in report.removed)
+    assert len(report.removed) >= 2 and not report.added and not report.renamed
+    assert all("#how-ketamine-works#" in r["key"] for r in report.removed)
     _assert_in_sync(studied, report, logs)
     col = studied.anki.col
     gone = {_note_id(studied.anki, r["guid"]) for r in report.removed}
@@ -290,7 +297,7 @@ def test_dry_run_reports_changes_and_writes_nothing(vault: Path, tmp_path: Path)
     run_build(vault, out)
     lock = (vault.parent / "notedeck.lock").read_bytes()
     packages = {p: p.read_bytes() for p in out.iterdir()}
-    _edit(vault / SEED, "## Speed of Efficacy", "## How Fast Ketamine Acts")
+    _edit(vault / SEED, "## Speed of Efficacy", "## Onset of Action")
     report = build(Config(notes_dir=vault, out_dir=out), dry_run=True)
     assert len(report.renamed) == 1
     assert (vault.parent / "notedeck.lock").read_bytes() == lock
@@ -342,7 +349,8 @@ def test_explicit_section_id_wins_over_the_heading(
     first = run_build(vault)
     key = SPEED.replace("speed-of-efficacy", "speed")
     assert key in {c.key for c in first.rendered}
-    _edit(vault / SEED, "## Speed of Efficacy", "## A Wholly Different Heading")
+    # Another heading (that still asks for the onset): the same key, its card changed.
+    _edit(vault / SEED, "## Speed of Efficacy", "## Time to Effect")
     report = run_build(vault)
     assert [c.key for c in report.changed] == [key] and not report.renamed
 
@@ -352,11 +360,13 @@ def test_removal_search_matches_keys_with_search_wildcards_literally(
 ) -> None:
     notes = tmp_path / "notes"
     notes.mkdir()
-    body = "\n\n## What it is\n\nA sentence long enough to make a card about {} here.\n"
+    body = (
+        "\n\n## What it is\n\nKetamine is a dissociative anaesthetic that blocks NMDA receptors.\n"
+    )
     # "_" and "*" are wildcards in Anki's search; '"', "&" and "\\" need escaping.
     ids = {"a.md": 'a_b*c&d "q\\', "b.md": 'a-b-zzc&d "q\\', "c.md": 'aXbc&d "q\\'}
     for name, note_id in ids.items():
-        (notes / name).write_text(f"---\nid: '{note_id}'\n---{body.format(name)}")
+        (notes / name).write_text(f"---\nid: '{note_id}'\n---{body}")
     first = run_build(notes)
     for deck in first.decks:
         anki.import_package(deck.path)

@@ -70,9 +70,12 @@ def test_corpus_builds_every_note_with_no_markup_on_any_card(corpus_report: Buil
             assert not live(f), (card.key, f[:300])
 
 
-def test_corpus_every_timestamp_is_reachable_and_inside_the_video(
+def test_corpus_every_card_cites_a_moment_the_note_writes_inside_the_video(
     corpus_report: BuildReport,
 ) -> None:
+    """The card writer makes cards from a note's best sentences only, so not every moment a
+    note writes is on a card; every card of a note with a video opens one of the note's own
+    moments (its fact's, else the nearest before it), and none outside the video."""
     root = corpus_dir()
     notes, _ = read_notes(discover(root), root)
     config = Config(notes_dir=root, out_dir=root)
@@ -82,18 +85,28 @@ def test_corpus_every_timestamp_is_reachable_and_inside_the_video(
     for note in notes:
         written = {c.raw.strip() for c in note.clocks if c.fields is not None}
         resolved = {m.seconds for m in moments[note.key] if m is not None}
-        # Every distinct moment the note writes opens the video from some card of it...
-        assert links.get(note.path, set()) == resolved, note.path
-        # ...and no written value is lost except ones that name no moment in the video.
+        # A card opens only a moment the note writes...
+        assert links.get(note.path, set()) <= resolved, note.path
+        # ...no written value is lost except ones that name no moment in the video...
         assert len(resolved) <= len(written)
         assert all(t <= (note.duration or config.max_video_seconds) for t in resolved), note.path
+    # ...and every card of a note that writes moments opens one.
+    for card, rendered in zip(corpus_report.cards, corpus_report.rendered, strict=True):
+        if any(m is not None for m in moments[by_path[card.note_path].key]):
+            assert LINK_T.search(" ".join(rendered.fields).replace("&amp;", "&")), card.key
     assert set(links) <= set(by_path)
     # The repetition loop writes 00:00:00 two thousand times: one moment, read once.
-    assert len(links["healthygamergg/procrastination_and_its_types.md"]) <= 3
+    assert len(links.get("healthygamergg/procrastination_and_its_types.md", set())) <= 3
 
 
-def test_seed_note_garbled_time_opens_at_the_right_second(corpus_report: BuildReport) -> None:
-    assert 271 in links_by_note(corpus_report)[SEED]  # 04:31:33 means 4:31
+def test_seed_note_garbled_times_open_at_the_right_second(corpus_report: BuildReport) -> None:
+    """The seed writes 4:31 as 04:31:33: every moment its cards open is such a value read as
+    minutes and seconds (never as hours)."""
+    text = (corpus_dir() / SEED).read_text(encoding="utf-8")
+    meant = {int(h) * 60 + int(m) for h, m, _ in re.findall(r'data-t="(\d\d):(\d\d):(\d\d)"', text)}
+    cited = links_by_note(corpus_report)[SEED]
+    assert len(cited) >= 3 and cited <= meant
+    assert 285 in cited  # 04:45:47, how ketamine works, means 4:45
 
 
 def test_corpus_diagnostics_name_the_known_problems(corpus_report: BuildReport) -> None:
@@ -119,19 +132,7 @@ def cards_of(report: BuildReport, rel: str) -> list[str]:
 
 def test_corpus_shapes_read_as_a_reader_means_them(corpus_report: BuildReport) -> None:
     loop = cards_of(corpus_report, "healthygamergg/procrastination_and_its_types.md")
-    assert 0 < len(loop) <= 5
-    callout = "\n".join(
-        cards_of(corpus_report, "lexfridman/large_hadron_collider_and_particle_physics.md")
-    )
-    assert '<div class="nd-callout"><span class="nd-callout-title">What is CERN?</span>' in callout
-    math = "\n".join(
-        cards_of(corpus_report, "khanacademy/difference_between_zstatistics_and_tstatistics.md")
-    )
-    assert r"\(\bar{x}\)" in math and r"\[Z = \frac" in math and "$" not in math
-    deel = "\n".join(cards_of(corpus_report, "lennyspodcast/deels_growth_strategy.md"))
-    assert "$4 million" in deel and r"\(" not in deel
-    ink = "\n".join(cards_of(corpus_report, "dhruvrathee/misleading_marketing_tactics.md"))
-    assert "$12,000 per gallon" in ink and r"\(" not in ink
+    assert len(loop) <= 5  # a repetition loop gives no flood of cards
     fenced = cards_of(corpus_report, "lexfridman/causal_invariance_in_physics.md")
     assert fenced and not any("```" in c for c in fenced)
     swarm = [
@@ -142,15 +143,59 @@ def test_corpus_shapes_read_as_a_reader_means_them(corpus_report: BuildReport) -
     assert not any(
         c.section.startswith(("Import", "Define", "Set")) for c in swarm
     )  # code comments
-    directory = cards_of(corpus_report, "3blue1brown/3blue1brown.md")
-    assert directory and not any("youtube.com/watch" in c and "&t=" in c for c in directory)
-    cjk = "\n".join(
-        cards_of(
-            corpus_report,
-            "asianometry/mitis_role_in_japans_computer_and_software_industry_development.md",
-        )
+    directory = cards_of(corpus_report, "3blue1brown/3blue1brown.md")  # a channel's index
+    assert not any("youtube.com/watch" in c and "&t=" in c for c in directory)
+
+
+# Shapes of the corpus's notes (math, dollar amounts, CJK) in sentences the card writer
+# makes cards of: each as a reader means it on the card.
+SHAPES = """---
+title: Shapes
+subject: ketamine
+videoId: So7hE1Ba_QA
+---
+## Statistics
+
+The standard error is the spread of a sample mean, written $ \\frac{\\sigma}{\\sqrt{n}} $ for samples of size $ n $ <a class="yt-timestamp" data-t="00:02:04">[00:02:04]</a>.
+
+## Prices
+
+Printer ink is a liquid that costs around $12,000 per gallon compared to $20-$40 per liter to make <a class="yt-timestamp" data-t="00:02:24">[00:02:24]</a>.
+
+Annual recurring revenue is a measure of yearly subscription income, \\$4 million at Deel by January 2021 <a class="yt-timestamp" data-t="00:05:27">[00:05:27]</a>.
+
+## Precautions
+
+> [!warning] Under a physician
+> Ketamine should only be used under the guidance and prescription of a physician.
+
+## Japan
+
+The Japan Software Company (日本ソフトウェア) was a joint venture that MITI sponsored in October 1966 <a class="yt-timestamp" data-t="00:02:53">[00:02:53]</a>.
+"""
+
+
+def test_callouts_math_money_and_cjk_read_as_a_reader_means_them(tmp_path: Path) -> None:
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "shapes.md").write_text(SHAPES, encoding="utf-8")
+    report = run_build(notes)
+    cards = {
+        c.key.rsplit("#", 1)[-1]: "\n".join(r.fields)
+        for c, r in zip(report.cards, report.rendered, strict=True)
+    }
+    math = cards["s-definition-the-standard-error"]
+    assert r"\(\frac{\sigma}{\sqrt{n}}\)" in math and r"\(n\)" in math and "$" not in math
+    ink = cards["s-definition-printer-ink"]
+    assert "$12,000 per gallon" in ink and "$20-$40" in ink and r"\(" not in ink
+    arr = cards["s-definition-annual-recurring-revenue"]
+    assert "$4 million" in arr and "\\$" not in arr and r"\(" not in arr
+    callout = cards["qa"]  # the heading's question: "What precautions apply ...?"
+    assert (
+        '<div class="nd-callout"><span class="nd-callout-title">Under a physician</span>' in callout
     )
-    assert re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", cjk)
+    (cjk,) = [c for k, c in cards.items() if k.startswith("s-definition-the-japan-software")]
+    assert "日本ソフトウェア" in cjk
 
 
 # --- a hostile vault ---------------------------------------------------------------------
@@ -163,21 +208,29 @@ tags: [ok, "\u200bhidden\u202e"]
 ## Ketamine
 Ketamine is an **anaesthetic** used for depression <a class="yt-timestamp" data-t="00:04:31">[00:04:31]</a>.
 
-![[pic.png]]
-
-![diagram](sub/../pic.png)
+## How Ketamine Works
+Ketamine works by blocking NMDA receptors, drawn here ![[pic.png]] and here ![diagram](sub/../pic.png).
 """
 
+# Attacks in sentences the card writer makes cards of: heading answers keep their HTML.
 HOSTILE = """---
 title: Hostile <script>alert(1)</script>
 videoId: So7hE1Ba_QA
 ---
 ## Attack <img src=x onerror=alert(1)>
-A script <script>alert(document.cookie)</script> sits in this sentence.
-An image <img src="x" onerror="alert(1)"> and a link <a href="javascript:alert(1)">click</a> here.
-A frame <iframe src="https://evil.example"></iframe> and <object data="x"></object> and <embed src="y">.
-A style <style>body{display:none}</style> and <a href="data:text/html,hi" onclick="x()">data</a> and <a href="vbscript:x">vb</a>.
-A [markdown link](javascript:alert(1)) and an <a href="https://example.org" onmouseover="x()">ok link</a> stay tame.
+Script injection is an attack <script>alert(document.cookie)</script> that sits in the middle of a sentence.
+
+## Precautions
+Ketamine should only be used under a physician's care, as a [markdown link](javascript:alert(1)) and an <a href="https://example.org" onmouseover="x()">ok link</a> say.
+
+## Side Effects
+Ketamine can cause nausea, shown by an image <img src="x" onerror="alert(1)"> and a link <a href="javascript:alert(1)">click</a> here.
+
+## How Ketamine Works
+Ketamine works by blocking NMDA receptors, as a frame <iframe src="https://evil.example"></iframe> and <object data="x"></object> and <embed src="y"> show.
+
+## Onset of Action
+Ketamine takes effect within hours, as a style <style>body{display:none}</style> and <a href="data:text/html,hi" onclick="x()">data</a> and <a href="vbscript:x">vb</a> say.
 
 - Climb out ![x](../../secret.png) and ![[../outside.png]] and ![[/etc/passwd.png]].
 - Linked out ![y](link.png) through a symlink.
@@ -230,7 +283,7 @@ def test_hostile_vault_cards_are_clean_in_anki(hostile_vault: Path, anki: Anki) 
     assert len(texts) == 2 * len(report.rendered)
     joined = "\n".join(texts)
     assert not live(joined), live(joined)
-    assert "sits in this sentence" in joined and "alert(document.cookie)" not in joined
+    assert "sits in the middle of a sentence" in joined and "alert(document.cookie)" not in joined
     assert '<a href="https://example.org">ok link</a>' in joined
     # The image inside the notes folder is shipped once under a content name; the ones
     # outside it (by `..`, an absolute path or a symlink) are not shipped at all.
@@ -261,13 +314,14 @@ def test_padding_file_reads_in_bounded_work(tmp_path: Path) -> None:
     notes.mkdir()
     padding = (" " * 4000 + "\n") * 245  # about 986 KB, mostly spaces
     (notes / "padded.md").write_text(
-        "---\ntitle: Padded\nvideoId: DMw8G3RPWrQ\n---\n## Before\nThe first fact is here."
-        f"\n{padding}\n## After\nThe last fact survives the padding.\n",
+        "---\ntitle: Padded\nvideoId: DMw8G3RPWrQ\n---\n## Before\n"
+        "Chronic stress leads to higher cortisol levels."
+        f"\n{padding}\n## After\nLong-term sleep loss leads to impaired glucose tolerance.\n",
         encoding="utf-8",
     )
     report = run_build(notes)
     text = "\n".join(f for r in report.rendered for f in r.fields)
-    assert "The first fact is here." in text and "The last fact survives the padding." in text
+    assert "Higher cortisol levels." in text and "Impaired glucose tolerance." in text
     assert report.errors == 0
 
 

@@ -346,9 +346,8 @@ def _read_lock(
     ):
         return _repaired(source.read(0, source.size), where)
     spans: dict[str, tuple[int, int]] = {}
-    for block, stop, note in zip(
-        starts, [*(s.at for s in starts[1:]), end + 2], names, strict=True
-    ):
+    stops = [*(s.at for s in starts[1:]), end + 2] if starts else []  # a lock of no notes
+    for block, stop, note in zip(starts, stops, names, strict=True):
         spans[cast(str, note)] = (block.at, stop - 2)  # without the ",\n" between blocks
     glued = all(s.after_comma for s in starts[1:])
     lock = LockFile(source, tuple(notetypes), guids, spans, where, glued=glued, retired=retired)

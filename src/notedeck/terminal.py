@@ -144,7 +144,9 @@ def show_cards(
             console.print(card_panel(card, config))
         else:
             console.print(
-                "\n" + printable(f"[{card.kind.value} · {card_where(card)}]"), soft_wrap=True, markup=False
+                "\n" + printable(f"[{card.kind.value} · {card_where(card)}]"),
+                soft_wrap=True,
+                markup=False,
             )
             for row in card_rows(card, config):
                 console.print(row, soft_wrap=True)
@@ -167,7 +169,9 @@ def show_skipped(config: Config, paths: Sequence[str], console: Console | None =
 
     console = console or Console(highlight=False)
     templates = load_templates(config.templates_dir)
-    style = card_style(config, templates, load_patterns(config.questions_file or templates.questions))
+    style = card_style(
+        config, templates, load_patterns(config.questions_file or templates.questions)
+    )
     for rel in paths:
         try:
             note = read_note(config.notes_dir / rel, config.notes_dir)
@@ -178,5 +182,7 @@ def show_skipped(config: Config, paths: Sequence[str], console: Console | None =
         console.rule(Text(f"left out of {rel}", style="bold"))
         for s in left:
             line = Text(f"{shown_path(config.notes_dir / rel)}:{s.line}: ", style="dim")
-            console.print(line + Text(printable(s.why), style="yellow") + Text(printable(f"  {s.text}")))
+            console.print(
+                line + Text(printable(s.why), style="yellow") + Text(printable(f"  {s.text}"))
+            )
         console.print(f"{plural(len(left), 'sentence')} left out.")
