@@ -14,7 +14,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-FULL_CORPUS_ARCHIVE = Path("/work/shared/corpus-full/tubegraph-notes.tar.xz")
+FULL_CORPUS_ARCHIVE = (
+    Path(__file__).resolve().parents[2] / "shared/corpus-full/tubegraph-notes.tar.xz"
+)
 CONTENT_FOLDER = "tubegraph-content"
 MIB = 1024 * 1024
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from random import Random
 
-DEFAULT_WORD_SOURCE = Path("/work/shared/corpus/tubegraph/content")
+DEFAULT_WORD_SOURCE = Path(__file__).resolve().parents[2] / "shared/corpus/tubegraph/content"
 CHANNELS = 70
 # Notes per video and how many real videos have that many (counted on the full corpus).
 NOTES_PER_VIDEO = (1, 5, 10, 9, 11, 4, 8, 6)

@@ -43,4 +43,6 @@ def main(root: Path, out: Path) -> None:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]), Path(__file__).resolve().parent.parent / "src/notedeck/common_words.txt")
+    main(
+        Path(sys.argv[1]), Path(__file__).resolve().parent.parent / "src/notedeck/common_words.txt"
+    )

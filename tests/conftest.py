@@ -46,19 +46,21 @@ def user_cache_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 
 REPO = Path(__file__).resolve().parents[1]
-CORPUS = REPO.parent.parent / "shared" / "corpus" / "tubegraph" / "content"
-if not CORPUS.is_dir():  # CI clones main beside a copy of shared/
-    CORPUS = REPO.parent / "shared" / "corpus" / "tubegraph" / "content"
+# The project's shared files lie beside the checkout (../shared); a checkout one folder
+# deeper (a worktree) finds them one level up. Tests that need them skip elsewhere.
+SHARED = next(
+    (p for p in (REPO.parent / "shared", REPO.parent.parent / "shared") if p.is_dir()),
+    REPO.parent / "shared",
+)
+CORPUS = SHARED / "corpus" / "tubegraph" / "content"
 SEED = "healthygamergg/ketamine_as_a_treatment_for_depression.md"
 SIBLING = "healthygamergg/default_mode_network_in_the_brain.md"
 
 
 def corpus_dir() -> Path:
-    for candidate in (REPO.parent / "shared", REPO.parent.parent / "shared", Path("/work/shared")):
-        folder = candidate / "corpus" / "tubegraph" / "content"
-        if folder.is_dir():
-            return folder
-    pytest.skip("the shared corpus is not beside this checkout")
+    if CORPUS.is_dir():
+        return CORPUS
+    pytest.skip(f"the shared corpus is not beside this checkout ({CORPUS} is missing)")
 
 
 @pytest.fixture

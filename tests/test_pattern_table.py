@@ -9,13 +9,14 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from conftest import SHARED
 from notedeck.pattern_table import first_match, joined
 from notedeck.questions import _mentions, _normalise, load_patterns
 
 ROOT = Path(__file__).resolve().parents[1]
 PATTERNS = load_patterns(ROOT / "card_templates" / "questions.toml")
 JOINED = joined([p.regex for p in PATTERNS])
-HEADINGS = Path("/work/shared/corpus/HEADINGS.md")
+HEADINGS = SHARED / "corpus" / "HEADINGS.md"
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from conftest import SHARED
 from notedeck import questions
 from notedeck.questions import (
     PatternError,
@@ -17,7 +18,7 @@ from notedeck.questions import (
 
 ROOT = Path(__file__).resolve().parents[1]
 TABLE = ROOT / "card_templates" / "questions.toml"
-HEADINGS = Path("/work/shared/corpus/HEADINGS.md")
+HEADINGS = SHARED / "corpus" / "HEADINGS.md"
 KETAMINE = ROOT / "notes" / "healthygamergg" / "ketamine_as_a_treatment_for_depression.md"
 PATTERNS = load_patterns(TABLE)
 

@@ -20,7 +20,9 @@ def test_seed_note_asks_its_mechanism_onset_and_precautions_each_in_one_card(
     vault: Path,
 ) -> None:
     cards = _seed_cards(vault)
-    asked = {c.section: c for c in cards if c.kind is CardKind.QA and not c.pattern.startswith("claim")}
+    asked = {
+        c.section: c for c in cards if c.kind is CardKind.QA and not c.pattern.startswith("claim")
+    }
     for section, question, said in [
         ("How Ketamine Works", "How does ketamine work?", "default mode network"),
         ("Speed of Efficacy", "How quickly does ketamine take effect?", "within hours"),

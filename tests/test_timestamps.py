@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from conftest import CORPUS
 from notedeck.model import Clock
 from notedeck.timestamps import looks_like_clock, parse_clock, resolve
 
-CONTENT = Path("/work/shared/corpus/tubegraph/content")
+CONTENT = CORPUS
 DATA_T = re.compile(r'data-t="([^"<>]*)')
 
 

@@ -1,4 +1,4 @@
-"""The card writer: which sentences give a card, the question each gives, and why others give none."""
+"""The card writer: which sentences give a card, the question each gives, and why not."""
 
 from __future__ import annotations
 

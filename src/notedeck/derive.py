@@ -8,8 +8,8 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from notedeck.casing import common_words
-from notedeck.identity import card_key, item_slug
-from notedeck.model import Card, CardKind, Line, Moment, Note, Point, Section
+from notedeck.identity import card_key
+from notedeck.model import Card, CardKind, Moment, Note, Point, Section
 from notedeck.questions import Question, QuestionPattern, overview_question, phrase_question
 from notedeck.writer import Draft, RuleWriter, SectionText, Skipped
 
@@ -42,7 +42,10 @@ def explain_cards(
     writer = RuleWriter(style.cloze_per_section, style.answer_words)
     skipped: list[Skipped] = []
     chosen: list[tuple[tuple[str, ...], str, Draft]] = []
-    every = (*note.overview, *(p for _, _, s, _ in _walk(note.sections, (), (), None) for p in s.points))
+    every = (
+        *note.overview,
+        *(p for _, _, s, _ in _walk(note.sections, (), (), None) for p in s.points),
+    )
     if note.overview:
         asks = False  # "What is X, and why does it matter?" asks two things at once
         subject = note.subject
@@ -77,7 +80,8 @@ def explain_cards(
                 moments=made.points_moments(section.points),
                 question=question,
                 # "Core Philosophy: Product-Minded Builders" names two things: no question.
-                asks=question.pattern not in style.topic_only and ":" not in section.heading.rstrip(" :"),
+                asks=question.pattern not in style.topic_only
+                and ":" not in section.heading.rstrip(" :"),
                 subject=subject,
                 context=f"{note.title} \u203a {trail}",
                 note_points=every,
@@ -88,7 +92,9 @@ def explain_cards(
     kept = _note_best(chosen)
     for path, trail, draft in chosen:
         if id(draft) not in kept:
-            skipped.append(Skipped(draft.line, _plain(draft.question), "ranked below the note's best cards"))
+            skipped.append(
+                Skipped(draft.line, _plain(draft.question), "ranked below the note's best cards")
+            )
             continue
         overview = path == ("_overview",) and draft.item == "" and draft.kind is CardKind.QA
         kind = CardKind.OVERVIEW if overview else draft.kind

@@ -38,7 +38,8 @@ _LEANING_PHRASE = re.compile(
     r"^(?:for (?:example|instance)|as a result|as such|because of (?:this|that)|"
     r"in (?:this|that|these|such) (?:case|way|context|sense|scenario)|in contrast|"
     r"on the other hand|by contrast|in turn|in response|to (?:do|achieve) (?:this|so)|"
-    r"despite (?:this|that)|due to (?:this|that)|after (?:this|that)|at (?:this|that) (?:point|time)|"
+    r"despite (?:this|that)|due to (?:this|that)|after (?:this|that)|"
+    r"at (?:this|that) (?:point|time)|"
     r"first|second|third|one|some|many|most|all|each)\b",
     re.IGNORECASE,
 )
@@ -204,7 +205,7 @@ def loose(text: str) -> str:
     """The sentence without an opening that only joins it to the one before."""
     for _ in range(2):  # "However, it is important to note that ..."
         cut = _LOOSE_OPENINGS.sub("", text, count=1)
-        if cut == text or not cut[:1].isalnum() and not cut[:1] in "\"'\u201c":
+        if cut == text or (not cut[:1].isalnum() and cut[:1] not in "\"'\u201c"):
             break
         text = cut[:1].upper() + cut[1:]
     return text
@@ -302,15 +303,20 @@ _VERBS = (
     _verb("depends on", "depends on|depend on|depended on", "What {do} {S} depend on?", 2.5),
     _verb("works by", "works by|work by|worked by", "How {do} {S} work?", 3.0),
     _verb("acts as", "acts as|act as|acted as", "What {do} {S} act as?", 2.5),
-    _verb("functions as", "functions as|function as|functioned as",
-          "What {do} {S} function as?", 2.5),
+    _verb(
+        "functions as", "functions as|function as|functioned as", "What {do} {S} function as?", 2.5
+    ),
     _verb("serves as", "serves as|serve as|served as", "What {do} {S} serve as?", 2.0),
     _verb("refers to", "refers to|refer to|referred to", "What {do} {S} refer to?", 3.0),
     _verb("means", "means|mean|meant", "What {do} {S} mean?", 2.5),
     _verb("represents", "represents|represent|represented", "What {do} {S} represent?", 2.0),
     _verb("consists of", "consists of|consist of|consisted of", "What {do} {S} consist of?", 2.0),
-    _verb("protects against", "protects against|protect against|protected against",
-          "What {do} {S} protect against?", 2.5),
+    _verb(
+        "protects against",
+        "protects against|protect against|protected against",
+        "What {do} {S} protect against?",
+        2.5,
+    ),
     _verb("occurs when", "occurs when|occur when|occurred when", "When {do} {S} occur?", 2.5),
     _verb("happens when", "happens when|happen when|happened when", "When {do} {S} happen?", 2.0),
     _verb("replaces", "replaces|replace|replaced", "What {do} {S} replace?", 2.0),
@@ -320,18 +326,34 @@ _VERBS = (
     _verb("stores", "stores|store|stored", "What {do} {S} store?", 2.0),
     _verb("generates", "generates|generate|generated", "What {do} {S} generate?", 2.0),
     _verb("drives", "drives|drive|drove", "What {do} {S} drive?", 2.0),
-    _verb("is similar to", "is similar to|are similar to|was similar to",
-          "What {be} {S} similar to?", 1.8),
-    _verb("competes with", "competes with|compete with|competed with",
-          "What {do} {S} compete with?", 1.8),
+    _verb(
+        "is similar to",
+        "is similar to|are similar to|was similar to",
+        "What {be} {S} similar to?",
+        1.8,
+    ),
+    _verb(
+        "competes with",
+        "competes with|compete with|competed with",
+        "What {do} {S} compete with?",
+        1.8,
+    ),
     _verb("indicates", "indicates|indicate|indicated", "What {do} {S} indicate?", 2.5),
     _verb("signals", "signals|signal|signaled", "What {do} {S} signal?", 2.2),
-    _verb("demonstrates that", "demonstrates that|demonstrate that|demonstrated that",
-          "What {do} {S} demonstrate?", 2.4),
+    _verb(
+        "demonstrates that",
+        "demonstrates that|demonstrate that|demonstrated that",
+        "What {do} {S} demonstrate?",
+        2.4,
+    ),
     _verb("shows that", "shows that|show that|showed that", "What {do} {S} show?", 2.2),
     _verb("reveals that", "reveals that|reveal that|revealed that", "What {do} {S} reveal?", 2.2),
-    _verb("illustrates how", "illustrates how|illustrate how|illustrated how",
-          "What {do} {S} illustrate?", 2.0),
+    _verb(
+        "illustrates how",
+        "illustrates how|illustrate how|illustrated how",
+        "What {do} {S} illustrate?",
+        2.0,
+    ),
     _verb("stands for", "stands for|stand for|stood for", "What {do} {S} stand for?", 3.0),
     _verb("binds to", "binds to|bind to|bound to", "What {do} {S} bind to?", 2.8),
     _verb("targets", "targets|target|targeted", "What {do} {S} target?", 2.5),
@@ -402,13 +424,22 @@ def _spaced(phrase: str) -> str:
 
 # Past forms read as verbs; the others' ("increased inflammation") are mostly adjectives.
 _PAST_VERBS = frozenset(
-    {"leads to", "causes", "results in", "triggers", "enables", "prevents", "demonstrates that",
-     "shows that", "reveals that"}
+    {
+        "leads to",
+        "causes",
+        "results in",
+        "triggers",
+        "enables",
+        "prevents",
+        "demonstrates that",
+        "shows that",
+        "reveals that",
+    }
 )
 
 
-def _build_relations() -> tuple[tuple[re.Pattern[str], object], ...]:
-    found: list[tuple[re.Pattern[str], object]] = []
+def _build_relations() -> tuple[tuple[re.Pattern[str], _Verb | tuple[str, str, float]], ...]:
+    found: list[tuple[re.Pattern[str], _Verb | tuple[str, str, float]]] = []
     for verb in _VERBS:
         s3, plural, past = verb.forms
         if verb.name not in _PAST_VERBS:
@@ -458,7 +489,9 @@ def plural(subject: str) -> bool:
     first = subject.split()[0].lower() if subject.split() else ""
     if first.endswith("ing") and len(first) > 4:
         return False  # "building applications" is one activity
-    head = re.split(r"\s+(?:of|in|for|on|with|from|to|at|by|within|between|among)\s+", subject, maxsplit=1)[0]
+    head = re.split(
+        r"\s+(?:of|in|for|on|with|from|to|at|by|within|between|among)\s+", subject, maxsplit=1
+    )[0]
     head = re.split(r"\s\w+(?:ing|ed)\b", f" {head}", maxsplit=1)[0].strip() or head
     if re.search(r"\s(?:and|&)\s", head):
         return True
@@ -503,9 +536,14 @@ def fit_subject(subject: str, title_words: frozenset[str]) -> str | None:
         return "subject is a clause"  # "Christina recommends ...", "X fundamentally challenges"
     if re.search(r"\b[a-z]+ly\s+[a-z]+s\b", subject):
         return "subject is a clause"
-    if first in {"the", "a", "an", "one"} and len(ws) > 1 and (
-        ws[1].lower() in _VAGUE_MODIFIERS or ws[1].lower() in _EVALUATIVE
-        or ws[1].lower() in {"surprising", "interesting", "ideal", "lower", "higher"}
+    if (
+        first in {"the", "a", "an", "one"}
+        and len(ws) > 1
+        and (
+            ws[1].lower() in _VAGUE_MODIFIERS
+            or ws[1].lower() in _EVALUATIVE
+            or ws[1].lower() in {"surprising", "interesting", "ideal", "lower", "higher"}
+        )
     ):
         return f"'{subject}' says what kind, not what thing"
     verbish = ws[0].lower()
@@ -528,9 +566,9 @@ def fit_subject(subject: str, title_words: frozenset[str]) -> str | None:
         return f"'{subject}' points back to something named elsewhere"
     if any(len(w) == 1 and w not in {"a", "A", "I"} for w in ws):
         return "subject names a variable of an example"
-    if len(content) == 1 and content[0][:1].isupper() and content[0].lower() not in title_words:
-        if not content[0].isupper():
-            return f"'{subject}' is a name the card cannot place (an example's?)"
+    lone = content[0] if len(content) == 1 else ""
+    if lone[:1].isupper() and lone.lower() not in title_words and not lone.isupper():
+        return f"'{subject}' is a name the card cannot place (an example's?)"
     if len(content) == 1 and content[0].lower() in _POINTING_NOUNS:
         return f"'{subject}' is too vague"
     return None
@@ -550,17 +588,20 @@ def claim(
         if best is not None and m.start() >= best[0]:
             continue
         subject, rest = text[: m.start()], text[m.end() :]
-        made, reason = _claim(case(subject), rest, m, verb, title_words)
+        made, refused = _claim(case(subject), rest, m, verb, title_words)
         if made is None:
-            why = reason
+            why = refused
             continue
         best = (m.start(), made)
     m = _COPULA.search(text)
     if m is not None and (best is None or m.start() < best[0]):
         subject, rest = text[: m.start()], m.group("det") + " " + text[m.end() :]
         reason = fit_subject(case(subject), title_words)
-        ranked = re.match(r"one of\b|(?:the)\s+(?:most|least|first|last|only|largest|"
-                          r"biggest|best|worst|main|primary|leading|single|\w+est)\b", rest)
+        ranked = re.match(
+            r"one of\b|(?:the)\s+(?:most|least|first|last|only|largest|"
+            r"biggest|best|worst|main|primary|leading|single|\w+est)\b",
+            rest,
+        )
         if ranked:
             reason = "a ranking, not a definition (a cloze hides its subject)"
         if reason is None and subject.split()[0].lower().endswith("ing"):
@@ -673,9 +714,7 @@ _COMPARED = re.compile(
 )
 
 
-def _how_or_why(
-    text: str, title_words: frozenset[str], case: Callable[[str], str]
-) -> Claim | None:
+def _how_or_why(text: str, title_words: frozenset[str], case: Callable[[str], str]) -> Claim | None:
     m = _COMPARED.match(text) if _ASK_COMPARISONS else None
     if m is not None:
         subject, other = m.group("s"), m.group("y")
@@ -694,7 +733,7 @@ def _how_or_why(
         subject = m.group("s")
         if fit_subject(case(subject), title_words) is None and not negated(m.group("a")):
             because = m.group("how").lower()
-            answer = ("Because " if because.startswith(("because", "since")) else "Due to ")
+            answer = "Because " if because.startswith(("because", "since")) else "Due to "
             answer += m.group("m")
             adj = m.group("a")
             question = f"Why {m.group('be')} {_lead(case(subject))} {adj}?"
@@ -727,8 +766,15 @@ def _how_or_why(
     return Claim(case(subject), "why", question, answer, 2.6)
 
 
+_Passive = tuple[str, str, float]
+
+
 def _claim(
-    subject: str, rest: str, m: re.Match[str], verb: object, title_words: frozenset[str]
+    subject: str,
+    rest: str,
+    m: re.Match[str],
+    verb: _Verb | _Passive,
+    title_words: frozenset[str],
 ) -> tuple[Claim | None, str]:
     reason = fit_subject(subject, title_words)
     if reason is not None:
@@ -738,7 +784,7 @@ def _claim(
     modal = m.groupdict().get("modal")
     many = plural(subject)
     content = [w for w in words(subject) if w.lower() not in {"the", "a", "an", "of"}]
-    weight = verb.weight if isinstance(verb, _Verb) else verb[2]  # type: ignore[index]
+    weight = verb.weight if isinstance(verb, _Verb) else verb[2]
     acronym = any(w.isupper() and len(w) > 1 for w in content)
     specific = weight >= 2.8 and content and content[0].lower() not in generic_words()
     if len(content) < 2 and not acronym and not specific:
@@ -753,7 +799,7 @@ def _claim(
         question = verb.asks.replace("{do}", do).replace("{be}", be)
         question = question.replace("{S}", _lead(subject))
         return Claim(subject, verb.name, question, rest, verb.weight), ""
-    participle, asks, weight = verb  # type: ignore[misc]
+    participle, asks, weight = verb
     be = m.group("be")
     past = be in {"was", "were"}
     if modal and "{s}" in asks:
@@ -777,13 +823,12 @@ def _claim(
 
 
 def _articled(subject: str) -> str:
-    """"Bellman equation" -> "the Bellman equation": a named thing the sentence wrote
+    """ "Bellman equation" -> "the Bellman equation": a named thing the sentence wrote
     without its article (a question needs it)."""
     ws = subject.split()
-    if len(ws) >= 2 and ws[0][:1].isupper() and not ws[0].isupper() and ws[-1].islower():
-        if ws[0].lower() not in {"the", "a", "an"} and not ws[0].endswith(("'s", "\u2019s")):
-            return f"the {subject}"
-    return subject
+    named = len(ws) >= 2 and ws[0][:1].isupper() and not ws[0].isupper() and ws[-1].islower()
+    bare = ws[0].lower() not in {"the", "a", "an"} and not ws[0].endswith(("'s", "\u2019s"))
+    return f"the {subject}" if named and bare else subject
 
 
 def _lead(subject: str) -> str:

@@ -83,15 +83,7 @@ class CardWriter(Protocol):
 
 
 ANSWER_WORDS = 40  # about as much as one card's back holds
-_MAX_ANSWER = 45
 _MIN_CLOZE, _MAX_CLOZE = 6, 40
-# A text that defines what it follows: "A tool that ...", "Used to ...", "Refers to ...".
-_DEFINES = re.compile(
-    r"^(?:an?|the)\s+\w+|^(?:used|designed|refers|means|describes|represents|denotes|"
-    r"indicates|measures|defines|allows|enables|stores|handles|returns|creates|converts|"
-    r"manages|controls|regulates|tracks|shows|provides)\b",
-    re.IGNORECASE,
-)
 _CAUSE_WORDS = re.compile(
     r"\b(?:because|due to|caus\w*|driv\w*|lead\w*|led|result\w*|trigger\w*|factor\w*|stem\w*)\b",
     re.IGNORECASE,
@@ -137,7 +129,9 @@ _CUES = {
     ),
     "definition": re.compile(r"\b(?:is|are|refers? to|means?|defined|describes?)\b", re.I),
 }
-_EXAMPLE = re.compile(r"^(?:for (?:example|instance)|e\.g\.|an example|one example|as an example)\b", re.I)
+_EXAMPLE = re.compile(
+    r"^(?:for (?:example|instance)|e\.g\.|an example|one example|as an example)\b", re.I
+)
 # Headings that name a set (types, steps, features ...): their card lists at most three.
 _SETS = frozenset(
     "steps types features benefits challenges advice solutions causes prerequisites "
@@ -145,12 +139,6 @@ _SETS = frozenset(
 ) | {"side effects"}
 _GLUED_LABEL = re.compile(r"^\s*<strong>(?P<label>[^<]{2,80})</strong>\s*:?\s*")
 _TAGS = re.compile(r"<[^>]*>")
-# What an onset question wants to hear: a span of time.
-_TIME_WORDS = re.compile(
-    r"\b(?:seconds?|minutes?|hours?|days?|weeks?|months?|years?|immediately|instantly|"
-    r"quick(?:ly|est)?|fast(?:est)?|rapid(?:ly)?|slow(?:ly)?|onset)\b",
-    re.IGNORECASE,
-)
 
 
 class RuleWriter:
@@ -248,9 +236,9 @@ class RuleWriter:
             return None  # no sentence of the section answers what the heading asks
         chosen = [best]
         after = best + 1
-        if after in fits and len((fits[best] + " " + fits[after]).split()) <= 35:
-            if cue is None or hits(fits[after]) or fits[best].rstrip().endswith(":"):
-                chosen.append(after)
+        short = after in fits and len((fits[best] + " " + fits[after]).split()) <= 35
+        if short and (cue is None or hits(fits[after]) or fits[best].rstrip().endswith(":")):
+            chosen.append(after)
         count = sum(len(fits[i].split()) for i in chosen)
         lines = [Line(_fragment(points[i], fits[i]), section.moments[i]) for i in chosen]
         if 0 < len(labels) <= 3 and count < self.answer_words:
@@ -384,8 +372,11 @@ class RuleWriter:
             return None, "a dated detail (an example's set-up?)"
         if found is not None and frame:
             found = replace(found, question=f"{frame}, {_uncapital(found.question)}")
-        if found is not None and found.answer.split()[:1] and found.answer.split()[0].lower() in (
-            _PREPOSITIONS | {"when", "if", "while", "because", "although", "that"}
+        if (
+            found is not None
+            and found.answer.split()[:1]
+            and found.answer.split()[0].lower()
+            in (_PREPOSITIONS | {"when", "if", "while", "because", "although", "that"})
         ):
             return None, "the question split the sentence in the wrong place"
         if found is not None:
@@ -444,54 +435,6 @@ class RuleWriter:
             return None, "a negative statement makes an ambiguous cue"
         return None, why
 
-    def _subject_cloze(
-        self,
-        section: SectionText,
-        point: Point,
-        text: str,
-        frame: str,
-        core: str,
-        moments: tuple[Moment, ...],
-        title_words: frozenset[str],
-        case: Callable[[str], str],
-    ) -> Draft | None:
-        """"[Alcohol use disorder] is the most common ...": a claim of rank or comparison,
-        its subject hidden."""
-        m = _SUBJECT_VERB.match(core)
-        n = len(text.split())
-        if m is None or not (_MIN_CLOZE <= n <= _MAX_CLOZE) or "{{" in text:
-            return None
-        subject, rest = m.group("s"), m.group("rest")
-        if fit_subject(case(subject), title_words) is not None or _PLATITUDE.search(rest):
-            return None
-        if has_pronoun(rest.replace(" its ", " ")) or len(rest.split()) < 5:
-            return None
-        bare = re.sub(r"^(?:the|a|an)\s+", "", subject, flags=re.IGNORECASE)
-        if not (1 <= len(bare.split()) <= 4) or not _named_term(bare, point, section):
-            return None
-        if _given_away(bare, section.context + " " + rest):
-            return None
-        lead = text[: len(text) - len(core)]
-        start = len(lead) + core.find(bare)
-        shown = text[:start]
-        hidden = (
-            html.escape(shown)
-            + "{{c1::"
-            + html.escape(bare)
-            + "}}"
-            + html.escape(text[start + len(bare) :])
-        )
-        return Draft(
-            CardKind.CLOZE,
-            item_slug(bare),
-            point.line,
-            hidden,
-            (Line("", moments),),
-            f"'{bare}' is what the sentence ranks or compares",
-            3.2 + (0.4 if moments else 0.0),
-            "cloze:subject",
-        )
-
     def _cloze(
         self, section: SectionText, point: Point, text: str, moments: tuple[Moment, ...]
     ) -> Draft | None:
@@ -524,13 +467,7 @@ class RuleWriter:
             after = text[at + len(t) :]
             if leads and not re.match(r"\s+(?:\(|\w+)", after):
                 continue
-            hidden = (
-                html.escape(text[:at])
-                + "{{c1::"
-                + html.escape(t)
-                + "}}"
-                + html.escape(after)
-            )
+            hidden = html.escape(text[:at]) + "{{c1::" + html.escape(t) + "}}" + html.escape(after)
             score = 3.0 + (1.0 if defined else 0.0) + (0.4 if moments else 0.0)
             return Draft(
                 CardKind.CLOZE,
@@ -538,8 +475,7 @@ class RuleWriter:
                 point.line,
                 hidden,
                 (Line("", moments),),
-                f"'{t}' is the term the sentence "
-                + ("defines" if defined else "is about"),
+                f"'{t}' is the term the sentence " + ("defines" if defined else "is about"),
                 score,
                 "cloze:term",
             )
@@ -553,19 +489,6 @@ _IMPERATIVES = frozenset(
     "check know understand consider develop cultivate treat look listen speak say follow "
     "trust share leverage remember recognize recognise allow notice shift reframe never "
     "always stay go see pay put run work talk".split()
-)
-
-
-_SUBJECT_VERB = re.compile(
-    r"^(?P<s>[^,;:()\"]{3,70}?)\s+(?:is|are|was|were|remains|remained|became|becomes|has|have|"
-    r"had|can|could|will|may|might|tends? to)\s+(?P<rest>.+)$"
-)
-# What makes a sentence's claim worth a cloze on its subject: a rank or a comparison.
-_CLAIM_MARK = re.compile(
-    r"\b(?:most|least|first|only|largest|biggest|smallest|fastest|slowest|highest|lowest|"
-    r"strongest|weakest|oldest|earliest|primary|leading|main|major|than|outperforms?|"
-    r"twice|times (?:more|less|faster|slower))\b",
-    re.IGNORECASE,
 )
 
 
@@ -597,20 +520,6 @@ def _given_away(hidden: str, shown: str, most: bool = False) -> bool:
 _FUNCTION_STEMS = frozenset({"with", "from", "that", "this", "their", "which", "about", "into"})
 
 
-def _named_term(phrase: str, point: Point, section: SectionText) -> bool:
-    """A phrase worth hiding: a term the note marks, a name or acronym, or a phrase the
-    note comes back to (a concept of the note, not a turn of one sentence)."""
-    low = phrase.casefold()
-    if any(t.text.casefold() == low for t in point.terms):
-        return True
-    if any(w.isupper() and len(w) > 1 for w in words(phrase)):
-        return True
-    if any(w[:1].isupper() for w in words(phrase)[1:]):
-        return True
-    return False
-
-
-# A label's text that goes on from the label as its subject: "Acts as ...", "Used to ...".
 _PREDICATE_START = re.compile(
     r"^(?P<verb>(?:acts?|serves?|functions?|reduces?|increases?|provides?|enables?|causes?|"
     r"leads?|measures?|represents?|determines?|regulates?|controls?|triggers?|prevents?|"
@@ -711,15 +620,26 @@ def _why_claim(subject: str, relation: str) -> str:
     if relation == "definition":
         return f"the sentence says what {subject} is"
     if relation in {"how", "why", "compared"}:
-        return f"the sentence says {relation} {subject} ..." if relation != "compared" else (
-            f"the sentence compares {subject} with something named"
+        return (
+            f"the sentence says {relation} {subject} ..."
+            if relation != "compared"
+            else (f"the sentence compares {subject} with something named")
         )
     return f"the sentence says what {subject} {relation.split()[0]} ..."
 
 
-_ANSWER_LEADS = {"found in": "in ", "located in": "in ", "demonstrates that": "that ", "shows that": "that ", "reveals that": "that ",
-                 "illustrates how": "how ", "used to": "to ", "designed to": "to ", "occurs when": "when ",
-                 "happens when": "when "}
+_ANSWER_LEADS = {
+    "found in": "in ",
+    "located in": "in ",
+    "demonstrates that": "that ",
+    "shows that": "that ",
+    "reveals that": "that ",
+    "illustrates how": "how ",
+    "used to": "to ",
+    "designed to": "to ",
+    "occurs when": "when ",
+    "happens when": "when ",
+}
 _VAGUE = re.compile(
     r"\b(?:specific|certain|various|different|modern|key|important|many|several|unique|"
     r"particular|general|overall|good|great|better|efficiency|clarity|things?|stuff)\b",
@@ -749,8 +669,11 @@ def _trim(answer: str) -> str:
 
 def _cut(answer: str) -> str:
     """An answer up to its first clause break past a few words ("X, which ...")."""
-    m = re.search(r",\s+(?:which|who|where|while|leading|making|allowing|as|and|but|"
-                  r"often|such as|including|especially|particularly|thereby)\b", answer)
+    m = re.search(
+        r",\s+(?:which|who|where|while|leading|making|allowing|as|and|but|"
+        r"often|such as|including|especially|particularly|thereby)\b",
+        answer,
+    )
     if m is None or len(answer[: m.start()].split()) < 4:
         return answer
     return answer[: m.start()] + "."
@@ -763,8 +686,25 @@ def _answer_lists(answer: str) -> bool:
 def _own_pronouns(answer: str) -> bool:
     """Pronouns that refer inside the answer itself ("its", "their", "it")."""
     return not any(
-        w.lower() in {"this", "these", "those", "he", "she", "him", "his", "her", "they",
-                      "them", "we", "our", "you", "your", "i", "my"}
+        w.lower()
+        in {
+            "this",
+            "these",
+            "those",
+            "he",
+            "she",
+            "him",
+            "his",
+            "her",
+            "they",
+            "them",
+            "we",
+            "our",
+            "you",
+            "your",
+            "i",
+            "my",
+        }
         for w in words(answer)
     )
 
@@ -784,18 +724,7 @@ def _sharpness(subject: str, point: Point, section: SectionText) -> float:
     return score
 
 
-# Endings of common words, not names: a capital at a sentence's start is then only case.
-_COMMON_ENDINGS = (
-    "ing", "ed", "al", "ly", "ive", "ous", "ic", "ion", "ment", "ness", "ity", "ance",
-    "ence", "able", "ible", "ful", "less", "ism", "ist", "ure", "ship", "ery", "age", "ise",
-    "ize", "ant", "ent", "ary", "ory", "ies", "ers",
-)
-
-
 def _caser(note: Note) -> Callable[[str], str]:
-    vocabulary = note.vocabulary
-
-    del vocabulary
 
     def case(subject: str) -> str:
         """The subject's first word lowered unless it is a name (or starts one: "Deep
@@ -806,16 +735,6 @@ def _caser(note: Note) -> Callable[[str], str]:
         return lowered(first, note) + sep + rest
 
     return case
-
-
-def _headings(note: Note) -> list[str]:
-    out: list[str] = []
-    stack = list(note.sections)
-    while stack:
-        section = stack.pop()
-        out.append(section.heading)
-        stack.extend(section.children)
-    return out
 
 
 def _lowered(text: str, note: Note) -> str:
