@@ -465,6 +465,21 @@ def _build_relations() -> tuple[tuple[re.Pattern[str], _Verb | tuple[str, str, f
 
 
 _RELATIONS = _build_relations()
+_BE = frozenset({"is", "are", "was", "were"})
+_HOW_OR_WHY = frozenset({"by", "through", "via", "using", "because", "due", "since", "as"})
+
+
+def _anchor(relation: _Verb | tuple[str, str, float]) -> frozenset[str]:
+    """The words one of whose presence a relation's pattern needs (its verb's forms, or the
+    participle of a passive): a sentence without any is not searched for it."""
+    if isinstance(relation, _Verb):
+        return frozenset(form.split()[0] for form in relation.forms)
+    return frozenset({relation[0].split()[0]})
+
+
+# Searching every relation's pattern in every sentence cost 20 ms a note; most sentences
+# hold none of their verbs, and a set lookup per word tells which patterns can match.
+_ANCHORED = tuple((regex, relation, _anchor(relation)) for regex, relation in _RELATIONS)
 _COPULA = re.compile(
     rf"\s+(?P<be>is|are|was|were)\s+{_ADVERBS}(?P<det>an?|the|one of the|one of)\s+",
 )
@@ -581,7 +596,10 @@ def claim(
     text = sentence.rstrip(" .!;:")
     best: tuple[int, Claim] | None = None
     why = "no relation a question can be built on"
-    for regex, verb in _RELATIONS:
+    present = {w.lower() for w in words(text)}
+    for regex, verb, anchor in _ANCHORED:
+        if present.isdisjoint(anchor):
+            continue
         m = regex.search(text)
         if m is None:
             continue
@@ -593,7 +611,7 @@ def claim(
             why = refused
             continue
         best = (m.start(), made)
-    m = _COPULA.search(text)
+    m = _COPULA.search(text) if not present.isdisjoint(_BE) else None
     if m is not None and (best is None or m.start() < best[0]):
         subject, rest = text[: m.start()], m.group("det") + " " + text[m.end() :]
         reason = fit_subject(case(subject), title_words)
@@ -633,7 +651,7 @@ def claim(
         question = f"What {be} {_lead(_articled(subject))}?"
         return Claim(subject, "definition", question, m.group("d"), 2.8), ""
     if best is None:
-        found = _how_or_why(text, title_words, case)
+        found = _how_or_why(text, title_words, case) if present & _HOW_OR_WHY else None
         if found is not None:
             return found, ""
         return None, why

@@ -79,6 +79,13 @@ class Written:
 
 
 class CardWriter(Protocol):
+    def _recurring(self, section: SectionText) -> frozenset[str]:
+        # One note's sections share their note's points: counted once per note.
+        key = id(section.note_points)
+        if self._counted is None or self._counted[0] != key:
+            self._counted = (key, section.note_points, _recurring(section))
+        return self._counted[2]
+
     def write(self, section: SectionText) -> Written: ...
 
 
@@ -147,13 +154,22 @@ class RuleWriter:
     def __init__(self, cloze_per_section: int = 3, answer_words: int = ANSWER_WORDS) -> None:
         self.cloze_per_section = cloze_per_section
         self.answer_words = answer_words
+        # (id, the points themselves, kept alive so the id is not reused, their count)
+        self._counted: tuple[int, tuple[Point, ...], frozenset[str]] | None = None
+
+    def _recurring(self, section: SectionText) -> frozenset[str]:
+        # One note's sections share their note's points: counted once per note.
+        key = id(section.note_points)
+        if self._counted is None or self._counted[0] != key:
+            self._counted = (key, section.note_points, _recurring(section))
+        return self._counted[2]
 
     def write(self, section: SectionText) -> Written:
         drafts: list[Draft] = []
         skipped: list[Skipped] = []
         used: set[int] = set()  # points whose facts a card already asks for
         case = _caser(section.note)
-        title_words = frozenset(w.lower() for w in words(section.context)) | _recurring(section)
+        title_words = frozenset(w.lower() for w in words(section.context)) | self._recurring(section)
         heading = self._heading_card(section, used)
         if heading is not None:
             drafts.append(heading)
@@ -438,6 +454,8 @@ class RuleWriter:
     def _cloze(
         self, section: SectionText, point: Point, text: str, moments: tuple[Moment, ...]
     ) -> Draft | None:
+        if not point.terms:
+            return None  # nothing marked to hide
         n = len(text.split())
         if not (_MIN_CLOZE <= n <= _MAX_CLOZE) or "{{" in text or "}}" in text:
             return None
