@@ -79,13 +79,6 @@ class Written:
 
 
 class CardWriter(Protocol):
-    def _recurring(self, section: SectionText) -> frozenset[str]:
-        # One note's sections share their note's points: counted once per note.
-        key = id(section.note_points)
-        if self._counted is None or self._counted[0] != key:
-            self._counted = (key, section.note_points, _recurring(section))
-        return self._counted[2]
-
     def write(self, section: SectionText) -> Written: ...
 
 
@@ -164,12 +157,20 @@ class RuleWriter:
             self._counted = (key, section.note_points, _recurring(section))
         return self._counted[2]
 
+    def _recurring(self, section: SectionText) -> frozenset[str]:
+        # One note's sections share their note's points: counted once per note.
+        key = id(section.note_points)
+        if self._counted is None or self._counted[0] != key:
+            self._counted = (key, section.note_points, _recurring(section))
+        return self._counted[2]
+
     def write(self, section: SectionText) -> Written:
         drafts: list[Draft] = []
         skipped: list[Skipped] = []
         used: set[int] = set()  # points whose facts a card already asks for
         case = _caser(section.note)
-        title_words = frozenset(w.lower() for w in words(section.context)) | self._recurring(section)
+        named = frozenset(w.lower() for w in words(section.context))
+        title_words = named | self._recurring(section)
         heading = self._heading_card(section, used)
         if heading is not None:
             drafts.append(heading)
