@@ -150,14 +150,7 @@ class RuleWriter:
         # (id, the points themselves, kept alive so the id is not reused, their count)
         self._counted: tuple[int, tuple[Point, ...], frozenset[str]] | None = None
 
-    def _recurring(self, section: SectionText) -> frozenset[str]:
-        # One note's sections share their note's points: counted once per note.
-        key = id(section.note_points)
-        if self._counted is None or self._counted[0] != key:
-            self._counted = (key, section.note_points, _recurring(section))
-        return self._counted[2]
-
-    def _recurring(self, section: SectionText) -> frozenset[str]:
+    def _names_of_note(self, section: SectionText) -> frozenset[str]:
         # One note's sections share their note's points: counted once per note.
         key = id(section.note_points)
         if self._counted is None or self._counted[0] != key:
@@ -170,7 +163,7 @@ class RuleWriter:
         used: set[int] = set()  # points whose facts a card already asks for
         case = _caser(section.note)
         named = frozenset(w.lower() for w in words(section.context))
-        title_words = named | self._recurring(section)
+        title_words = named | self._names_of_note(section)
         heading = self._heading_card(section, used)
         if heading is not None:
             drafts.append(heading)
