@@ -630,7 +630,7 @@ def claim(
         head = re.split(r"\s+(?:of|that|which|who|in|for|with|to|on|from|where|;)\b", rest)[0]
         if reason is None and any(w.lower() in _VAGUE_GENUS for w in words(head)[1:5]):
             reason = "the definition names only a vague kind ('a concern', 'a company')"
-        if reason is None and _proper_name(subject):
+        if reason is None and _proper_name(case(subject)):
             reason = "a name: its background is trivia, not an idea of the note"
         if reason is None and not re.search(r"\b(?:and|or)\b", subject):
             past = m.group("be") in {"was", "were"}
