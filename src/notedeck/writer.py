@@ -114,8 +114,8 @@ _CUES = {
         re.IGNORECASE,
     ),
     "precautions": re.compile(
-        r"\b(?:risks?|avoid\w*|should|only|never|danger\w*|abuse|caution\w*|adverse|warn\w*|"
-        r"not recommended|harm\w*|guidance|prescri\w*|supervis\w*|side effects?)\b",
+        r"\b(?:risks?|avoid\w*|never|danger\w*|abuse|caution\w*|adverse|warn\w*|"
+        r"not recommended|harm\w*|side effects?|overdose|addict\w*|toxic\w*)\b",
         re.IGNORECASE,
     ),
     "side effects": re.compile(
@@ -241,12 +241,14 @@ class RuleWriter:
         starts = [i for i in fits if stands(i)]
         if not starts:
             return None
-        best = max(starts, key=lambda i: (hits(fits[i]), -i))
+        best = max(starts, key=lambda i: (hits(fits[i]), '"' not in fits[i], -i))
         if cue is not None and not hits(fits[best]):
             return None  # no sentence of the section answers what the heading asks
         chosen = [best]
         after = best + 1
-        short = after in fits and len((fits[best] + " " + fits[after]).split()) <= 35
+        # A second sentence only where the first is short: one fact a card.
+        short = after in fits and len(fits[best].split()) < 10
+        short = short and len((fits[best] + " " + fits[after]).split()) <= 35
         if short and (cue is None or hits(fits[after]) or fits[best].rstrip().endswith(":")):
             chosen.append(after)
         count = sum(len(fits[i].split()) for i in chosen)
@@ -260,8 +262,8 @@ class RuleWriter:
                     break
         if not lines:
             return None
-        if not self._answers(section, question, [points[i] for i in chosen]):
-            return None
+        if cue is None and not self._answers(section, question, [points[i] for i in chosen]):
+            return None  # (a heading with cue words was answered by one of them already)
         used.update(chosen)
         return Draft(
             CardKind.QA,
@@ -389,6 +391,13 @@ class RuleWriter:
             in (_PREPOSITIONS | {"when", "if", "while", "because", "although", "that"})
         ):
             return None, "the question split the sentence in the wrong place"
+        if found is not None and found.relation in _MAKES:
+            # "X causes individuals to blame themselves": ask what X makes them do.
+            made = re.match(r"(?P<who>(?:\w+\s+){0,2}\w+)\s+to\s+(?P<do>[a-z]+\b.*)$", found.answer)
+            if made is not None and not has_pronoun(made.group("who")):
+                verb = found.question.rsplit(" ", 1)[-1].rstrip("?")
+                question = f"{found.question.rsplit(' ', 1)[0]} {verb} {made.group('who')} to do?"
+                found = replace(found, question=question, answer=made.group("do"))
         if found is not None:
             lead_in = _ANSWER_LEADS.get(found.relation, "")
             answer = _answer(lead_in + found.answer)
@@ -640,6 +649,7 @@ def _why_claim(subject: str, relation: str) -> str:
     return f"the sentence says what {subject} {relation.split()[0]} ..."
 
 
+_MAKES = frozenset({"causes", "enables", "leads to"})
 _ANSWER_LEADS = {
     "found in": "in ",
     "located in": "in ",
