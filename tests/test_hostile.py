@@ -23,7 +23,8 @@ from notedeck.read import MAX_NOTE_BYTES
 
 def note(title: str, *sections: str) -> str:
     body = "".join(
-        f"## {s}\n{s} is a thing that the note explains in a short sentence.\n\n" for s in sections
+        f"## {s}\nThe {s} method is a technique that the note explains in a short sentence.\n\n"
+        for s in sections
     )
     return f"---\ntitle: {title}\n---\n{body}"
 
@@ -221,7 +222,7 @@ def test_a_note_linked_from_outside_the_folder_is_not_read(tmp_path: Path) -> No
     )
     secret = tmp_path / "private" / "diary.md"
     secret.parent.mkdir()
-    secret.write_text(note("Diary", "Secret plans"), encoding="utf-8")
+    secret.write_text(note("Diary", "Secret plan"), encoding="utf-8")
     (notes / "d" / "linked.md").symlink_to(secret)
     (notes / "d" / "alias.md").symlink_to(notes / "d" / "inner.md")  # inside: fine
     report = build(Config(notes_dir=notes, out_dir=tmp_path / "decks"))
@@ -269,7 +270,7 @@ def test_a_note_that_breaks_derive_or_render_is_reported_and_the_rest_built(
     # The line of the card that failed: the sentence under "## Crash here".
     lines = (tmp_path / "notes/d/crash.md").read_text().splitlines()
     crash_line = 2 + lines.index("## Crash here")
-    assert lines[crash_line - 1].startswith("Crash here is")
+    assert lines[crash_line - 1].startswith("The Crash here method is")
     assert f"notes/d/crash.md:{crash_line}: error note.internal" in result.output
     assert "Read 1 note:" in result.output and (tmp_path / "decks" / "d.apkg").is_file()
     # Built again (a failed note is never trusted from the cache): --debug shows the bug.
