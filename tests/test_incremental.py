@@ -196,6 +196,26 @@ def _set_id(note: Path, note_id: str) -> None:
     note.write_text(f"---\nid: {json.dumps(note_id)}\n" + text[4:], encoding="utf-8")
 
 
+_STUDY_NOTES = (
+    (
+        "enzymes.md",
+        "Enzymes",
+        "The amylase enzyme is a protein that breaks down starch into sugars.",
+    ),
+    ("stress.md", "Stress", "Chronic stress leads to higher cortisol levels in the blood."),
+    (
+        "sampling.md",
+        "Sampling",
+        "The standard error is a measure of how far a sample mean tends to fall from the true mean.",
+    ),
+    (
+        "plants.md",
+        "Plants",
+        "Photosynthesis is a process that turns light, water and carbon dioxide into sugar.",
+    ),
+)
+
+
 def test_locks_of_earlier_formats_keep_every_guid_and_mod(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, anki: Anki
 ) -> None:
@@ -203,6 +223,13 @@ def test_locks_of_earlier_formats_keep_every_guid_and_mod(
 
     notes = tmp_path / "vault" / "notes"
     shutil.copytree(corpus_dir(), notes)
+    # Half the corpus's notes give no card under today's writer: a few study notes that do,
+    # so that most of the vault is notes a cold build compares with the lock.
+    for name, title, sentence in _STUDY_NOTES:
+        (notes / "study").mkdir(exist_ok=True)
+        (notes / "study" / name).write_text(
+            f"---\ntitle: {title}\n---\n## {title}\n{sentence}\n", encoding="utf-8"
+        )
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
     _build(notes)
     # Renamed cards (GUIDs listed under "guids") and keys that are not their note's path:
