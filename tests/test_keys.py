@@ -102,9 +102,9 @@ title: Languages
 {second}
 """
 _CPP = "## C++\n\nTemplate metaprogramming is a technique that runs code at compile time."
-_CS = "## C#\n\nThe common language runtime is the virtual machine that runs compiled bytecode."
+_CS = "## C#\n\nGarbage collection is a process that frees memory a program no longer uses."
 _CPP_KEY = "#c-2b-2b#qa#s-definition-template-metaprogramming"
-_CS_KEY = "#c-23#qa#s-definition-the-common-language-runtime"
+_CS_KEY = "#c-23#qa#s-definition-garbage-collection"
 
 
 def test_headings_that_slug_alike_keep_their_cards_when_reordered(
