@@ -175,11 +175,14 @@ def test_repeated_labels_in_one_section_give_distinct_card_keys() -> None:
     from notedeck.render import load_templates
     from notedeck.work import card_style
 
-    # "C++" and "C#" give one item slug ("c"): two labels, two cards, two keys.
+    # "Cross-entropy loss" and "Cross entropy loss" give one item slug: two labels, two
+    # cards, two keys.
     note = parse_note(
         "## Examples\n"
-        "*   **C++:** A compiled language that adds classes and templates to plain C.\n"
-        "*   **C#:** A managed language that runs on the common language runtime.\n",
+        "*   **Cross-entropy loss:** A cost function that compares predicted probabilities"
+        " with true labels.\n"
+        "*   **Cross entropy loss:** A cost function that grows as the model trusts the wrong"
+        " class more.\n",
         "n.md",
     )
     templates = load_templates(None)
@@ -188,5 +191,8 @@ def test_repeated_labels_in_one_section_give_distinct_card_keys() -> None:
     cards = derive_cards(note, [None] * len(note.clocks), style)
     keys = [c.key for c in cards]
     assert len(keys) == len(set(keys))
-    assert keys == ["n#examples#label#c", "n#examples#label#c~2"]
-    assert [c.question for c in cards] == ["What is C++?", "What is C#?"]
+    assert keys == ["n#examples#label#cross-entropy-loss", "n#examples#label#cross-entropy-loss~2"]
+    assert [c.question for c in cards] == [
+        "What is Cross-entropy loss?",
+        "What is cross entropy loss?",
+    ]
