@@ -106,7 +106,7 @@ def test_seed_note_garbled_times_open_at_the_right_second(corpus_report: BuildRe
     meant = {int(h) * 60 + int(m) for h, m, _ in re.findall(r'data-t="(\d\d):(\d\d):(\d\d)"', text)}
     cited = links_by_note(corpus_report)[SEED]
     assert len(cited) >= 3 and cited <= meant
-    assert 285 in cited  # 04:45:47, how ketamine works, means 4:45
+    assert 331 in cited  # 05:31:34, how ketamine works (its key action), means 5:31
 
 
 def test_corpus_diagnostics_name_the_known_problems(corpus_report: BuildReport) -> None:
@@ -167,7 +167,7 @@ Annual recurring revenue is a measure of yearly subscription income, \\$4 millio
 ## Precautions
 
 > [!warning] Under a physician
-> Ketamine should only be used under the guidance and prescription of a physician.
+> Ketamine should never be used without the guidance and prescription of a physician.
 
 ## Japan
 
@@ -221,7 +221,7 @@ videoId: So7hE1Ba_QA
 Script injection is an attack <script>alert(document.cookie)</script> that sits in the middle of a sentence.
 
 ## Precautions
-Ketamine should only be used under a physician's care, as a [markdown link](javascript:alert(1)) and an <a href="https://example.org" onmouseover="x()">ok link</a> say.
+Ketamine should never be used without a physician's care, as a [markdown link](javascript:alert(1)) and an <a href="https://example.org" onmouseover="x()">ok link</a> say.
 
 ## Side Effects
 Ketamine can cause nausea, shown by an image <img src="x" onerror="alert(1)"> and a link <a href="javascript:alert(1)">click</a> here.
