@@ -206,7 +206,7 @@ _STUDY_NOTES = (
     (
         "sampling.md",
         "Sampling",
-        "The standard error is a measure of how far a sample mean tends to fall from the true mean.",
+        "The standard error is a measure of how far a sample mean falls from the true mean.",
     ),
     (
         "plants.md",
