@@ -189,7 +189,7 @@ def _progress(enabled: bool) -> Iterator[Callable[[int, int], None] | None]:
 
 def all_diagnostics(config: Config, report: BuildReport) -> list[Diagnostic]:
     """The configuration's own diagnostics, then the build's; silenced codes left out."""
-    own = [d for d in config.diagnostics if d.code not in config.silence]
+    own = [d for d in config.diagnostics if not config.silenced(d.code)]
     return [*own, *report.diagnostics]
 
 
