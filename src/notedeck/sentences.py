@@ -84,7 +84,8 @@ IMPERATIVES = frozenset(
     "trust share leverage remember recognize recognise allow notice shift reframe never "
     "always go see pay put run work talk add install open click select enter type copy "
     "import call pass return apply configure deploy mount initialize initialise gain "
-    "overcome become grow win reach route send".split()
+    "overcome become grow win reach route send maintain brainstorm sync integrate allow "
+    "enable leverage schedule automate".split()
 )
 # Words before a vague noun that leave it vague ("the main problem", "a key insight"):
 # a compound ("the placebo effect") names a thing.
@@ -525,7 +526,7 @@ def fit_subject(subject: str, title_words: frozenset[str]) -> str | None:
         return "no subject"
     if len(ws) > 7:
         return "subject too long"
-    if any(mark in subject for mark in ',;:"\u201c\u201d'):
+    if any(mark in subject for mark in ',;:"\u201c\u201d\u2014\u2013'):
         return "subject is a clause"
     first = ws[0].lower()
     if first in _NOT_SUBJECT or first in _PRONOUNS:
@@ -579,6 +580,9 @@ def fit_subject(subject: str, title_words: frozenset[str]) -> str | None:
         and all(w.lower() in _VAGUE_MODIFIERS for w in head_words[:-1])
     ):
         return f"'{subject}' points back to something named elsewhere"
+    if re.search(r"\b(?:1[5-9]|20)\d\d\b|\b(?:January|February|March|April|June|July|August|"
+                 r"September|October|November|December)\b", subject):
+        return "subject is a date (a detail of a story)"
     if any(len(w) == 1 and w not in {"a", "A", "I"} for w in ws):
         return "subject names a variable of an example"
     lone = content[0] if len(content) == 1 else ""
@@ -624,6 +628,12 @@ def claim(
             reason = "a ranking, not a definition (a cloze hides its subject)"
         if reason is None and subject.split()[0].lower().endswith("ing"):
             reason = "an activity, not a thing to define"
+        if reason is None and re.search(
+            r"^\S+(?:\s+\S+){0,3}?\s+(?:can|could|will|would|may|might|is|are|was|were|has|have|"
+            r"had|does|do)\b",
+            rest,
+        ):
+            reason = "the 'definition' is a sentence of its own, not what the subject is"
         genus = words(rest)[1:3]
         if reason is None and any(w.lower() in _EVALUATIVE for w in genus):
             reason = "the definition only praises or ranks (a platitude)"
@@ -809,6 +819,10 @@ def _claim(
         return None, "the subject is too broad for this question (many answers fit)"
     if isinstance(verb, _Verb):
         past = m.group("past") is not None and m.group("s3") is None and m.group("pl") is None
+        if not modal and not past and (m.group("s3") is not None) == many:
+            # "integrating with version control", "attacking civilian target": a noun read
+            # as the verb; the subject and the verb would not agree.
+            return None, "the verb does not agree with its subject (a noun read as a verb?)"
         if modal and not modal.startswith("tend"):
             do = modal
         else:
