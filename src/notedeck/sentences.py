@@ -94,7 +94,8 @@ _VAGUE_MODIFIERS = frozenset(
     "new other overall underlying final biggest big small large whole entire same real true "
     "ideal best worst initial early late current next previous particular general basic core "
     "central crucial critical essential fundamental simple notable given resulting different "
-    "various elevated high higher low lower".split()
+    "various elevated high higher low lower most exciting interesting promising notable "
+    "recent latest biggest".split()
 )
 # Adjectives that make "X is a ___ Y" a judgement, not a definition.
 _EVALUATIVE = frozenset(
@@ -580,8 +581,11 @@ def fit_subject(subject: str, title_words: frozenset[str]) -> str | None:
         and all(w.lower() in _VAGUE_MODIFIERS for w in head_words[:-1])
     ):
         return f"'{subject}' points back to something named elsewhere"
-    if re.search(r"\b(?:1[5-9]|20)\d\d\b|\b(?:January|February|March|April|June|July|August|"
-                 r"September|October|November|December)\b", subject):
+    if re.search(
+        r"\b(?:1[5-9]|20)\d\d\b|\b(?:January|February|March|April|June|July|August|"
+        r"September|October|November|December)\b",
+        subject,
+    ):
         return "subject is a date (a detail of a story)"
     if any(len(w) == 1 and w not in {"a", "A", "I"} for w in ws):
         return "subject names a variable of an example"
