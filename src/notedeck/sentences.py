@@ -492,7 +492,11 @@ _PERSON = re.compile(
     r"journalist|historian|inventor|designer|musician|singer|actor|coach|athlete|"
     r"king|queen|emperor|scholar|left-hander|right-hander|psychiatrist|mathematician|physicist|chemist|"
     r"biologist|teacher|mentor|host|creator|youtuber|analyst|strategist|"
-    r"man|woman|person|figure|laureate|cricketer|batsman|bowler|marketer|investor)s?\b",
+    r"man|woman|person|figure|laureate|cricketer|batsman|bowler|marketer|investor|senator|"
+    r"governor|minister|chairman|chairwoman|lawyer|judge|comedian|rapper|streamer|podcaster|"
+    r"influencer|capitalist|billionaire|trader|manager|officer|soldier|monk|priest|surgeon|"
+    r"nurse|dentist|colleague|friend|partner|advisor|adviser|consultant|candidate|"
+    r"spokesperson|activist|reporter|anchor|commentator|cofounder|co-founder|owner)s?\b",
     re.IGNORECASE,
 )
 _PLURAL_WORDS = frozenset("people children criteria phenomena data media men women".split())
@@ -817,9 +821,8 @@ def _claim(
     many = plural(subject)
     content = [w for w in words(subject) if w.lower() not in {"the", "a", "an", "of"}]
     weight = verb.weight if isinstance(verb, _Verb) else verb[2]
-    acronym = any(w.isupper() and len(w) > 1 for w in content)
     specific = weight >= 2.8 and content and content[0].lower() not in generic_words()
-    if len(content) < 2 and not acronym and not specific:
+    if len(content) < 2 and not specific:
         return None, "the subject is too broad for this question (many answers fit)"
     if isinstance(verb, _Verb):
         past = m.group("past") is not None and m.group("s3") is None and m.group("pl") is None

@@ -19,7 +19,6 @@ from notedeck.identity import item_slug
 from notedeck.model import CardKind, Line, Moment, Note, Point
 from notedeck.questions import Question
 from notedeck.sentences import (
-    Claim,
     claim,
     fit_subject,
     framed,
@@ -381,8 +380,6 @@ class RuleWriter:
             and not _established(found.subject, section)
         ):
             return None, f"'{found.subject}' is named nowhere else in the note (which one?)"
-        if found is not None:
-            found = _with_article(found, section)
         if found is not None and frame and any(c.isdigit() for c in frame):
             return None, "a dated detail (an example's set-up?)"
         if found is not None and frame:
@@ -585,23 +582,6 @@ def _established(subject: str, section: SectionText) -> bool:
     if low in section.context.casefold():
         return True
     return sum(p.text.casefold().count(low) for p in section.note_points) >= 2
-
-
-def _with_article(found: Claim, section: SectionText) -> Claim:
-    """ "What does forget gate control?" -> "What does the forget gate control?": a bare
-    subject the note itself writes with "the" gets it in the question."""
-    subject = found.subject
-    first = subject.split()[0].lower() if subject.split() else ""
-    if first in {"the", "a", "an"} or not subject[:1].islower() or plural(subject):
-        return found
-    with_the = f"the {subject}".casefold()
-    if not any(with_the in p.text.casefold() for p in section.note_points):
-        return found
-    at = found.question.find(subject)
-    if at < 0:
-        return found
-    question = found.question[:at] + "the " + found.question[at:]
-    return replace(found, subject=f"the {subject}", question=question)
 
 
 def _recurring(section: SectionText) -> frozenset[str]:
