@@ -156,3 +156,16 @@ def test_a_notedeck_toml_copied_from_a_pyproject_is_read_with_a_warning_saying_w
         25,
         (),
     )
+
+
+def test_silence_takes_a_code_or_a_family_of_codes(tmp_path: Path) -> None:
+    from notedeck.config import Config
+
+    config = Config(
+        notes_dir=tmp_path, out_dir=tmp_path, silence=frozenset({"timestamp.*", "note.outside"})
+    )
+    assert config.silenced("timestamp.garbled")
+    assert config.silenced("timestamp.placeholder")
+    assert config.silenced("note.outside")
+    assert not config.silenced("note.internal")
+    assert not config.silenced("timestamps.other")

@@ -219,7 +219,7 @@ def _build(
         card_count=sum(kinds.values()),
         kinds=dict(sorted(kinds.items())),
         decks=decks,
-        diagnostics=tuple(d for d in diagnostics if d.code not in config.silence),
+        diagnostics=tuple(d for d in diagnostics if not config.silenced(d.code)),
         added=plan.planner.added,
         changed=plan.planner.changed,
         renamed=tuple(plan.planner.renamed),

@@ -189,7 +189,7 @@ def _progress(enabled: bool) -> Iterator[Callable[[int, int], None] | None]:
 
 def all_diagnostics(config: Config, report: BuildReport) -> list[Diagnostic]:
     """The configuration's own diagnostics, then the build's; silenced codes left out."""
-    own = [d for d in config.diagnostics if d.code not in config.silence]
+    own = [d for d in config.diagnostics if not config.silenced(d.code)]
     return [*own, *report.diagnostics]
 
 
@@ -483,15 +483,17 @@ def cards_command(
     config, wanted = _relative_notes_or_root(
         load_settings(None, config_file=config_file, require_notes=False), notes
     )
-    report = run_build(config, dry_run=True, collect=True)
-    diagnostics = [d for d in all_diagnostics(config, report) if d.path in wanted]
+    from notedeck.note_cards import cards_of_notes
+
+    # Only these notes and the other notes of their videos are read, not the vault.
+    made, found, left = cards_of_notes(config, wanted)
+    own = [d for d in config.diagnostics if not config.silenced(d.code)]
+    diagnostics = own + [d for d in found if d.path in wanted and not config.silenced(d.code)]
     diagnostics = shown_diagnostics(config, diagnostics)
-    cards = [
-        c for c in report.cards if c.note_path in wanted and (not kinds or c.kind.value in kinds)
-    ]
+    cards = [c for c in made if not kinds or c.kind.value in kinds]
     show_cards(cards, diagnostics, config)
     if skipped:
-        show_skipped(config, sorted(wanted))
+        show_skipped(config, left)
     sys.exit(EXIT_NOTE_ERRORS if failed(diagnostics, False) else EXIT_OK)
 
 

@@ -47,6 +47,13 @@ class Config:
     def vault(self) -> str:
         return self.vault_name or self.notes_dir.name
 
+    def silenced(self, code: str) -> bool:
+        """Whether `silence` leaves out a diagnostic code: named whole, or by its family
+        ("timestamp.*" silences every code that starts with "timestamp.")."""
+        if code in self.silence:
+            return True
+        return any(s.endswith(".*") and code.startswith(s[:-1]) for s in self.silence if "*" in s)
+
     @property
     def lock_file(self) -> Path:
         return self.lock_path or self.notes_dir.parent / "notedeck.lock"
@@ -212,7 +219,8 @@ KEYS: tuple[Key, ...] = (
         "silence",
         "a list of diagnostic codes",
         "[]",
-        'Diagnostic codes never reported, e.g. ["timestamp.garbled"].',
+        'Diagnostic codes never reported, e.g. ["timestamp.garbled"], or families, '
+        'e.g. ["timestamp.*"].',
         lambda v: frozenset(_strings(v)),
     ),
     Key(

@@ -84,7 +84,8 @@ IMPERATIVES = frozenset(
     "trust share leverage remember recognize recognise allow notice shift reframe never "
     "always go see pay put run work talk add install open click select enter type copy "
     "import call pass return apply configure deploy mount initialize initialise gain "
-    "overcome become grow win reach route send".split()
+    "overcome become grow win reach route send maintain brainstorm sync integrate allow "
+    "enable leverage schedule automate".split()
 )
 # Words before a vague noun that leave it vague ("the main problem", "a key insight"):
 # a compound ("the placebo effect") names a thing.
@@ -93,7 +94,8 @@ _VAGUE_MODIFIERS = frozenset(
     "new other overall underlying final biggest big small large whole entire same real true "
     "ideal best worst initial early late current next previous particular general basic core "
     "central crucial critical essential fundamental simple notable given resulting different "
-    "various elevated high higher low lower".split()
+    "various elevated high higher low lower most exciting interesting promising notable "
+    "recent latest biggest".split()
 )
 # Adjectives that make "X is a ___ Y" a judgement, not a definition.
 _EVALUATIVE = frozenset(
@@ -490,7 +492,11 @@ _PERSON = re.compile(
     r"journalist|historian|inventor|designer|musician|singer|actor|coach|athlete|"
     r"king|queen|emperor|scholar|left-hander|right-hander|psychiatrist|mathematician|physicist|chemist|"
     r"biologist|teacher|mentor|host|creator|youtuber|analyst|strategist|"
-    r"man|woman|person|figure|laureate|cricketer|batsman|bowler|marketer|investor)s?\b",
+    r"man|woman|person|figure|laureate|cricketer|batsman|bowler|marketer|investor|senator|"
+    r"governor|minister|chairman|chairwoman|lawyer|judge|comedian|rapper|streamer|podcaster|"
+    r"influencer|capitalist|billionaire|trader|manager|officer|soldier|monk|priest|surgeon|"
+    r"nurse|dentist|colleague|friend|partner|advisor|adviser|consultant|candidate|"
+    r"spokesperson|activist|reporter|anchor|commentator|cofounder|co-founder|owner)s?\b",
     re.IGNORECASE,
 )
 _PLURAL_WORDS = frozenset("people children criteria phenomena data media men women".split())
@@ -525,7 +531,7 @@ def fit_subject(subject: str, title_words: frozenset[str]) -> str | None:
         return "no subject"
     if len(ws) > 7:
         return "subject too long"
-    if any(mark in subject for mark in ',;:"\u201c\u201d'):
+    if any(mark in subject for mark in ',;:"\u201c\u201d\u2014\u2013'):
         return "subject is a clause"
     first = ws[0].lower()
     if first in _NOT_SUBJECT or first in _PRONOUNS:
@@ -579,6 +585,12 @@ def fit_subject(subject: str, title_words: frozenset[str]) -> str | None:
         and all(w.lower() in _VAGUE_MODIFIERS for w in head_words[:-1])
     ):
         return f"'{subject}' points back to something named elsewhere"
+    if re.search(
+        r"\b(?:1[5-9]|20)\d\d\b|\b(?:January|February|March|April|June|July|August|"
+        r"September|October|November|December)\b",
+        subject,
+    ):
+        return "subject is a date (a detail of a story)"
     if any(len(w) == 1 and w not in {"a", "A", "I"} for w in ws):
         return "subject names a variable of an example"
     lone = content[0] if len(content) == 1 else ""
@@ -624,6 +636,12 @@ def claim(
             reason = "a ranking, not a definition (a cloze hides its subject)"
         if reason is None and subject.split()[0].lower().endswith("ing"):
             reason = "an activity, not a thing to define"
+        if reason is None and re.search(
+            r"^\S+(?:\s+\S+){0,3}?\s+(?:can|could|will|would|may|might|is|are|was|were|has|have|"
+            r"had|does|do)\b",
+            rest,
+        ):
+            reason = "the 'definition' is a sentence of its own, not what the subject is"
         genus = words(rest)[1:3]
         if reason is None and any(w.lower() in _EVALUATIVE for w in genus):
             reason = "the definition only praises or ranks (a platitude)"
@@ -803,12 +821,15 @@ def _claim(
     many = plural(subject)
     content = [w for w in words(subject) if w.lower() not in {"the", "a", "an", "of"}]
     weight = verb.weight if isinstance(verb, _Verb) else verb[2]
-    acronym = any(w.isupper() and len(w) > 1 for w in content)
     specific = weight >= 2.8 and content and content[0].lower() not in generic_words()
-    if len(content) < 2 and not acronym and not specific:
+    if len(content) < 2 and not specific:
         return None, "the subject is too broad for this question (many answers fit)"
     if isinstance(verb, _Verb):
         past = m.group("past") is not None and m.group("s3") is None and m.group("pl") is None
+        if not modal and not past and (m.group("s3") is not None) == many:
+            # "integrating with version control", "attacking civilian target": a noun read
+            # as the verb; the subject and the verb would not agree.
+            return None, "the verb does not agree with its subject (a noun read as a verb?)"
         if modal and not modal.startswith("tend"):
             do = modal
         else:

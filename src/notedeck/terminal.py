@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from html.parser import HTMLParser
 
 from rich.console import Console, Group
@@ -15,6 +15,7 @@ from notedeck.controls import printable
 from notedeck.model import Card, CardKind, Diagnostic
 from notedeck.render import video_url
 from notedeck.report import plural, shown_path
+from notedeck.writer import Skipped
 
 _CLOZE = re.compile(r"\{\{c\d+::(.*?)(?:::(.*?))?\}\}", re.DOTALL)
 _KIND_STYLE = {
@@ -158,31 +159,16 @@ def show_cards(
     console.print(f"{plural(len(cards), 'card')}" + (f" ({kinds})" if kinds else "") + ".")
 
 
-def show_skipped(config: Config, paths: Sequence[str], console: Console | None = None) -> None:
+def show_skipped(
+    config: Config, left: Mapping[str, Sequence[Skipped]], console: Console | None = None
+) -> None:
     """The sentences of each note that gave no card, with why: what to rewrite."""
-    from notedeck.derive import explain_cards
-    from notedeck.errors import NoteError
-    from notedeck.questions import load_patterns
-    from notedeck.read import read_note
-    from notedeck.render import load_templates
-    from notedeck.work import card_style, resolve_note
-
     console = console or Console(highlight=False)
-    templates = load_templates(config.templates_dir)
-    style = card_style(
-        config, templates, load_patterns(config.questions_file or templates.questions)
-    )
-    for rel in paths:
-        try:
-            note = read_note(config.notes_dir / rel, config.notes_dir)
-        except NoteError:
-            continue  # its error is already listed above
-        moments, _ = resolve_note(note, [], [], config)
-        _cards, left = explain_cards(note, moments, style)
-        console.rule(Text(f"left out of {rel}", style="bold"))
-        for s in left:
+    for rel, skipped in sorted(left.items()):
+        console.rule(Text(printable(f"left out of {rel}"), style="bold"))
+        for s in skipped:
             line = Text(f"{shown_path(config.notes_dir / rel)}:{s.line}: ", style="dim")
             console.print(
                 line + Text(printable(s.why), style="yellow") + Text(printable(f"  {s.text}"))
             )
-        console.print(f"{plural(len(left), 'sentence')} left out.")
+        console.print(f"{plural(len(skipped), 'sentence')} left out.")

@@ -419,8 +419,13 @@ class RuleWriter:
                 return None, "the answer is a list of more than three items"
             if found.subject.casefold() in answer.casefold():
                 return None, "the answer repeats the question"
-            if answer.split()[0].lower() in {"is", "are", "was", "were", "has", "have", "had"}:
+            first = answer.split()[0].lower()
+            if first in {"is", "are", "was", "were", "has", "have", "had", "and", "or", "but"}:
                 return None, "the question split the sentence in the wrong place"
+            if found.relation in _MAKES and re.match(r"^\w+\s+to\s+\w", answer):
+                return None, "the question split the sentence in the wrong place"
+            if found.relation == "definition" and re.search(r"\b(?:their|they|them)\b", answer):
+                return None, "the answer refers to something the card does not name"
             if (a_words <= 6 and _VAGUE.search(answer)) or not says_something(answer):
                 return None, "the answer is too vague to recall"
             if _given_away(found.subject + " " + answer, section.context, most=True):
