@@ -665,6 +665,11 @@ def claim(
         subject = case(m.group("s"))
         if _PERSON.match(m.group("d")):
             return None, "a person's biography, not an idea of the note"
+        if _proper_name(subject):
+            return None, "a name: its background is trivia, not an idea of the note"
+        genus = words(m.group("d"))[1:3]
+        if any(w.lower() in _EVALUATIVE or w.lower() in _VAGUE_GENUS for w in genus):
+            return None, "the definition names only a vague kind or praises"
         be = "are" if plural(subject) else "is"
         question = f"What {be} {_lead(_articled(subject))}?"
         return Claim(subject, "definition", question, m.group("d"), 2.8), ""
