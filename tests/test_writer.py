@@ -9,6 +9,13 @@ import pytest
 from notedeck.sentences import claim, framed, leans, loose, unsaid
 
 
+def _fillers() -> tuple[str, ...]:
+    """The shipped openings that carry no fact (card_templates/fillers.txt)."""
+    from notedeck.render import load_templates
+
+    return load_templates(None).fillers
+
+
 def _same(text: str) -> str:
     """The casing the writer gives a subject's first word when the note writes it in lower
     case (here: every word is such)."""
@@ -109,12 +116,15 @@ def test_a_sentence_gives_no_question_and_says_why(sentence: str, why: str) -> N
     ],
 )
 def test_sentences_that_lean_on_the_one_before_are_told(sentence: str, stands: bool) -> None:
-    assert leans(loose(sentence)) is not stands
+    assert leans(loose(sentence, _fillers())) is not stands
 
 
 def test_joining_words_and_who_said_it_are_taken_off_the_claim() -> None:
-    assert loose("However, ketamine is fast.") == "Ketamine is fast."
-    assert loose("It is crucial to note that ketamine is addictive.") == "Ketamine is addictive."
+    assert loose("However, ketamine is fast.", _fillers()) == "Ketamine is fast."
+    assert loose("It is crucial to note that ketamine is addictive.", _fillers()) == (
+        "Ketamine is addictive."
+    )
+    assert loose("Thusly named, it stands.", _fillers()) == "Thusly named, it stands."
     assert unsaid("Boz emphasizes that startups are hard.") == ("Startups are hard.", "Boz")
     assert unsaid("A 2018 study demonstrated that sauna use lowers mortality.")[0] == (
         "Sauna use lowers mortality."

@@ -76,3 +76,11 @@ _ENDINGS = ("ic", "al", "ous", "ive", "tion", "sion", "ment", "ness", "ity", "is
 def lowered_words(text: str, note: Note) -> str:
     """Each word of a Title Case phrase (a heading, a label) lowered as `lowered` says."""
     return " ".join(lowered(w, note) for w in text.split())
+
+
+def lowered_title(text: str, note: Note) -> str:
+    """A Title Case label or heading in the note's own casing: all of it lowered where
+    each word may be, else left whole ("3D Object Detection" is a name)."""
+    out = lowered_words(text, note)
+    kept = [w for w in out.split()[1:] if w[:1].isupper() and not w.isupper()]
+    return text if kept else out

@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
-from notedeck.casing import common_words
+from notedeck.casing import common_words, lowered_title
 from notedeck.identity import card_key
 from notedeck.model import Card, CardKind, Moment, Note, Point, Section
 from notedeck.questions import Question, QuestionPattern, overview_question, phrase_question
@@ -39,7 +39,7 @@ def explain_cards(
 ) -> tuple[tuple[Card, ...], tuple[Skipped, ...]]:
     """A note's cards, and the sentences left out with why (`notedeck cards --skipped`)."""
     made = _Cards(note, moments, style)
-    writer = RuleWriter(style.cloze_per_section, style.answer_words)
+    writer = RuleWriter(style.cloze_per_section, style.answer_words, style.fillers)
     skipped: list[Skipped] = []
     chosen: list[tuple[tuple[str, ...], str, Draft]] = []
     every = (
@@ -250,16 +250,6 @@ class _Cards:
         return () if first is None else (first,)
 
 
-def _lower(text: str, note: Note) -> str:
-    """Lower-case a Title Case label, keeping acronyms and the names the note capitalises."""
-    out = []
-    for word in text.split():
-        plain = word[:1].isupper() and word[1:].islower()
-        keep = not plain or (word in note.names and word.lower() not in note.vocabulary)
-        out.append(word if keep else word.lower())
-    return " ".join(out)
-
-
 def _walk(
     sections: Sequence[Section],
     path: tuple[str, ...],
@@ -285,11 +275,7 @@ def _section_subject(
     asked = ask(parent.heading, note.subject)
     if asked.pattern != "fallback":
         return note.subject
-    return _lower(parent.heading.rstrip(":"), note)
-
-
-def _capital(text: str) -> str:
-    return text[:1].upper() + text[1:]
+    return lowered_title(parent.heading.rstrip(":"), note)
 
 
 _TAG = re.compile(r"<[^>]*>")

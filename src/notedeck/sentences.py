@@ -10,22 +10,11 @@ something on its own (no "this", "he", "the company") and the rest is short.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from notedeck.casing import common_words, generic_words
 
-# Openings that join a sentence to the one before without carrying meaning: taken off.
-_LOOSE_OPENINGS = re.compile(
-    r"^(?:however|additionally|furthermore|moreover|in addition|also|importantly|notably|"
-    r"crucially|in fact|indeed|interestingly|essentially|in essence|specifically|"
-    r"fundamentally|therefore|thus|hence|overall|ultimately|in short|in summary|"
-    r"in particular|critically|significantly|remarkably|surprisingly|of course|conversely|"
-    r"at its core|at its heart|put simply|simply put|in other words|"
-    r"it is (?:also )?(?:crucial|important|worth noting|essential|notable|key|vital) "
-    r"(?:to note |to remember |to understand )?that)\b,?\s*",
-    re.IGNORECASE,
-)
 # Openings that lean on what came before: the sentence does not stand alone.
 _LEANING = frozenset(
     "this these those that it its it's they them their theirs he him his she her hers "
@@ -203,13 +192,24 @@ def first_word(text: str) -> str:
     return found.group().lower() if found else ""
 
 
-def loose(text: str) -> str:
-    """The sentence without an opening that only joins it to the one before."""
+def loose(text: str, fillers: Sequence[str]) -> str:
+    """The sentence without an opening that carries no fact ("However,", "It is crucial to
+    note that"): `fillers` are those openings, lower case, longest first (fillers.txt)."""
     for _ in range(2):  # "However, it is important to note that ..."
-        cut = _LOOSE_OPENINGS.sub("", text, count=1)
-        if cut == text or (not cut[:1].isalnum() and cut[:1] not in "\"'\u201c"):
+        low = text.lower()
+        for filler in fillers:
+            if not low.startswith(filler):
+                continue
+            rest = text[len(filler) :]
+            if not filler.endswith(",") and rest[:1] not in (" ", ","):
+                continue  # "thus" is no opening of "thusly"
+            rest = rest.lstrip(" ,")
+            if not rest[:1].isalnum() and rest[:1] not in "\"'\u201c":
+                return text
+            text = rest[:1].upper() + rest[1:]
             break
-        text = cut[:1].upper() + cut[1:]
+        else:
+            return text
     return text
 
 
@@ -468,6 +468,23 @@ def _build_relations() -> tuple[tuple[re.Pattern[str], _Verb | tuple[str, str, f
 
 _RELATIONS = _build_relations()
 _BE = frozenset({"is", "are", "was", "were"})
+# The first words a label's text may go on with, the label its subject ("**Cloud
+# functions:** Act as a gateway ...", "**POST:** Used to create ..."): a relation's verb,
+# or the participle of a passive one.
+_PREDICATE_VERBS = frozenset(
+    f.split()[0] for v in _VERBS for f in v.forms[:2] if f.split()[0] not in _BE
+)
+_PREDICATE_STATES = frozenset(p.split()[0] for p, _, _ in _PASSIVES)
+
+
+def predicate_start(text: str) -> str | None:
+    """ "verb" or "state" when `text` opens on what a relation says of its subject."""
+    first = first_word(text)
+    if first in _PREDICATE_STATES:
+        return "state"
+    return "verb" if first in _PREDICATE_VERBS else None
+
+
 _HOW_OR_WHY = frozenset({"by", "through", "via", "using", "because", "due", "since", "as"})
 
 
@@ -744,31 +761,9 @@ _APPOSITION = re.compile(
     r"^(?P<s>[A-Z][^,;:()]{1,40}),\s+(?P<d>(?:an?|one of the)\s+[^,;:()]{5,90}),\s+"
     r"(?:is|are|was|were|has|have|had|can|will|[a-z]+s|[a-z]+ed)\b"
 )
-# Blind reads kept none of the comparison questions ("How does X compare with Y?"): the
-# sentence's two sides rarely make a cue that stands alone. Kept, switched off.
-_ASK_COMPARISONS = False
-_COMPARED = re.compile(
-    r"^(?P<s>[^,;:()\"]{3,60}?)\s+(?P<be>is|are|was|were)\s+(?:(?:often|generally|typically|"
-    r"significantly|much|far|about|roughly|nearly|almost)\s+)?(?P<how>as\s+[a-z-]+\s+as|"
-    r"(?:more|less)\s+[a-z-]+\s+than|[a-z-]+er\s+than)\s+(?P<y>[^,;:()]{3,50}?)"
-    r"(?:\s+(?P<z>(?:in|at|for|when)\s+[^,;:()]{3,40}?))?(?:,.*)?$"
-)
 
 
 def _how_or_why(text: str, title_words: frozenset[str], case: Callable[[str], str]) -> Claim | None:
-    m = _COMPARED.match(text) if _ASK_COMPARISONS else None
-    if m is not None:
-        subject, other = m.group("s"), m.group("y")
-        fine = fit_subject(case(subject), title_words) is None and not has_pronoun(other)
-        if fine and not negated(text):
-            does = "do" if plural(subject) else "does"
-            if m.group("be") in {"was", "were"}:
-                does = "did"
-            z = f" {m.group('z')}" if m.group("z") else ""
-            question = f"How {does} {_lead(case(subject))} compare with {other}{z}?"
-            answer = m.group("how")
-            answer = answer[:1].upper() + answer[1:] + f" {other}"
-            return Claim(case(subject), "compared", question, answer, 2.8)
     m = _STATE.match(text)
     if m is not None:
         subject = m.group("s")

@@ -14,11 +14,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Protocol
 
-from notedeck.casing import lowered, lowered_words, says_something
+from notedeck.casing import lowered, lowered_title, says_something
 from notedeck.identity import item_slug
 from notedeck.model import CardKind, Line, Moment, Note, Point
 from notedeck.questions import Question
 from notedeck.sentences import (
+    IMPERATIVES,
     claim,
     fit_subject,
     framed,
@@ -28,6 +29,7 @@ from notedeck.sentences import (
     loose,
     negated,
     plural,
+    predicate_start,
     split_sentences,
     unsaid,
     words,
@@ -84,10 +86,6 @@ class CardWriter(Protocol):
 
 ANSWER_WORDS = 40  # about as much as one card's back holds
 _MIN_CLOZE, _MAX_CLOZE = 6, 40
-_CAUSE_WORDS = re.compile(
-    r"\b(?:because|due to|caus\w*|driv\w*|lead\w*|led|result\w*|trigger\w*|factor\w*|stem\w*)\b",
-    re.IGNORECASE,
-)
 _PREPOSITIONS = frozenset("of to for from with in on at by about into than as".split())
 # A label's text that says what the label is: "A statically typed language ...".
 _A_THING = re.compile(r"^(?:an?|one of the)\s+\w+", re.IGNORECASE)
@@ -139,14 +137,24 @@ _SETS = frozenset(
 ) | {"side effects"}
 _GLUED_LABEL = re.compile(r"^\s*<strong>(?P<label>[^<]{2,80})</strong>\s*:?\s*")
 _TAGS = re.compile(r"<[^>]*>")
+_INTRODUCES = re.compile(
+    r"\b(?:called|known as|termed|dubbed|referred to as|named|coined)\s*[\"'\u201c]?$",
+    re.IGNORECASE,
+)
 
 
 class RuleWriter:
     """The shipped writer: rules over each sentence's parts, candidates ranked by score."""
 
-    def __init__(self, cloze_per_section: int = 3, answer_words: int = ANSWER_WORDS) -> None:
+    def __init__(
+        self,
+        cloze_per_section: int = 3,
+        answer_words: int = ANSWER_WORDS,
+        fillers: Sequence[str] = (),
+    ) -> None:
         self.cloze_per_section = cloze_per_section
         self.answer_words = answer_words
+        self.fillers = fillers  # openings that carry no fact (fillers.txt), longest first
         # (id, the points themselves, kept alive so the id is not reused, their count)
         self._counted: tuple[int, tuple[Point, ...], frozenset[str]] | None = None
 
@@ -181,7 +189,7 @@ class RuleWriter:
             sentences = split_sentences(text) if point.item else [text]
             if label is not None and sentences:
                 # "**Cloud Functions:** Act as a gateway ...": the label is the subject.
-                sentences[0] = _with_subject(_lowered(label, section.note), sentences[0])
+                sentences[0] = _with_subject(lowered_title(label, section.note), sentences[0])
             for sentence in sentences:
                 made_one, why = self._sentence_card(
                     section, point, sentence, section.moments[i], title_words, case
@@ -215,7 +223,7 @@ class RuleWriter:
         for i, point in enumerate(points):
             if _label_of(point)[0] is not None or _only_link(point):
                 continue
-            text, who = unsaid(loose(point.text))
+            text, who = unsaid(loose(point.text, self.fillers))
             if who or is_meta(text) or point.text.rstrip().endswith("?") or _EXAMPLE.match(text):
                 continue
             if _PLATITUDE.search(text) and not any(c.isdigit() for c in text):
@@ -255,7 +263,9 @@ class RuleWriter:
         lines = [Line(_fragment(points[i], fits[i]), section.moments[i]) for i in chosen]
         if 0 < len(labels) <= 3 and count < self.answer_words:
             # "... due to several risks:" names its items on the card.
-            names = ", ".join(html.escape(_lowered(lbl, section.note)) for lbl in _labels(labels))
+            names = ", ".join(
+                html.escape(lowered_title(lbl, section.note)) for lbl in _labels(labels)
+            )
             for n, line in enumerate(lines):
                 if _TAGS.sub("", line.html).rstrip().endswith(":"):
                     lines[n] = Line(f"{line.html.rstrip()} {names}.", line.moments)
@@ -288,7 +298,7 @@ class RuleWriter:
     ) -> Draft | None:
         """A card for a labelled item whose text defines its label ("**POST:** Used to
         create a resource"); any other item is read sentence by sentence instead."""
-        sentences = split_sentences(loose(body))
+        sentences = split_sentences(loose(body, self.fillers))
         if not sentences or label.endswith("?") or len(label.split()) > 5:
             return None
         if len(label.split()) == 1 and lowered(label, section.note) == label.lower():
@@ -303,11 +313,11 @@ class RuleWriter:
             return None
         if answer.rstrip().endswith(":") or is_meta(answer):
             return None
-        low = _lowered(label, section.note)
+        low = lowered_title(label, section.note)
         label_words = {w.lower() for w in words(label)}
         if label_words <= {w.lower() for w in words(answer)[:4]}:
             return None  # the answer only says the label again
-        if " vs" in low or "/" in low or low.split()[0].lower() in _IMPERATIVES:
+        if " vs" in low or "/" in low or low.split()[0].lower() in IMPERATIVES:
             return None
         if low.split()[0].endswith("ing") or low.casefold() in section.context.casefold():
             return None
@@ -330,17 +340,12 @@ class RuleWriter:
         )
 
     def _answers(self, section: SectionText, question: Question, chosen: list[Point]) -> bool:
-        """Whether the chosen sentences answer the heading's question, not only follow it."""
+        """Whether the chosen sentences answer a heading's question that has no cue words
+        (a pattern a user made ask): they name what it asks about, not only follow it."""
         text = " ".join(p.text for p in chosen).casefold()
         asked = _stems(question.text) - _stems("what how why which does do is are the of")
-        if question.pattern == "definition":
-            first = chosen[0].text if chosen else ""
-            defines = re.search(r"\b(?:is|are|refers? to|means?|describes?)\b", first)
-            return bool(defines) and bool(_stems(first.split(" is ")[0]) & asked)
         if question.pattern == "comparison":
-            return len(_stems(text) & asked) >= 2
-        if question.pattern == "causes":
-            return bool(_CAUSE_WORDS.search(text))
+            return len(_stems(text) & asked) >= 2  # both sides named
         subject = section.subject.casefold()
         return subject in text or bool(_stems(text) & asked) or text.startswith("it")
 
@@ -355,8 +360,7 @@ class RuleWriter:
         title_words: frozenset[str],
         case: Callable[[str], str],
     ) -> tuple[Draft | None, str]:
-        text = loose(sentence)
-        text, _who = unsaid(text)
+        text, _who = unsaid(loose(sentence, self.fillers))
         if is_meta(text):
             return None, "about the video, not the topic"
         if leans(text):
@@ -430,8 +434,6 @@ class RuleWriter:
                 return None, "the answer is too vague to recall"
             if _given_away(found.subject + " " + answer, section.context, most=True):
                 return None, "the context line gives the answer away"
-            if answer.split()[0].lower() in _PREPOSITIONS:
-                return None, "the question split the sentence in the wrong place"
             if _PLATITUDE.search(answer):
                 answer = _cut(answer)  # "..., which can lead to various ..." loses its tail
                 if _PLATITUDE.search(answer):
@@ -482,40 +484,23 @@ class RuleWriter:
             if at < 0 or text.find(t, at + 1) >= 0:
                 continue
             before = text[:at].strip()
-            defined = re.search(
-                r"\b(?:called|known as|termed|dubbed|referred to as|named|coined)\s*[\"'\u201c]?$",
-                before,
-                re.IGNORECASE,
-            )
-            leads = False  # a sentence's subject hidden reads as a guess: blind reads kept 1 in 27
-            if not defined:
+            # Only a term the sentence introduces: a sentence's subject hidden reads as a
+            # guess (blind reads kept 1 cloze of 27 that hid one).
+            if not _INTRODUCES.search(before):
                 continue
             after = text[at + len(t) :]
-            if leads and not re.match(r"\s+(?:\(|\w+)", after):
-                continue
             hidden = html.escape(text[:at]) + "{{c1::" + html.escape(t) + "}}" + html.escape(after)
-            score = 3.0 + (1.0 if defined else 0.0) + (0.4 if moments else 0.0)
             return Draft(
                 CardKind.CLOZE,
                 item_slug(t),
                 point.line,
                 hidden,
                 (Line("", moments),),
-                f"'{t}' is the term the sentence " + ("defines" if defined else "is about"),
-                score,
+                f"'{t}' is the term the sentence introduces",
+                4.0 + (0.4 if moments else 0.0),
                 "cloze:term",
             )
         return None
-
-
-_IMPERATIVES = frozenset(
-    "be do don't avoid ask start stop use keep make take get set build focus question "
-    "practice try embrace accept learn find create define identify write read track limit "
-    "reduce increase prioritize prioritise choose let give seek stay turn think plan test "
-    "check know understand consider develop cultivate treat look listen speak say follow "
-    "trust share leverage remember recognize recognise allow notice shift reframe never "
-    "always stay go see pay put run work talk".split()
-)
 
 
 def _stems(text: str) -> set[str]:
@@ -546,26 +531,16 @@ def _given_away(hidden: str, shown: str, most: bool = False) -> bool:
 _FUNCTION_STEMS = frozenset({"with", "from", "that", "this", "their", "which", "about", "into"})
 
 
-_PREDICATE_START = re.compile(
-    r"^(?P<verb>(?:acts?|serves?|functions?|reduces?|increases?|provides?|enables?|causes?|"
-    r"leads?|measures?|represents?|determines?|regulates?|controls?|triggers?|prevents?|"
-    r"stores?|converts?|replaces?|refers?|means?|consists?|occurs?|depends?|works?|inhibits?|"
-    r"blocks?|activates?|releases?|produces?|generates?|drives?|requires?|predicts?|protects?)"
-    r"|(?P<state>used|designed|responsible|essential|crucial|known|defined|caused|driven|"
-    r"characterized|characterised|associated|linked|based|made|derived|composed))\b"
-)
-
-
 def _with_subject(label: str, body: str) -> str:
     """A label's text as a sentence with the label as its subject, where it reads so."""
-    m = _PREDICATE_START.match(body[:1].lower() + body[1:])
-    if m is None or not label or label.endswith("?") or len(label.split()) > 5:
+    starts = predicate_start(body)
+    if starts is None or not label or label.endswith("?") or len(label.split()) > 5:
         return body
     subject = label[:1].upper() + label[1:]
     if label == label.lower() and not plural(label):
         subject = f"The {label}"  # "speech processor converts ..." needs its article
     rest = body[:1].lower() + body[1:]
-    if m.group("state"):
+    if starts == "state":
         return f"{subject} {'are' if plural(label) else 'is'} {rest}"
     return f"{subject} {rest}"
 
@@ -645,12 +620,8 @@ def _answer(rest: str) -> str:
 def _why_claim(subject: str, relation: str) -> str:
     if relation == "definition":
         return f"the sentence says what {subject} is"
-    if relation in {"how", "why", "compared"}:
-        return (
-            f"the sentence says {relation} {subject} ..."
-            if relation != "compared"
-            else (f"the sentence compares {subject} with something named")
-        )
+    if relation in {"how", "why"}:
+        return f"the sentence says {relation} {subject} ..."
     return f"the sentence says what {subject} {relation.split()[0]} ..."
 
 
@@ -710,30 +681,13 @@ def _answer_lists(answer: str) -> bool:
     return answer.count(",") >= 3
 
 
+# Pronouns that point outside the card; "it", "its", "their" refer inside an answer.
+_DANGLING = frozenset("this these those he she him his her they them we our you your i my".split())
+
+
 def _own_pronouns(answer: str) -> bool:
-    """Pronouns that refer inside the answer itself ("its", "their", "it")."""
-    return not any(
-        w.lower()
-        in {
-            "this",
-            "these",
-            "those",
-            "he",
-            "she",
-            "him",
-            "his",
-            "her",
-            "they",
-            "them",
-            "we",
-            "our",
-            "you",
-            "your",
-            "i",
-            "my",
-        }
-        for w in words(answer)
-    )
+    """Whether an answer's pronouns all refer inside it ("its", "their", "it")."""
+    return _DANGLING.isdisjoint(w.lower() for w in words(answer))
 
 
 def _sharpness(subject: str, point: Point, section: SectionText) -> float:
@@ -762,14 +716,6 @@ def _caser(note: Note) -> Callable[[str], str]:
         return lowered(first, note) + sep + rest
 
     return case
-
-
-def _lowered(text: str, note: Note) -> str:
-    """A Title Case label or heading in the note's own casing: all of it lowered where
-    each word may be, else left whole ("3D Object Detection" is a name)."""
-    out = lowered_words(text, note)
-    kept = [w for w in out.split()[1:] if w[:1].isupper() and not w.isupper()]
-    return text if kept else out
 
 
 def _capital(text: str) -> str:
