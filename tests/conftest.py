@@ -6,6 +6,7 @@ import contextlib
 import getpass
 import os
 import shutil
+import subprocess
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -112,6 +113,21 @@ class Anki:
             ImportAnkiPackageRequest(package_path=str(apkg), options=options)
         ).log
 
+    def answer(self, cid: int) -> None:
+        """Review one card as a learner would, answering Good."""
+        from anki.scheduler.v3 import CardAnswer
+
+        card = self.col.get_card(cid)
+        card.start_timer()
+        states = self.col._backend.get_scheduling_states(card.id)
+        self.col.sched.answer_card(
+            self.col.sched.build_answer(card=card, states=states, rating=CardAnswer.GOOD)
+        )
+
+    def answer_all(self) -> None:
+        for cid in self.col.find_cards(""):
+            self.answer(cid)
+
     def reopen(self) -> None:
         from anki.collection import Collection
 
@@ -120,6 +136,24 @@ class Anki:
 
     def close(self) -> None:
         self.col.close()
+
+
+def git(repo: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    """Run git in `repo` as a user with no configuration of their own would."""
+    env = {
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@example.com",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@example.com",
+        "GIT_CONFIG_GLOBAL": "/dev/null",
+        "GIT_CONFIG_NOSYSTEM": "1",
+        "PATH": os.environ.get("PATH", ""),
+    }
+    done = subprocess.run(
+        ["git", "-C", str(repo), *args], capture_output=True, text=True, env=env, check=False
+    )
+    assert done.returncode == 0 or not check, done.stdout + done.stderr
+    return done
 
 
 @pytest.fixture

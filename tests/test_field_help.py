@@ -14,17 +14,6 @@ from notedeck.render import CLOZE_FIELDS, FIELD_HELP, QA_FIELDS
 EPOCH = "1750000000"
 
 
-def _answer(anki: Anki, cid: int) -> None:
-    from anki.scheduler.v3 import CardAnswer
-
-    card = anki.col.get_card(cid)
-    card.start_timer()
-    states = anki.col._backend.get_scheduling_states(card.id)
-    anki.col.sched.answer_card(
-        anki.col.sched.build_answer(card=card, states=states, rating=CardAnswer.GOOD)
-    )
-
-
 def test_spare_fields_are_described_and_folded_and_an_older_collection_keeps_its_history(
     vault: Path, tmp_path: Path, anki: Anki, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -40,7 +29,7 @@ def test_spare_fields_are_described_and_folded_and_an_older_collection_keeps_its
     col = anki.col
     cids = list(col.find_cards(""))
     for cid in cids:
-        _answer(anki, cid)
+        anki.answer(cid)
     history = {cid: col.db.scalar("select count() from revlog where cid = ?", cid) for cid in cids}
     assert set(history.values()) == {1}
     names = sorted(m.name for m in col.models.all_names_and_ids())

@@ -25,19 +25,6 @@ def _import(anki: Anki, report: BuildReport) -> list[object]:
     return logs
 
 
-def _answer_all(anki: Anki) -> None:
-    from anki.scheduler.v3 import CardAnswer
-
-    col = anki.col
-    for cid in col.find_cards(""):
-        card = col.get_card(cid)
-        card.start_timer()
-        states = col._backend.get_scheduling_states(card.id)
-        col.sched.answer_card(
-            col.sched.build_answer(card=card, states=states, rating=CardAnswer.GOOD)
-        )
-
-
 def _reviews_by_front(anki: Anki) -> dict[str, int]:
     """Each note's first field (what the card asks) -> reviews of its cards."""
     col = anki.col
@@ -116,8 +103,8 @@ def test_headings_that_slug_alike_keep_their_cards_when_reordered(
     _write(note, _LANG.format(first=_CPP, second=_CS))
     first = run_build(notes, tmp_path / "decks")
     _import(anki, first)
-    _answer_all(anki)
-    _answer_all(anki)
+    anki.answer_all()
+    anki.answer_all()
     before = _reviews_by_front(anki)
     assert len(before) == 2 and set(before.values()) == {2}
     keys = {c.key: c.guid for c in first.rendered}

@@ -43,16 +43,6 @@ def _state(anki: Anki, cid: int) -> tuple[int, ...]:
     return (card.nid, card.type, card.queue, card.due, card.ivl, card.left, reviews)
 
 
-def _answer(anki: Anki, cid: int) -> None:
-    from anki.scheduler.v3 import CardAnswer
-
-    col = anki.col
-    card = col.get_card(cid)
-    card.start_timer()
-    states = col._backend.get_scheduling_states(card.id)
-    col.sched.answer_card(col.sched.build_answer(card=card, states=states, rating=CardAnswer.GOOD))
-
-
 def _note_id(anki: Anki, guid: str) -> int | None:
     value = anki.col.db.scalar("select id from notes where guid = ?", guid)
     return int(value) if value is not None else None
@@ -75,8 +65,8 @@ def studied(vault: Path, tmp_path: Path, anki: Anki, monkeypatch: pytest.MonkeyP
     ]
     cids = [cid for nid in seed_notes for cid in anki.col.card_ids_of_note(nid)]
     for cid in cids:
-        _answer(anki, cid)
-        _answer(anki, cid)
+        anki.answer(cid)
+        anki.answer(cid)
     history = {cid: _state(anki, cid) for cid in cids}
     assert {c.kind for c in v1.cards if c.note_path == SEED} == {"qa", "cloze"}
     # The seed note gives a handful of cards (heading questions and definitions), each

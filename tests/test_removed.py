@@ -5,38 +5,19 @@ exactly those notes, never a card the notes give again."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
 
-from conftest import SEED, SIBLING, Anki, run_build
+from conftest import SEED, SIBLING, Anki, git, run_build
 from notedeck.build import BuildReport
 from notedeck.cli import main
 from notedeck.removals import log_path, read_log
 
 EPOCH = 1_750_000_000
 PRECAUTIONS = "## Important Precautions"
-
-
-def _git(repo: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    env = {
-        "GIT_AUTHOR_NAME": "t",
-        "GIT_AUTHOR_EMAIL": "t@example.com",
-        "GIT_COMMITTER_NAME": "t",
-        "GIT_COMMITTER_EMAIL": "t@example.com",
-        "GIT_CONFIG_GLOBAL": "/dev/null",
-        "GIT_CONFIG_NOSYSTEM": "1",
-        "PATH": os.environ.get("PATH", ""),
-    }
-    done = subprocess.run(
-        ["git", "-C", str(repo), *args], capture_output=True, text=True, env=env, check=False
-    )
-    assert done.returncode == 0 or not check, done.stdout + done.stderr
-    return done
 
 
 def _cut_section(note: Path, heading: str) -> str:
@@ -73,12 +54,12 @@ def _team(tmp_path: Path, vault: Path) -> tuple[Path, Path, BuildReport]:
         "notedeck.lock merge=union\nnotedeck.removed merge=union\n", encoding="utf-8"
     )
     (b / ".gitignore").write_text(".notedeck-cache/\ndecks/\n", encoding="utf-8")
-    _git(b, "init", "-q", "-b", "main")
+    git(b, "init", "-q", "-b", "main")
     first = run_build(vault)
-    _git(b, "add", "-A")
-    _git(b, "commit", "-qm", "first build")
+    git(b, "add", "-A")
+    git(b, "commit", "-qm", "first build")
     a = tmp_path / "a"
-    _git(tmp_path, "clone", "-q", str(b), str(a))
+    git(tmp_path, "clone", "-q", str(b), str(a))
     return b, a, first
 
 
@@ -104,15 +85,15 @@ def test_a_teammate_who_pulls_learns_what_was_removed_and_deletes_exactly_that(
     assert log == b / "notedeck.removed"
     assert {r.key for r in read_log(log).removals} == gone
     assert {r.removed_at for r in read_log(log).removals} == {EPOCH + 100}
-    _git(b, "add", "-A")
-    _git(b, "commit", "-qm", "drop the precautions")
+    git(b, "add", "-A")
+    git(b, "commit", "-qm", "drop the precautions")
 
     # A pulls and builds: their build sees nothing leave (the lock already says so).
-    _git(a, "pull", "-q", "--no-rebase")
+    git(a, "pull", "-q", "--no-rebase")
     monkeypatch.setenv("SOURCE_DATE_EPOCH", str(EPOCH + 200))
     mine = run_build(a / "notes")
     assert not mine.removed and not mine.added
-    assert _git(a, "status", "--porcelain", "--", "notedeck.removed").stdout == ""
+    assert git(a, "status", "--porcelain", "--", "notedeck.removed").stdout == ""
 
     # `notedeck removed` tells A, since the pull, and CI the same as JSON.
     result = _removed(a, monkeypatch, "--since", "ORIG_HEAD")
@@ -172,25 +153,25 @@ def test_both_sides_of_a_merge_are_listed_and_the_log_reads_through_conflicts(
     b, a, _first = _team(tmp_path, vault)
     vault = b / "notes"
     (b / ".gitattributes").write_text("notedeck.lock merge=union\n", encoding="utf-8")
-    _git(b, "commit", "-qam", "no union for the log")
-    _git(a, "pull", "-q", "--no-rebase")
+    git(b, "commit", "-qam", "no union for the log")
+    git(a, "pull", "-q", "--no-rebase")
     # B drops one section, A another, each builds and commits; A merges B's work.
     monkeypatch.setenv("SOURCE_DATE_EPOCH", str(EPOCH + 100))
     _cut_section(vault / SEED, PRECAUTIONS)
     by_b = {r["key"] for r in run_build(vault).removed}
-    _git(b, "add", "-A")
-    _git(b, "commit", "-qm", "b")
+    git(b, "add", "-A")
+    git(b, "commit", "-qm", "b")
     monkeypatch.setenv("SOURCE_DATE_EPOCH", str(EPOCH + 150))
     _cut_section(a / "notes" / SEED, "## How Ketamine Works")
     by_a = {r["key"] for r in run_build(a / "notes").removed}
-    _git(a, "add", "-A")
-    _git(a, "commit", "-qm", "a")
+    git(a, "add", "-A")
+    git(a, "commit", "-qm", "a")
     assert by_a and by_b and not by_a & by_b
     # Both sides started the log: git stops at it with its conflict markers.
-    merge = _git(a, "pull", "-q", "--no-rebase", "--no-edit", check=False)
+    merge = git(a, "pull", "-q", "--no-rebase", "--no-edit", check=False)
     assert merge.returncode != 0
     assert "<<<<<<<" in (a / "notedeck.removed").read_text(encoding="utf-8")
-    assert _git(a, "diff", "--name-only", "--diff-filter=U").stdout.split() == ["notedeck.removed"]
+    assert git(a, "diff", "--name-only", "--diff-filter=U").stdout.split() == ["notedeck.removed"]
     # The log reads through the markers: both people's removals.
     assert {r.key for r in read_log(a / "notedeck.removed").removals} == by_a | by_b
     # A builds the merge (the lock, merged by union, still holds both sides' lines of the
@@ -204,8 +185,8 @@ def test_both_sides_of_a_merge_are_listed_and_the_log_reads_through_conflicts(
     lines = clean.splitlines()
     assert lines == sorted(lines) and len(lines) == len(by_a | by_b)
     assert {json.loads(line)["key"] for line in lines} == by_a | by_b
-    _git(a, "add", "-A")
-    _git(a, "commit", "-qm", "merge b")
+    git(a, "add", "-A")
+    git(a, "commit", "-qm", "merge b")
 
 
 def test_the_log_is_the_same_bytes_for_the_same_build(

@@ -4,7 +4,6 @@ every card's identity, and whoever builds next learns what was removed."""
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 from collections.abc import Callable
@@ -12,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SEED, SIBLING, Anki, run_build
+from conftest import SEED, SIBLING, Anki, git, run_build
 from notedeck.build import BuildReport
 
 EPOCH = "1750000000"
@@ -33,16 +32,7 @@ def _import(anki: Anki, report: BuildReport) -> list[object]:
 
 def _study(anki: Anki) -> dict[int, tuple[int, int]]:
     """Answer every card once; each card id -> (its note id, reviews)."""
-    from anki.scheduler.v3 import CardAnswer
-
-    col = anki.col
-    for cid in col.find_cards(""):
-        card = col.get_card(cid)
-        card.start_timer()
-        states = col._backend.get_scheduling_states(card.id)
-        col.sched.answer_card(
-            col.sched.build_answer(card=card, states=states, rating=CardAnswer.GOOD)
-        )
+    anki.answer_all()
     return _history(anki)
 
 
@@ -93,18 +83,7 @@ def test_a_hand_merged_lock_never_reports_a_live_card_as_removed(
 
 
 def _git(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {
-        "GIT_AUTHOR_NAME": "t",
-        "GIT_AUTHOR_EMAIL": "t@example.com",
-        "GIT_COMMITTER_NAME": "t",
-        "GIT_COMMITTER_EMAIL": "t@example.com",
-        "GIT_CONFIG_GLOBAL": "/dev/null",
-        "GIT_CONFIG_NOSYSTEM": "1",
-        "PATH": os.environ.get("PATH", ""),
-    }
-    return subprocess.run(
-        ["git", "-C", str(repo), *args], capture_output=True, text=True, env=env, check=False
-    )
+    return git(repo, *args, check=False)  # the tests look at the return codes themselves
 
 
 def _two_branches(vault: Path, tmp_path: Path, union: bool) -> tuple[Path, BuildReport]:
