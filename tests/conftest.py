@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner, Result
 from hypothesis import settings
 
 from notedeck.build import BuildReport, build
@@ -154,6 +155,20 @@ def git(repo: Path, *args: str, check: bool = True) -> subprocess.CompletedProce
     )
     assert done.returncode == 0 or not check, done.stdout + done.stderr
     return done
+
+
+@pytest.fixture
+def project(vault: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A notes project: the seed notes in notes/, run from the project folder."""
+    monkeypatch.chdir(vault.parent)
+    yield vault.parent
+
+
+def run_cli(*args: str) -> Result:
+    """The command line as a user types it, in this process."""
+    from notedeck.cli import main
+
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
 
 
 @pytest.fixture

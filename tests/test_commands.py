@@ -7,27 +7,14 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
 
 from conftest import SEED
-from notedeck.cli import main
+from conftest import run_cli as run
 
 BROKEN = "---\ntitle: [unclosed\n---\n\n# Broken\n\nText.\n"
-
-
-@pytest.fixture
-def project(vault: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """A notes project: the seed notes in notes/, run from the project folder."""
-    monkeypatch.chdir(vault.parent)
-    yield vault.parent
-
-
-def run(*args: str) -> Result:
-    return CliRunner().invoke(main, list(args), catch_exceptions=False)
 
 
 def files_under(folder: Path) -> set[Path]:

@@ -9,19 +9,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
 
 from conftest import SEED, corpus_dir
+from conftest import run_cli as run
 from notedeck.build import build
-from notedeck.cli import main
 from notedeck.config import Config
 
 # A clock value as notes write it; the only thing --fix may change.
 CLOCK = re.compile(r"(?<![0-9:])[0-9]{1,6}(?::[0-9]{1,6}){1,3}(?![0-9:])")
-
-
-def run(*args: str) -> Result:
-    return CliRunner().invoke(main, list(args), catch_exceptions=False)
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:

@@ -28,6 +28,18 @@ def _env() -> dict[str, str]:
     return dict(os.environ, PYTHONPATH=str(REPO / "src"), SOURCE_DATE_EPOCH="1700000000", CI="1")
 
 
+def _run(project: Path, *args: str, timeout: int = 120) -> subprocess.CompletedProcess[str]:
+    """notedeck run to its end in `project`, as a user runs it in a terminal."""
+    return subprocess.run(
+        [sys.executable, "-m", "notedeck", *args],
+        cwd=project,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
 def _start(project: Path, *args: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "notedeck", *args],
@@ -103,14 +115,7 @@ def test_commands_that_write_nothing_never_wait(vault: Path) -> None:
     try:
         fcntl.flock(held, fcntl.LOCK_EX)
         for args in (["check", "notes"], ["cards", f"notes/{SEED}"], ["build", "--dry-run"]):
-            done = subprocess.run(
-                [sys.executable, "-m", "notedeck", *args],
-                cwd=project,
-                env=_env(),
-                capture_output=True,
-                text=True,
-                timeout=60,
-            )
+            done = _run(project, *args, timeout=60)
             assert done.returncode == 0, (args, done.stderr)
             assert "waiting" not in done.stderr
     finally:
@@ -160,14 +165,7 @@ def test_a_lock_setting_naming_a_file_of_the_users_never_overwrites_it(
         )
     else:
         args = [*args, "notes", "--lock", target]
-    done = subprocess.run(
-        [sys.executable, "-m", "notedeck", *args],
-        cwd=project,
-        env=_env(),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    done = _run(project, *args)
     assert done.returncode == 2, done.stderr
     assert "this file is not a notedeck lock" in done.stderr
     assert target.rsplit("/", 1)[-1] + ":1:" in done.stderr

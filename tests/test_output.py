@@ -5,29 +5,17 @@ from __future__ import annotations
 import json
 import re
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
 
 from conftest import SEED
-from notedeck.cli import main
+from conftest import run_cli as run
 from notedeck.config import load_config
 from notedeck.watch import watch_notes
 
 # The seed note's garbled timestamps give one warning on its first timestamp's line.
 WARNED = f"notes/{SEED}:8: warning timestamp.garbled"
-
-
-@pytest.fixture
-def project(vault: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    monkeypatch.chdir(vault.parent)
-    yield vault.parent
-
-
-def run(*args: str) -> Result:
-    return CliRunner().invoke(main, list(args), catch_exceptions=False)
 
 
 def watch_lines(project: Path, edit: Path, text: str) -> list[str]:
