@@ -64,13 +64,18 @@ def lowered(word: str, note: Note) -> str:
     for end in ("'s", "\u2019s"):
         base = base.removesuffix(end)
     known = common_words()
-    if all(p in known or p.endswith(_ENDINGS) for p in base.split("-") if p):
+    if all(p in known or p.endswith(_ENDINGS) or _inflected(p) for p in base.split("-") if p):
         return word.lower()
     return word
 
 
 # Endings of adjectives and abstract nouns rather than names ("Ectopic", "Hypertonic").
 _ENDINGS = ("ic", "al", "ous", "ive", "tion", "sion", "ment", "ness", "ity", "ism", "ology")
+
+
+def _inflected(word: str) -> bool:
+    """ "Unmanaged", "Overlooking": a verb's form, never a name."""
+    return len(word) > 6 and word.endswith(("ed", "ing")) and word[:-2].isalpha()
 
 
 def lowered_words(text: str, note: Note) -> str:

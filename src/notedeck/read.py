@@ -43,6 +43,7 @@ _WORD = re.compile(r"[a-z](?<!\w[a-z])[a-z'-]+\b")
 # one. Found from the space before it (`(?<=[a-z,] )[A-Z][\w'-]+` would be tried at every
 # position); what follows holds no space before a capital, so no name starts inside it.
 _NAME_PLACE = re.compile(r" (?<=[a-z,] )([A-Z][\w'-]+)([ ,.][ ]?[a-z])?")
+_TITLED = re.compile(r"^[ \t]*#.*$|\*\*[^*\n]{1,80}\*\*", re.MULTILINE)
 _CALLOUT = re.compile(r"^\s*\[!([A-Za-z-]+)\][+-]?\s*")
 # Anything past this many characters of one note is not read: a note that long is a
 # generation loop or padding, never study material, and it must not stall the build.
@@ -404,7 +405,9 @@ def parse_note(
 def _capitalised(body: str) -> tuple[set[str], frozenset[str]]:
     """The capitalised words written after a lower-case word or a comma (where a name
     would stand), and those of them followed by a lower-case word (names)."""
-    found = _NAME_PLACE.findall(body)
+    # Headings and bold labels are Title Case: a capital there says nothing of a name.
+    prose = _TITLED.sub(" ", body)
+    found = _NAME_PLACE.findall(prose)
     return {word for word, _ in found}, frozenset(word for word, follows in found if follows)
 
 

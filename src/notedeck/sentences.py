@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from notedeck.casing import common_words, generic_words
+from notedeck.casing import common_words, generic_words, word_counts
 
 # Openings that lean on what came before: the sentence does not stand alone.
 _LEANING = frozenset(
@@ -63,7 +63,8 @@ _CLAUSE_VERBS = frozenset(
     "takes gets keeps lets needs seems becomes concluded found said believed argued noted "
     "showed suggested explained claimed reported stated observed determined discovered "
     "realized realised learned learnt decided faced face faces felt feel feels describe "
-    "described says think thinks thought know knows knew want wants wanted".split()
+    "described says think thinks thought know knows knew want wants wanted believes argues "
+    "claims suggests notes insists hopes expects predicts warns".split()
 )
 IMPERATIVES = frozenset(
     "be do don't avoid ask start stop use keep make take get set build focus question "
@@ -84,7 +85,8 @@ _VAGUE_MODIFIERS = frozenset(
     "ideal best worst initial early late current next previous particular general basic core "
     "central crucial critical essential fundamental simple notable given resulting different "
     "various elevated high higher low lower most exciting interesting promising notable "
-    "recent latest biggest".split()
+    "recent latest biggest prime personal subtle helpful direct more less further "
+    "additional another possible potential obvious clear".split()
 )
 # Adjectives that make "X is a ___ Y" a judgement, not a definition.
 _EVALUATIVE = frozenset(
@@ -99,8 +101,32 @@ _VAGUE_GENUS = frozenset(
     "concern topic issue problem movement company companies firm startup candidate "
     "aspect factor element way thing things trend subject matter case example universal "
     "experience event project initiative player figure entity organization organisation "
-    "business product brand".split()
+    "business product brand question claim condition generalization generalisation "
+    "example veteran order".split()
 )
+
+
+# Adverbs of degree before a kind leave it a kind ("a particularly exciting area").
+_DEGREE = frozenset(
+    "particularly especially increasingly highly truly really very extremely incredibly "
+    "relatively fairly quite rather".split()
+)
+# A definition that compares ("A smaller branch compared to ...") says how big, not what.
+_COMPARES = re.compile(
+    r"^\S+\s+(?:\S+\s+){0,3}?(?:more|less|smaller|larger|bigger|stronger|weaker|better|worse|"
+    r"higher|lower|faster|slower|greater|compared|similar)\b",
+    re.IGNORECASE,
+)
+# A word that many notes write in lower case names a broad field ("mathematics",
+# "intelligence"): a note's one sentence on it is its view, not a definition to recall.
+_BROAD_NOTES = 150
+
+
+def _broad(subject: str, title_words: frozenset[str]) -> bool:
+    content = [w for w in words(subject) if w.lower() not in {"the", "a", "an"}]
+    if len(content) != 1 or not content[0].islower() or content[0] in title_words:
+        return False
+    return word_counts().get(content[0], 0) >= _BROAD_NOTES
 
 
 def _proper_name(subject: str) -> bool:
@@ -144,7 +170,8 @@ _POINTING_NOUNS = frozenset(
     "behaviour level levels line roadblock obstacle barrier driver drivers cause causes "
     "reason reasons context contexts value values phenomenon phenomena technique "
     "techniques method methods version versions type types kind kinds form forms curve "
-    "iteration iterations strategies graph output outputs points results".split()
+    "iteration iterations strategies graph output outputs points results metaphor analogy "
+    "illustration instance".split()
 )
 _META = re.compile(
     r"\b(?:the (?:speaker|host|guest|video|episode|podcast|discussion|conversation|"
@@ -555,6 +582,9 @@ def fit_subject(subject: str, title_words: frozenset[str]) -> str | None:
         return f"subject opens on '{ws[0]}'"
     if any(w.lower() in _PRONOUNS for w in ws):
         return "subject holds a pronoun"
+    owner = re.search(r"\bthe\s+([a-z]+)(?:'s|\u2019s)\s", subject)
+    if owner is not None and owner.group(1) in _POINTING_NOUNS:
+        return "subject points back to something named elsewhere"  # "the company's IPO"
     if any(w.lower() in {"itself", "themselves", "such", "highlighted", "mentioned"} for w in ws):
         return "subject points back to something named elsewhere"
     if any(w.lower() in _VERB_WORDS or w.lower() in _CLAUSE_VERBS for w in ws):
@@ -581,9 +611,12 @@ def fit_subject(subject: str, title_words: frozenset[str]) -> str | None:
             ws[1].lower() in _VAGUE_MODIFIERS
             or ws[1].lower() in _EVALUATIVE
             or ws[1].lower() in {"surprising", "interesting", "ideal", "lower", "higher"}
+            or ws[1].lower() in _DEGREE
         )
     ):
         return f"'{subject}' says what kind, not what thing"
+    if first in _VAGUE_MODIFIERS and len(ws) > 1 and not ws[0][:1].isupper():
+        return f"'{subject}' says what kind, not what thing"  # "current pricing"
     verbish = ws[0].lower()
     if verbish.endswith("s") and (verbish[:-1] in IMPERATIVES or verbish[:-1] in _ACTIONS):
         return "subject opens on a verb (an instruction or a list item)"
@@ -599,8 +632,8 @@ def fit_subject(subject: str, title_words: frozenset[str]) -> str | None:
     if (
         head_words
         and head_words[-1].lower() in _POINTING_NOUNS
-        and all(w.lower() in _VAGUE_MODIFIERS for w in head_words[:-1])
-    ):
+        and (first in {"a", "an"} or all(w.lower() in _VAGUE_MODIFIERS for w in head_words[:-1]))
+    ):  # "the main problem"; any "a tragic example", "a metaphor for ..."
         return f"'{subject}' points back to something named elsewhere"
     if re.search(
         r"\b(?:1[5-9]|20)\d\d\b|\b(?:January|February|March|April|June|July|August|"
@@ -667,6 +700,17 @@ def claim(
             reason = "the definition names only a vague kind ('a concern', 'a company')"
         if reason is None and _proper_name(case(subject)):
             reason = "a name: its background is trivia, not an idea of the note"
+        if reason is None and re.match(
+            r"an?\s+(?:\w+\s+)?(?:term|word|phrase|name|label)\s+(?:coined|used|introduced|first)\b",
+            rest,
+        ):
+            reason = "says who named it, not what it is"
+        if reason is None and _COMPARES.match(rest):
+            reason = "a comparison, not what the subject is"
+        if reason is None and _broad(case(subject), title_words):
+            reason = "a broad field: one sentence on it is a view, not a definition"
+        if reason is None and re.fullmatch(r"(?i:the)\s+[a-z-]+", case(subject)):
+            reason = f"'{subject}' points back to something named elsewhere (which one?)"
         if reason is None and not re.search(r"\b(?:and|or)\b", subject):
             past = m.group("be") in {"was", "were"}
             many = m.group("be") in {"are", "were"}
@@ -841,6 +885,8 @@ def _claim(
     participle, asks, weight = verb
     be = m.group("be")
     past = be in {"was", "were"}
+    if past and participle in {"used to", "used for", "designed to"}:
+        return None, "what one example was used for (a story's detail, not a use to recall)"
     if modal and "{s}" in asks:
         # "X can be triggered by Y" -> "What can trigger X?"
         question = asks.replace("{s}", "").replace("What ", f"What {modal} ", 1)

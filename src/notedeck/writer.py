@@ -20,6 +20,7 @@ from notedeck.model import CardKind, Line, Moment, Note, Point
 from notedeck.questions import Question
 from notedeck.sentences import (
     IMPERATIVES,
+    Claim,
     claim,
     fit_subject,
     framed,
@@ -386,6 +387,8 @@ class RuleWriter:
             return None, f"'{found.subject}' is named nowhere else in the note (which one?)"
         if found is not None and frame and any(c.isdigit() for c in frame):
             return None, "a dated detail (an example's set-up?)"
+        if found is not None and frame and re.search(r"(?i)^unlike\b|\bexample\b", frame):
+            return None, "the frame is a comparison or an example the card cannot hold"
         if found is not None and frame:
             found = replace(found, question=f"{frame}, {_uncapital(found.question)}")
         if (
@@ -423,6 +426,11 @@ class RuleWriter:
                 return None, "the answer is a list of more than three items"
             if found.subject.casefold() in answer.casefold():
                 return None, "the answer repeats the question"
+            head = re.split(r"[,;(]|\s+(?:which|that|who)\s+", answer, maxsplit=1)[0]
+            if _given_away(head, found.subject, most=True) and len(head.split()) <= 6:
+                return None, "the question holds its answer"
+            if found.relation in {"serves as", "acts as"} and _VAGUE_KIND.search(head):
+                return None, "the answer names only a vague kind"
             first = answer.split()[0].lower()
             if first in {"is", "are", "was", "were", "has", "have", "had", "and", "or", "but"}:
                 return None, "the question split the sentence in the wrong place"
@@ -438,6 +446,7 @@ class RuleWriter:
                 answer = _cut(answer)  # "..., which can lead to various ..." loses its tail
                 if _PLATITUDE.search(answer):
                     return None, "the answer is a platitude"
+            found = _with_article(found, section)
             score = found.weight + _sharpness(found.subject, point, section)
             score += 0.4 if moments else 0
             score -= 0.05 * max(0, a_words - 18)
@@ -545,6 +554,24 @@ def _with_subject(label: str, body: str) -> str:
     return f"{subject} {rest}"
 
 
+def _with_article(found: Claim, section: SectionText) -> Claim:
+    """ "What is router agent?" -> "What is a router agent?": a bare singular noun the note
+    itself writes with an article ("the router agent") takes one in the question."""
+    subject = found.subject
+    first = subject.split()[0]
+    if not first.islower() or first in {"the", "a", "an"} or plural(subject):
+        return found
+    if first.endswith(("'s", "\u2019s")) or subject not in found.question:
+        return found
+    said = re.compile(rf"\b(?:a|an|the)\s+{re.escape(subject)}\b", re.IGNORECASE)
+    if not any(said.search(p.text) for p in section.note_points):
+        return found  # "machine learning": a mass noun goes without
+    article = "the"
+    if found.relation == "definition":
+        article = "an" if first[:1] in "aeiou" else "a"
+    return replace(found, question=found.question.replace(subject, f"{article} {subject}", 1))
+
+
 def _established(subject: str, section: SectionText) -> bool:
     """Whether a subject such as "the nitrogen bubbles" stands on its own: a name or term,
     or a phrase the note's title or headings use, or one the note comes back to."""
@@ -613,8 +640,12 @@ def _resolve_it(text: str, subject: str) -> str:
 
 def _answer(rest: str) -> str:
     rest = rest.strip().rstrip(" ,;:")
+    if rest.count('"') % 2:  # a quote the sentence opened before the answer began
+        rest = rest[:-1] if rest.endswith('"') else rest.replace('"', "", 1)
+    rest = rest.strip().rstrip(" ,;:")
     rest = rest[:1].upper() + rest[1:]
-    return rest if rest.endswith((".", "!", "?", '"', "\u201d")) else rest + "."
+    ends = (".", "!", "?", '."', '!"', '?"', ".\u201d", "?\u201d")
+    return rest if rest.endswith(ends) else rest + "."
 
 
 def _why_claim(subject: str, relation: str) -> str:
@@ -626,6 +657,11 @@ def _why_claim(subject: str, relation: str) -> str:
 
 
 _MAKES = frozenset({"causes", "enables", "leads to"})
+_VAGUE_KIND = re.compile(
+    r"\b(?:example|reminder|testament|illustration|symbol|sign|case|warning|lesson|catalyst|"
+    r"tool|guide|way|means|basis|foundation)\b",
+    re.IGNORECASE,
+)
 _ANSWER_LEADS = {
     "found in": "in ",
     "located in": "in ",
@@ -655,6 +691,11 @@ def _trim(answer: str) -> str:
     )
     if comment is not None and len(answer[: comment.start()].split()) >= 3:
         answer = answer[: comment.start()] + "."
+    tail = _SECOND_PREDICATE.search(answer)
+    if tail is not None and len(answer[: tail.start()].split()) >= 1:
+        # "Organs and increase insulin resistance": the subject's second verb is a second
+        # fact; "reasoning but has limitations" a qualification of the first.
+        answer = answer[: tail.start()].rstrip(" ,") + "."
     glued = re.search(
         r",\s+(?:and|but|while)\s+(?:the|a|an|its|their|this|these)\s+[\w-]+(?:\s+[\w()-]+){0,3}"
         r"\s+(?:is|are|was|were|also|has|have|can|will|plays?|remains?)\b",
@@ -663,6 +704,15 @@ def _trim(answer: str) -> str:
     if glued is not None and len(answer[: glued.start()].split()) >= 2:
         return answer[: glued.start()] + "."
     return answer
+
+
+_SECOND_PREDICATE = re.compile(
+    r"(?:,?\s+but\s+(?!also\b)|,?\s+and\s+(?=(?:also\s+)?(?:is|are|was|were|has|have|had|can|"
+    r"may|might|will|would|could|should|must|presents?|increases?|decreases?|reduces?|"
+    r"leads?|causes?|helps?|allows?|makes?|requires?|provides?|becomes?|remains?|"
+    r"results?|affects?|improves?|prevents?|produces?|creates?|uses?|gives?)\b))",
+    re.IGNORECASE,
+)
 
 
 def _cut(answer: str) -> str:
@@ -728,7 +778,8 @@ def _same_case(text: str) -> str:
 
 def _uncapital(question: str) -> str:
     first, _, rest = question.partition(" ")
-    return f"{first.lower()} {rest}" if first in {"What", "Who", "How", "When", "Why"} else question
+    asks = {"What", "Who", "How", "When", "Why", "Where", "Which"}
+    return f"{first.lower()} {rest}" if first in asks else question
 
 
 def _short(text: str) -> str:
