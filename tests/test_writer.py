@@ -183,3 +183,41 @@ def test_cards_carry_the_notes_tags_and_a_context_line_without_a_trailing_colon(
     assert "How do mitochondria work?" in asked
     # "This compartment ..." leans on the sentence before: no card of its own.
     assert not any("citric acid" in ln.html for c in cards for ln in c.answer)
+
+
+READ_DROPS = """---
+title: Insulin and the router agent
+videoId: dQw4w9WgXcQ
+---
+
+## Insulin
+
+High blood glucose levels can damage organs and increase insulin resistance over time.
+The external carotid artery is a smaller branch compared to the internal carotid.
+
+## The Router Agent
+
+Router agent is an orchestrator that picks which sub-agent handles a request.
+In the demo, the router agent was used to route billing questions.
+Google Finance was used to extract share prices for every stock of the index.
+A black hole is a region of spacetime where gravity traps light."
+"""
+
+
+def test_what_blind_readers_dropped_is_mended_or_left_out(tmp_path: Path) -> None:
+    """Drops blind readers named, each met by the card writer (reads 101-113)."""
+    cards = {c.question: c for c in _cards_of(tmp_path, READ_DROPS)}
+    answers = {q: " ".join(ln.html for ln in c.answer) for q, c in cards.items()}
+    # The answer ends where the subject's second verb begins: one fact a card.
+    assert answers["What can high blood glucose levels damage?"].startswith("Organs.")
+    # A bare noun the note writes with its article gets one in the question.
+    assert "What is a router agent?" in cards
+    # A stray closing quote is mended, and the answer ends on its full stop.
+    assert answers["What is a black hole?"].startswith(
+        "A region of spacetime where gravity traps light."
+    )
+    assert '"' not in answers["What is a black hole?"]
+    # A definition that only compares sizes says nothing of what the thing is; what one
+    # example was used for is a story's detail.
+    assert not any("carotid" in q for q in cards)
+    assert not any("used for" in q for q in cards)

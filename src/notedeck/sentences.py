@@ -88,6 +88,12 @@ _VAGUE_MODIFIERS = frozenset(
     "recent latest biggest prime personal subtle helpful direct more less further "
     "additional another possible potential obvious clear".split()
 )
+# Openings that place a thing among others the card does not show ("current pricing",
+# "previous approaches").
+_WHICH_ONE = frozenset(
+    "current previous recent latest new other same main key next last initial early final "
+    "overall general particular specific various different certain further additional".split()
+)
 # Adjectives that make "X is a ___ Y" a judgement, not a definition.
 _EVALUATIVE = frozenset(
     "modern common powerful key crucial fundamental major significant important highly popular "
@@ -615,7 +621,7 @@ def fit_subject(subject: str, title_words: frozenset[str]) -> str | None:
         )
     ):
         return f"'{subject}' says what kind, not what thing"
-    if first in _VAGUE_MODIFIERS and len(ws) > 1 and not ws[0][:1].isupper():
+    if first in _WHICH_ONE and len(ws) > 1:
         return f"'{subject}' says what kind, not what thing"  # "current pricing"
     verbish = ws[0].lower()
     if verbish.endswith("s") and (verbish[:-1] in IMPERATIVES or verbish[:-1] in _ACTIONS):

@@ -563,7 +563,13 @@ def _with_article(found: Claim, section: SectionText) -> Claim:
         return found
     if first.endswith(("'s", "\u2019s")) or subject not in found.question:
         return found
-    said = re.compile(rf"\b(?:a|an|the)\s+{re.escape(subject)}\b", re.IGNORECASE)
+    # The phrase must end there ("the router agent is ..."), not go on into a longer
+    # name ("the agentic RAG system", "a factor investing strategy").
+    said = re.compile(
+        rf"\b(?:a|an|the)\s+{re.escape(subject)}(?:[.,;:!?)]|\s+(?:is|are|was|were|can|could|"
+        r"will|would|has|have|had|and|or|that|which)\b)",
+        re.IGNORECASE,
+    )
     if not any(said.search(p.text) for p in section.note_points):
         return found  # "machine learning": a mass noun goes without
     article = "the"
