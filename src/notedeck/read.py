@@ -42,7 +42,7 @@ _WORD = re.compile(r"[a-z](?<!\w[a-z])[a-z'-]+\b")
 # Reddit and", may be a name; followed by a lower-case word (the second group), it is
 # one. Found from the space before it (`(?<=[a-z,] )[A-Z][\w'-]+` would be tried at every
 # position); what follows holds no space before a capital, so no name starts inside it.
-_NAME_PLACE = re.compile(r" (?<=[a-z,] )([A-Z][\w'-]+)([ ,.][ ]?[a-z])?")
+_NAME_PLACE = re.compile(r" (?<=[a-z,] )([A-Z][\w'-]+)([ ,.][ ]?[a-z0-9])?")
 _TITLED = re.compile(r"^[ \t]*#.*$|\*\*[^*\n]{1,80}\*\*", re.MULTILINE)
 _CALLOUT = re.compile(r"^\s*\[!([A-Za-z-]+)\][+-]?\s*")
 # Anything past this many characters of one note is not read: a note that long is a

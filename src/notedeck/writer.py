@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Protocol
 
-from notedeck.casing import lowered, lowered_title, says_something
+from notedeck.casing import common_words, generic_words, lowered, lowered_title, says_something
 from notedeck.identity import item_slug
 from notedeck.model import CardKind, Line, Moment, Note, Point
 from notedeck.questions import Question
@@ -578,12 +578,17 @@ def _with_article(found: Claim, section: SectionText) -> Claim:
     return replace(found, question=found.question.replace(subject, f"{article} {subject}", 1))
 
 
+_GENERIC_ACRONYMS = frozenset("AI LLM LLMs API APIs UI app CPU GPU SDK CEO".split())
+
+
 def _established(subject: str, section: SectionText) -> bool:
     """Whether a subject such as "the nitrogen bubbles" stands on its own: a name or term,
     or a phrase the note's title or headings use, or one the note comes back to."""
     first, _, bare = subject.partition(" ")
     if first.lower() not in {"the", "a", "an"}:
         return True
+    if " " not in bare and (bare.lower() in generic_words() or bare in _GENERIC_ACRONYMS):
+        return False  # "the agent", "the AI": every note of its kind has one
     if any(w[:1].isupper() or (w.isupper() and len(w) > 1) for w in bare.split()):
         return True
     low = bare.casefold()
@@ -767,8 +772,9 @@ def _caser(note: Note) -> Callable[[str], str]:
         """The subject's first word lowered unless it is a name (or starts one: "Deep
         Research")."""
         first, sep, rest = subject.partition(" ")
-        if any(w[:1].isupper() and not w.isupper() for w in rest.split()[:1]):
-            return subject
+        gerund = first.endswith("ing") and first.lower() in common_words()
+        if not gerund and any(w[:1].isupper() and not w.isupper() for w in rest.split()[:1]):
+            return subject  # "Deep Research"; but "Reaching Area 51" is a verb's
         return lowered(first, note) + sep + rest
 
     return case
