@@ -24,7 +24,9 @@ def corpus_build(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-u
 
 def test_whole_corpus_builds_and_most_notes_with_prose_give_cards(corpus_build) -> None:  # type: ignore[no-untyped-def]
     """The card writer makes cards only from sentences that stand on their own and state a
-    claim, so a note of loose prose may give none; most notes still give some."""
+    claim, so a note of loose prose may give none; two notes in five still give some (the
+    18 of 39 of these notes that do were 20 before blind reads showed the lost cards were
+    dropped: a platitude, an open "designed to do" question)."""
     notes, report = corpus_build
     assert report.errors == 0
     assert report.notes == len(discover(notes))
@@ -38,7 +40,7 @@ def test_whole_corpus_builds_and_most_notes_with_prose_give_cards(corpus_build) 
             with_prose.append(rel)
     silent = [rel for rel in with_prose if rel not in with_cards]
     assert len(with_prose) >= 30
-    assert len(silent) * 2 <= len(with_prose), f"no card from {len(silent)} notes: {silent}"
+    assert len(silent) * 5 <= len(with_prose) * 3, f"no card from {len(silent)} notes: {silent}"
 
 
 def test_every_card_has_its_own_key_and_guid(corpus_build) -> None:  # type: ignore[no-untyped-def]

@@ -213,6 +213,7 @@ _STUDY_NOTES = (
         "Plants",
         "Photosynthesis is a process that turns light, water and carbon dioxide into sugar.",
     ),
+    ("tides.md", "Tides", "The tidal force is a pull that the Moon exerts on the oceans."),
 )
 
 
@@ -229,6 +230,11 @@ def test_locks_of_earlier_formats_keep_every_guid_and_mod(
         (notes / "study").mkdir(exist_ok=True)
         (notes / "study" / name).write_text(
             f"---\ntitle: {title}\n---\n## {title}\n{sentence}\n", encoding="utf-8"
+        )
+    # The note given an id below must give a card whatever the writer leaves out of it.
+    with (notes / "3blue1brown" / "word_embeddings_and_vectors.md").open("a") as note:
+        note.write(
+            "\n## Embedding Space\nA vector space is a set of vectors closed under addition.\n"
         )
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
     _build(notes)

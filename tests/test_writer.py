@@ -201,6 +201,11 @@ Router agent is an orchestrator that picks which sub-agent handles a request.
 In the demo, the router agent was used to route billing questions.
 Google Finance was used to extract share prices for every stock of the index.
 A black hole is a region of spacetime where gravity traps light."
+
+## Guardrails
+
+*   **Safety layer:** A mechanism that checks every model output before it is shown.
+*   **Technical debt:** A cost that grows when shortcuts in code are left unfixed.
 """
 
 
@@ -212,6 +217,10 @@ def test_what_blind_readers_dropped_is_mended_or_left_out(tmp_path: Path) -> Non
     assert answers["What can high blood glucose levels damage?"].startswith("Organs.")
     # A bare noun the note writes with its article gets one in the question.
     assert "What is a router agent?" in cards
+    # Without the note's word for it, notes at large tell a countable thing ("a safety
+    # layer") from a mass ("technical debt" stays bare).
+    assert "What is a safety layer?" in cards
+    assert "What is technical debt?" in cards
     # A stray closing quote is mended, and the answer ends on its full stop.
     assert answers["What is a black hole?"].startswith(
         "A region of spacetime where gravity traps light."

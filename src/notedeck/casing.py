@@ -13,13 +13,33 @@ from notedeck.model import Note
 def word_counts() -> dict[str, int]:
     """Words real notes write in lower case, and in how many of the 18,078 notes of the
     corpus (scripts/common_words.py counts them)."""
+    return {word: notes for word, (notes, _) in _table().items()}
+
+
+@functools.cache
+def _table() -> dict[str, tuple[int, int]]:
     text = resources.files("notedeck").joinpath("common_words.txt").read_text(encoding="utf-8")
-    counts = {}
+    table = {}
     for line in text.splitlines():
         if line and not line.startswith("#"):
-            word, _, notes = line.partition("\t")
-            counts[word] = int(notes or 0)
-    return counts
+            word, notes, counted = [*line.split("\t"), "0", "0"][:3]
+            table[word] = (int(notes or 0), int(counted or 0))
+    return table
+
+
+# A noun notes write after "a"/"an" in this share of the notes that use it is a countable
+# thing ("agent" 0.32, "tool" 0.48); below the lower share, a mass ("debt" 0.02, "data" 0).
+_COUNTABLE, _MASS = 0.12, 0.04
+
+
+def countable(noun: str) -> bool | None:
+    """Whether notes write `noun` as a countable thing (True), as a mass (False), or
+    either (None)."""
+    notes, counted = _table().get(noun.lower(), (0, 0))
+    if notes < 20:
+        return None
+    share = counted / notes
+    return True if share >= _COUNTABLE else (False if share <= _MASS else None)
 
 
 @functools.cache

@@ -14,7 +14,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Protocol
 
-from notedeck.casing import common_words, generic_words, lowered, lowered_title, says_something
+from notedeck.casing import (
+    common_words,
+    countable,
+    generic_words,
+    lowered,
+    lowered_title,
+    says_something,
+)
 from notedeck.identity import item_slug
 from notedeck.model import CardKind, Line, Moment, Note, Point
 from notedeck.questions import Question
@@ -323,6 +330,7 @@ class RuleWriter:
         if low.split()[0].endswith("ing") or low.casefold() in section.context.casefold():
             return None
         be = "are" if plural(low) else "is"
+        asked = f"{_indefinite(low)} {low}" if _bare_countable(low) else low
         # The label and its text read as one definition, held to a definition's bar: no
         # names (a person's or a company's background), no vague kinds, no praise.
         stated = f"{low[:1].upper()}{low[1:]} {be} {answer[:1].lower()}{answer[1:]}"
@@ -333,7 +341,7 @@ class RuleWriter:
             CardKind.LABEL,
             item_slug(label),
             point.line,
-            f"What {be} {low}?",
+            f"What {be} {asked}?",
             (Line(html.escape(_answer(answer)), moments),),
             f"labelled item '{label}' defined by its text",
             3.5 + (0.4 if moments else 0),
@@ -570,12 +578,45 @@ def _with_article(found: Claim, section: SectionText) -> Claim:
         r"will|would|has|have|had|and|or|that|which)\b)",
         re.IGNORECASE,
     )
-    if not any(said.search(p.text) for p in section.note_points):
+    if any(said.search(p.text) for p in section.note_points):
+        article = "the"
+        if found.relation == "definition":
+            article = _indefinite(subject)
+    elif found.relation == "definition" and _bare_countable(subject):
+        article = _indefinite(subject)  # notes write "an agent", never "agent" bare
+    else:
         return found  # "machine learning": a mass noun goes without
-    article = "the"
-    if found.relation == "definition":
-        article = "an" if first[:1] in "aeiou" else "a"
     return replace(found, question=found.question.replace(subject, f"{article} {subject}", 1))
+
+
+def _head(phrase: str) -> str:
+    """The noun a phrase is about: "need for foundational approach" -> "need"."""
+    before = re.split(r"\s+(?:of|for|to|in|on|with|from|about)\s+", phrase, maxsplit=1)[0]
+    return before.split()[-1] if before.split() else ""
+
+
+def _indefinite(phrase: str) -> str:
+    low = phrase.lower()
+    vowel = low[:1] in "aeio" or (
+        low.startswith("u") and not low.startswith(("uni", "use", "usu", "uti"))
+    )
+    return "an" if vowel else "a"
+
+
+def _bare_countable(phrase: str) -> bool:
+    """A lower-case singular phrase with no article whose noun notes count ("router
+    agent"): a question names it with "a"."""
+    first = phrase.split()[0] if phrase.split() else ""
+    if not first.islower() or first in {"the", "a", "an"} or plural(phrase):
+        return False
+    if first.endswith(("'s", "\u2019s", "ly")):
+        return False  # "community's desire", "consistently poor ..."
+    head = _head(phrase)
+    return not head.endswith(_ABSTRACT) and bool(countable(head))
+
+
+# Endings of abstract nouns a definition names bare ("What is market capitalization?").
+_ABSTRACT = ("tion", "sion", "ness", "ism", "ity", "ing", "ics", "sis", "ogy", "ance", "ence")
 
 
 _GENERIC_ACRONYMS = frozenset("AI LLM LLMs API APIs UI app CPU GPU SDK CEO".split())
