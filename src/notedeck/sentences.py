@@ -135,6 +135,27 @@ def _broad(subject: str, title_words: frozenset[str]) -> bool:
     return word_counts().get(content[0], 0) >= _BROAD_NOTES
 
 
+_FINITE = frozenset(
+    "can could will would may might is are was were has have had does do found shows showed "
+    "helps helped works worked arises arose reflects ensures ensured allows allowed makes "
+    "made means meant remains became becomes needs needed seems seemed appears".split()
+)
+_RELATIVE = frozenset("that which who whom whose where when while whereby".split())
+
+
+def _own_clause(rest: str) -> bool:
+    """Whether what follows "X is" is a sentence of its own ("a hidden PE of one might be
+    found ...", "an agent works in the background ..."), not a kind and what sets it apart
+    ("a protein that helps ..."): a verb comes before any "that", "which" or comma."""
+    for word in rest.split()[1:8]:
+        bare = word.strip("\"'()").lower()
+        if bare in _RELATIVE or word.endswith((",", ";", ":")):
+            return False
+        if bare in _FINITE:
+            return True
+    return False
+
+
 def _proper_name(subject: str) -> bool:
     """Whether a subject is a name ("OceanGate", "Minnesota Governor Tim Walz") rather than
     a term: every word capitalised and some word one notes never write in lower case."""
@@ -698,11 +719,7 @@ def claim(
             reason = "a ranking, not a definition (a cloze hides its subject)"
         if reason is None and subject.split()[0].lower().endswith("ing"):
             reason = "an activity, not a thing to define"
-        if reason is None and re.search(
-            r"^\S+(?:\s+\S+){0,3}?\s+(?:can|could|will|would|may|might|is|are|was|were|has|have|"
-            r"had|does|do)\b",
-            rest,
-        ):
+        if reason is None and _own_clause(rest):
             reason = "the 'definition' is a sentence of its own, not what the subject is"
         genus = words(rest)[1:3]
         if reason is None and any(w.lower() in _EVALUATIVE for w in genus):

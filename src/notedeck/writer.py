@@ -101,7 +101,9 @@ _PLATITUDE = re.compile(
     r"\b(?:crucial|essential|important|vital|significant|profound|various|numerous|"
     r"fundamental|inherent|opportunity|journey|useful|intricate|foundation|key component|"
     r"complex process|highly|powerful tool|notable|popular|renowned|prominent|well-known|"
-    r"convenient|common practice|world leader|"
+    r"convenient|common practice|world leader|rapidly (?:evolving|advancing|growing|changing)|"
+    r"maturing|transformative|revolutionary|groundbreaking|cutting-edge|game-?changer|"
+    r"pivotal|paramount|invaluable|indispensable|remarkable|holistic|seamless(?:ly)?|"
     r"dramatic|fascinating|powerful|highlights?|underscores?|showcases?|plays? a (?:key|major|"
     r"crucial|significant|vital) role|key (?:role|factor|aspect)|discussed|explored)\b",
     re.IGNORECASE,
