@@ -128,11 +128,18 @@ _COMPARES = re.compile(
 _BROAD_NOTES = 150
 
 
+_BROAD_ACRONYMS = frozenset({"AI", "ML", "LLM", "LLMs", "API", "APIs"})
+
+
 def _broad(subject: str, title_words: frozenset[str]) -> bool:
     content = [w for w in words(subject) if w.lower() not in {"the", "a", "an"}]
-    if len(content) != 1 or not content[0].islower() or content[0] in title_words:
+    if len(content) != 1:
         return False
-    return word_counts().get(content[0], 0) >= _BROAD_NOTES
+    if content[0] in _BROAD_ACRONYMS:
+        return True
+    if not content[0].islower():
+        return False
+    return content[0] not in title_words and word_counts().get(content[0], 0) >= _BROAD_NOTES
 
 
 _FINITE = frozenset(
@@ -587,7 +594,10 @@ def plural(subject: str) -> bool:
     head = re.split(r"\s\w+(?:ing|ed)\b", f" {head}", maxsplit=1)[0].strip() or head
     if re.search(r"\s(?:and|&)\s", head):
         return True
-    last = head.split()[-1].lower().strip("'\u2019\"()") if head.split() else ""
+    word = head.split()[-1].strip("'\u2019\"()") if head.split() else ""
+    if word.isupper():
+        return False  # "MOSES", "AWS": an acronym is one thing ("LLMs" is many)
+    last = word.lower()
     if last in _PLURAL_WORDS:
         return True
     if last in _SINGULAR_S or last.endswith(("ss", "us", "is", "'s", "\u2019s")):
@@ -941,8 +951,13 @@ def _articled(subject: str) -> str:
     without its article (a question needs it)."""
     ws = subject.split()
     named = len(ws) >= 2 and ws[0][:1].isupper() and not ws[0].isupper() and ws[-1].islower()
+    if any(w.endswith(("'s", "\u2019s")) for w in ws) or ws[-1] in _EPONYMS:
+        return subject  # "Neil Harvey's record", "Best disease": no article
     bare = ws[0].lower() not in {"the", "a", "an"} and not ws[0].endswith(("'s", "\u2019s"))
     return f"the {subject}" if named and bare else subject
+
+
+_EPONYMS = frozenset({"disease", "syndrome", "disorder", "palsy"})
 
 
 def _lead(subject: str) -> str:
