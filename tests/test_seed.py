@@ -26,7 +26,7 @@ def test_seed_note_asks_its_mechanism_onset_and_precautions_each_in_one_card(
     for section, question, said in [
         ("How Ketamine Works", "How does ketamine work?", "default mode network"),
         ("Speed of Efficacy", "How quickly does ketamine take effect?", "within hours"),
-        ("Important Precautions", "What precautions apply to ketamine?", "purity"),
+        ("Important Precautions", "What precautions apply to ketamine?", "physician"),
     ]:
         card = asked[section]
         assert card.question == question

@@ -123,7 +123,8 @@ _CUES = {
     ),
     "precautions": re.compile(
         r"\b(?:risks?|avoid\w*|never|danger\w*|abuse|caution\w*|adverse|warn\w*|"
-        r"not recommended|harm\w*|side effects?|overdose|addict\w*|toxic\w*)\b",
+        r"not recommended|harm\w*|side effects?|overdose|addict\w*|toxic\w*|should only|"
+        r"must only|only (?:be )?(?:used|taken) under|supervision|prescri\w*|physician)\b",
         re.IGNORECASE,
     ),
     "side effects": re.compile(
@@ -269,6 +270,20 @@ class RuleWriter:
         short = short and len((fits[best] + " " + fits[after]).split()) <= 35
         if short and (cue is None or hits(fits[after]) or fits[best].rstrip().endswith(":")):
             chosen.append(after)
+        elif cue is not None:
+            # Another short sentence that answers too ("Ketamine is a substance of abuse."
+            # beside "... only under a physician's prescription."): both, in reading order.
+            room = 30 - len(fits[best].split())
+            more = [
+                j
+                for j in starts
+                if j != best
+                and hits(fits[j])
+                and len(fits[j].split()) <= min(room, 10)
+                and not fits[j].rstrip().endswith(":")
+            ]
+            if more:
+                chosen = sorted([best, max(more, key=lambda j: (hits(fits[j]), -abs(j - best)))])
         count = sum(len(fits[i].split()) for i in chosen)
         lines = [Line(_fragment(points[i], fits[i]), section.moments[i]) for i in chosen]
         if 0 < len(labels) <= 3 and count < self.answer_words:
