@@ -926,6 +926,9 @@ def _claim(
     past = be in {"was", "were"}
     if past and participle in {"used to", "used for"}:
         return None, "what one example was used for (a story's detail, not a use to recall)"
+    if modal and participle in {"used to", "used for"}:
+        # "What can AI avatars be used for?": blind reads kept 1 in 5; one use of many.
+        return None, "what it can be used for has many answers"
     if modal and "{s}" in asks:
         # "X can be triggered by Y" -> "What can trigger X?"
         question = asks.replace("{s}", "").replace("What ", f"What {modal} ", 1)
