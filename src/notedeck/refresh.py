@@ -179,7 +179,7 @@ def unread(record: cache.NoteRecord) -> bool:
 @dataclass(frozen=True, slots=True)
 class Timing:
     """A note's timestamps worked out with every other note of its video known: the
-    moments its cards open, what it saw of the others (refresh.py's `siblings` of a
+    moments its cards open, what it saw of the others (the `siblings` of its
     record), what was repaired, and whether its cards are to be made (again)."""
 
     moments: Moments
