@@ -171,15 +171,19 @@ def pipeline(
     on_progress: Callable[[int, int], None] | None,
     use_cache: bool,
 ) -> BuildReport:
-    """The stages of a build, in order. Each note goes through read, timestamps and
-    cards (derive, render, stamp) once; the notes unchanged since the last build skip
-    them (their records and cards come from the cache)."""
+    """The stages of a build, in order, each a function of what the ones before gave:
+    find the notes (and those changed since the last build), read those, work out their
+    timestamps with every other note of their video known, make their cards (derive,
+    render, stamp), identify every card against the lock, write the packages, report.
+    A note goes through read, timestamps and cards once; one unchanged since the last
+    build skips them (its record and cards come from the cache), unless a sibling's
+    edit moves its moments."""
     templates = load_templates(config.templates_dir)
     context = Context(config, cache.build_key(config, templates), templates.digest)
     found = scan_notes(config.notes_dir)
     last = _last_build(config, context.key, use_cache and not_own is None)
     stale, records = changed_notes(found, last, config)
-    with Workers(config.jobs) as workers, _spill_folder() as spill:
+    with _spill_folder() as spill, Workers(config.jobs) as workers:
         if stale:
             ready_tools(context, templates)
         progress = Progress(len(stale), on_progress)
@@ -443,12 +447,14 @@ def cards_to_report(
         rendered = cache.load_shard(cache.shard_path(config, shard), key)
         for rel in rels:
             record = records[rel]
-            moments = timings[rel].moments if rel in timings else details.moments(rel)
+            timing = timings.get(rel)
+            moments = timing.moments if timing and timing.moments is not None else None
+            if moments is None:
+                moments = details.moments(rel)
             stored = derived.get(rel)
             if stored and (stored.sha, stored.moments) == (record.sha, moments) and rel in rendered:
                 found[rel] = stored.cards
                 continue
-            timing = timings.get(rel)
             missing[rel] = Timing(
                 moments,
                 timing.siblings if timing else record.siblings,

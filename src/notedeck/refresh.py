@@ -21,7 +21,6 @@ from notedeck.work import (
     Context,
     DeriveJob,
     Moments,
-    NoteFile,
     NoteRead,
     NoteResult,
     ReadJob,
@@ -125,26 +124,13 @@ def read_changed(
     ]
     for results in workers.map(partial(read_shard, context), jobs, progress.tick):
         for result in results:
-            read[result.file.rel] = result
-            records[result.file.rel] = _as_read(result.file)
+            read[result.record.rel] = result
+            records[result.record.rel] = result.record
     hold_unreadable(records, old, read)
     ordered = dict(sorted(records.items()))
     records.clear()
     records.update(ordered)
     return read
-
-
-def _as_read(file: NoteFile) -> cache.NoteRecord:
-    """A note's record as read, before its cards are made: what the timestamps and the
-    checks between notes need (its cards, package and detail come with its cards)."""
-    if file.note is None:
-        return cache.note_record(file.rel, file.signature, None, file.error, (), ())
-    note = file.note
-    mtime_ns, size, sha = file.signature
-    return cache.NoteRecord(
-        file.rel, mtime_ns, size, sha, True, note.key, note.video_id or "", note.diagnostics,
-        cache.evidence_of(note), (), (), "", (), note.media, "",
-    )  # fmt: skip
 
 
 def hold_unreadable(
@@ -158,7 +144,7 @@ def hold_unreadable(
     that the next build reads it again. It goes no further down the pipeline."""
     for rel in sorted(read):
         record, prior = records[rel], old.get(rel)
-        if not read[rel].file.unreadable:
+        if not read[rel].unreadable:
             continue
         del read[rel]
         if prior is None or not prior.readable:
@@ -179,10 +165,11 @@ def unread(record: cache.NoteRecord) -> bool:
 @dataclass(frozen=True, slots=True)
 class Timing:
     """A note's timestamps worked out with every other note of its video known: the
-    moments its cards open, what it saw of the others (the `siblings` of its
-    record), what was repaired, and whether its cards are to be made (again)."""
+    moments its cards open (None: those it was read with on its own evidence), what it
+    saw of the others (the `siblings` of its record), what was repaired, and whether
+    its cards are to be made (again)."""
 
-    moments: Moments
+    moments: Moments | None
     siblings: tuple[str, ...]
     diagnostics: tuple[Diagnostic, ...]
     make: bool
@@ -201,10 +188,8 @@ def resolve_timestamps(
     The notes not in the result keep what they had."""
     timings: dict[str, Timing] = {}
     for rel, new in read.items():
-        if new.file.note is not None and not new.file.note.video_id:
-            timings[rel] = Timing(new.alone, (), new.alone_diagnostics, make=True)
-        elif new.file.note is None:  # broken: its record says why, the cache forgets it
-            timings[rel] = Timing((), (), (), make=True)
+        if not new.record.video_id:  # alone, or broken (its record says why)
+            timings[rel] = Timing(None, (), new.alone_diagnostics, make=True)
     by_video: dict[str, list[str]] = defaultdict(list)
     for rel, r in records.items():
         if r.readable and r.video_id:
@@ -229,9 +214,8 @@ def _resolve_video(
     alone: dict[tuple[str, int | None], frozenset[int]] = {}
 
     def decode(rel: str) -> tuple[Note | None, Moments]:
-        if rel not in decoded:
-            new = read.get(rel)
-            decoded[rel] = (new.file.note, new.alone) if new else details.decode(rel)
+        if rel not in decoded:  # a note read now: the moments it was read with alone
+            decoded[rel] = details.decode(rel)
         return decoded[rel]
 
     def seconds_of(rel: str, duration: int | None) -> frozenset[int]:
@@ -276,7 +260,7 @@ def _resolve_video(
         note, before = decode(rel)
         assert note is not None
         if new is not None and len(present) == 1:  # read just now, and alone: done
-            timings[rel] = Timing(new.alone, siblings, new.alone_diagnostics, make=True)
+            timings[rel] = Timing(None, siblings, new.alone_diagnostics, make=True)
             continue
         longest = [d for d, s in longest_two if s != rel][:1]
         duration = note.duration or (longest[0] if longest else None)

@@ -63,13 +63,24 @@ class NoteFile:
 
 @dataclass(frozen=True, slots=True)
 class NoteRead:
-    """What the read stage tells the build of one note: its file as read (the note
-    without its body), and its timestamps read on their own evidence (what they open
-    when no other note of its video says otherwise, and why any was repaired)."""
+    """What the read stage tells the build of one note: its record as read, whose
+    detail holds its timestamps read on their own evidence (what they open when no
+    other note of its video says otherwise), why any was repaired so, and whether its
+    file could not be read at all. Its cards, package and kinds come with its cards."""
+
+    record: cache.NoteRecord
+    alone_diagnostics: tuple[Diagnostic, ...]
+    unreadable: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Spilled:
+    """A note as the read stage leaves it for the cards stage: the whole note, the
+    moments it was read with on its own evidence, and its record so."""
 
     file: NoteFile
     alone: Moments
-    alone_diagnostics: tuple[Diagnostic, ...]
+    record: cache.NoteRecord
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,10 +96,11 @@ class ReadJob:
 @dataclass(frozen=True, slots=True)
 class DeriveJob:
     """The notes of one shard whose cards to make, each with the moments its timestamps
-    open (worked out with the other notes of its video), and the notes that left it."""
+    open (worked out with the other notes of its video; None: those it was read with on
+    its own evidence), and the notes that left it."""
 
     shard: str
-    notes: tuple[tuple[str, Moments], ...]
+    notes: tuple[tuple[str, Moments | None], ...]
     drop: tuple[str, ...]
     write: bool  # False on a dry run: the cache is left as it is, the stamps sent back
     collect: bool  # send the cards back too
@@ -163,21 +175,17 @@ def card_style(
 
 
 def read_shard(context: Context, job: ReadJob) -> list[NoteRead]:
-    """Read the job's notes; say what each is without its body (what working out the
-    timestamps needs), and leave the whole notes in the spill file for `derive_shard`.
+    """Read the job's notes, and their timestamps on their own evidence; say what each
+    is (its record), and leave the whole notes in the spill file for `derive_shard`.
 
     The spill file is the build's own (in a private temporary folder, deleted when the
     build ends), written and read by this build alone: pickle is safe there, and the
     fastest way to hand a parsed note from one process to another."""
     config = context.config
     root = config.notes_dir
-    files = [read_one(root, root / rel) for rel in job.rels]
-    whole = {f.rel: f for f in files if not f.unreadable}
-    if whole:
-        with open(Path(job.spill) / job.shard, "wb") as handle:
-            pickle.dump(whole, handle, protocol=pickle.HIGHEST_PROTOCOL)
-    read = []
-    for file in files:
+    read, spill = [], {}
+    for rel in job.rels:
+        file = read_one(root, root / rel)
         moments: Moments = ()
         found: list[Diagnostic] = []
         if file.note is not None:
@@ -185,17 +193,22 @@ def read_shard(context: Context, job: ReadJob) -> list[NoteRead]:
                 moments, found = resolve_note(file.note, [], [], config)
             except Exception as exc:  # a bug on one note must not stop the vault
                 reraise_when_debugging()
-                found = [internal_error(file.rel, 1, "read the timestamps of", exc)]
-        slim = dataclasses.replace(file, note=cache.without_body(file.note))
-        read.append(NoteRead(slim, moments, tuple(found)))
+                found = [internal_error(rel, 1, "read the timestamps of", exc)]
+        record = cache.note_record(rel, file.signature, file.note, file.error, moments, ())
+        read.append(NoteRead(record, tuple(found), file.unreadable))
+        if not file.unreadable:
+            spill[rel] = Spilled(file, moments, record)
+    if spill:
+        with open(Path(job.spill) / job.shard, "wb") as handle:
+            pickle.dump(spill, handle, protocol=pickle.HIGHEST_PROTOCOL)
     return read
 
 
-def _spilled(job: DeriveJob) -> dict[str, NoteFile]:
+def _spilled(job: DeriveJob) -> dict[str, Spilled]:
     """The notes of the job's shard that the read stage of this build read."""
     try:
         with open(Path(job.spill) / job.shard, "rb") as handle:
-            found: dict[str, NoteFile] = pickle.load(handle)
+            found: dict[str, Spilled] = pickle.load(handle)
     except FileNotFoundError:
         return {}
     return found
@@ -229,16 +242,22 @@ def derive_shard(context: Context, job: DeriveJob) -> list[NoteResult]:
         if keep_derived
         else cache.Stored(cache.Derived)
     )
-    spilled = _spilled(job)
+    spill = _spilled(job)
     root = config.notes_dir
     results = []
-    for rel, moments in job.notes:
-        read = spilled.pop(rel, None) or read_one(root, root / rel)
-        if read.unreadable:  # the cache keeps what it had of it: see refresh.hold_unreadable
-            record = cache.note_record(rel, read.signature, None, read.error, (), ())
+    for rel, given in job.notes:
+        spilled = spill.pop(rel, None)
+        if spilled is not None:  # read by this build's read stage
+            file, moments = spilled.file, spilled.alone if given is None else given
+            record = spilled.record if moments == spilled.alone else None
+        else:  # unchanged, but its moments moved (or the report needs its cards)
+            file, moments, record = read_one(root, root / rel), given or (), None
+        if record is None:
+            record = cache.note_record(rel, file.signature, file.note, file.error, moments, ())
+        if file.unreadable:  # the cache keeps what it had of it: see refresh.hold_unreadable
             results.append(NoteResult(record, "", None, None))
             continue
-        result = make_cards(context, read, moments)
+        result = make_cards(context, file, moments, record)
         for kept in (stored, meta, derived):
             kept.drop(rel)
         meta[rel] = (result.stamps, result.record.detail)
@@ -262,13 +281,15 @@ def derive_shard(context: Context, job: DeriveJob) -> list[NoteResult]:
     return results
 
 
-def make_cards(context: Context, read: NoteFile, moments: Moments) -> NoteResult:
+def make_cards(
+    context: Context, file: NoteFile, moments: Moments, record: cache.NoteRecord
+) -> NoteResult:
     """One note's cards, made once, with the moments its timestamps open: derived from
-    the note, rendered into Anki's fields, and stamped for the lock. Each step is guarded:
-    a notedeck bug met on one note gives it no cards and is reported on it, and the rest
-    of the vault is built (a broken template is the whole build's: TemplateError goes up)."""
-    config, rel, note = context.config, read.rel, read.note
-    record = cache.note_record(rel, read.signature, note, read.error, moments, ())
+    the note, rendered into Anki's fields, and stamped for the lock; `record` is its
+    record as read, with those moments. Each step is guarded: a notedeck bug met on one
+    note gives it no cards and is reported on it, and the rest of the vault is built (a
+    broken template is the whole build's: TemplateError goes up)."""
+    config, rel, note = context.config, file.rel, file.note
     if note is None:
         return NoteResult(record, "", None, None)
     templates, style = _tools(context)
