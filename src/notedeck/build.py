@@ -190,6 +190,7 @@ def pipeline(
         read = read_changed(stale, records, last.records, context, workers, spill, progress)
         details = cache.Details(config, context.key, records)  # sees records as they fill
         timings = resolve_timestamps(records, read, last.records, config, details)
+        del read  # a vault's worth of records as read: held no longer than needed
         kept_cards: dict[str, tuple[Card, ...]] = {}
         if collect:  # what the report shows: the cards the cache lacks are made too
             kept_cards, missing = cards_to_report(records, timings, context, details)
