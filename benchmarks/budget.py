@@ -97,7 +97,7 @@ def main() -> None:
     ready_tools(context, templates)
     _templates, style = _tools(context)
     read = [read_one(content, p) for p in notes]
-    parsed = [r[4] for r in read if r[4] is not None]
+    parsed = [r.note for r in read if r.note is not None]
     moments = [resolve_note(n, [], [], config)[0] for n in parsed]
     derived = [derive_cards(n, m, style) for n, m in zip(parsed, moments, strict=True)]
 

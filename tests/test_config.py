@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from notedeck.config import KEYS, Config, load_config
+from conftest import run_cli
+from notedeck.config import KEYS, Config, ConfigProblems, load_config
 from notedeck.errors import ConfigError
 from notedeck.model import CardKind, Level
 
@@ -169,3 +170,33 @@ def test_silence_takes_a_code_or_a_family_of_codes(tmp_path: Path) -> None:
     assert config.silenced("note.outside")
     assert not config.silenced("note.internal")
     assert not config.silenced("timestamps.other")
+
+
+def test_every_problem_of_a_configuration_is_reported_at_once(project: Path) -> None:
+    # Three different mistakes (a word for a number, a choice that is not one, a path
+    # that is a loop of links) and a misspelt key: one run names them all, each on its
+    # line, with what to write instead; nothing is built.
+    (project / "loop").symlink_to(project / "loop")
+    path = project / "notedeck.toml"
+    path.write_text(
+        'notes = "notes"\njobs = "two"\ndeck-naming = "by-colour"\n'
+        'answer_words = 30\ncache = "loop"\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigProblems) as caught:
+        load_config(project)
+    shown = [(p.path, p.line) for p in caught.value.problems]
+    assert shown == [(str(path), 2), (str(path), 3), (str(path), 5)]
+    messages = [p.message for p in caught.value.problems]
+    assert "'jobs' must be a whole number, not \"two\"" in messages[0]
+    assert '\'deck-naming\' must be one of "folder", "single", "frontmatter"' in messages[1]
+    assert "cache: " in messages[2] and "loop of symbolic links" in messages[2]
+    assert isinstance(caught.value, ConfigError)  # what callers of one problem catch
+    assert [(w.code, w.line) for w in caught.value.warnings] == [("config.unknown-key", 4)]
+
+    result = run_cli("build")
+    assert result.exit_code == 2
+    for line in (2, 3, 5):
+        assert f"{path}:{line}: " in result.output
+    assert f"{path}:4: warning config.unknown-key: " in result.output
+    assert not (project / "decks").exists()

@@ -1,11 +1,13 @@
-"""The whole pipeline on one screen: discover, read, resolve, derive, render, package, report."""
+"""The whole pipeline on one screen: find, read, timestamps, cards, identify, package, report."""
 
 from __future__ import annotations
 
 import gc
 import os
+import shutil
+import tempfile
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field, replace
 from functools import partial
@@ -25,6 +27,7 @@ from notedeck.files import Staged
 from notedeck.identify import CardPlan, build_time, plan_cards
 from notedeck.lock import (
     CardChange,
+    LockFile,
     check_lock_target,
     load_lock,
     removal_search,
@@ -33,20 +36,22 @@ from notedeck.lock import (
 )
 from notedeck.model import Card, Diagnostic, Level, Moment, Note
 from notedeck.one_build import one_build_at_a_time
-from notedeck.package import notetype_shapes
+from notedeck.package import NotetypeShape, notetype_shapes
 from notedeck.parallel import Workers
 from notedeck.refresh import (
-    Made,
+    NewCards,
+    Progress,
+    Timing,
     duplicate_notes,
-    read_diagnostics,
-    refresh,
+    make_all_cards,
+    read_changed,
+    resolve_timestamps,
     unchanged_records,
 )
 from notedeck.removals import log_path, stage_log
 from notedeck.render import RenderedCard, load_templates
 from notedeck.work import (
     Context,
-    build_note,
     card_style,
     deck_name,
     read_one,
@@ -116,11 +121,31 @@ def build(
     held: AbstractContextManager[None] = (
         nullcontext() if dry_run else one_build_at_a_time(cache.build_lock(config), on_wait)
     )
+    run = partial(pipeline, dry_run=dry_run, collect=collect, on_progress=on_progress)
     with _fewer_collections(), held:
-        try:
-            return _build(config, dry_run, collect, on_progress, not_own, use_cache=True)
-        except cache.CacheLost:  # part of the cache is gone or broken: it is an empty cache
-            return _build(config, dry_run, collect, on_progress, not_own, use_cache=False)
+        if dry_run or cache.owns(cache.cache_folder(config)):
+            try:
+                return run(config, not_own, use_cache=True)
+            except cache.CacheLost:  # part of the cache is gone or broken: an empty cache
+                pass
+            try:
+                return run(config, not_own, use_cache=False)
+            except cache.CacheLost:  # the cache folder takes nothing more (a full disk)
+                pass
+        # A cache that cannot be written: one of this build's own, deleted when it ends.
+        with _private_cache(config) as private:
+            return run(private, not_own, use_cache=False)
+
+
+@contextmanager
+def _private_cache(config: Config) -> Iterator[Config]:
+    folder = Path(tempfile.mkdtemp(prefix="notedeck-cache-"))
+    try:
+        private = replace(config, cache_dir=folder)
+        cache.claim_folder(private)
+        yield private
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @contextmanager
@@ -137,79 +162,194 @@ def _fewer_collections() -> Iterator[None]:
         gc.set_threshold(*before)
 
 
-def _build(
+def pipeline(
     config: Config,
+    not_own: Diagnostic | None,
+    *,
     dry_run: bool,
     collect: bool,
     on_progress: Callable[[int, int], None] | None,
-    not_own: Diagnostic | None,
-    *,
     use_cache: bool,
 ) -> BuildReport:
+    """The stages of a build, in order, each a function of what the ones before gave:
+    find the notes (and those changed since the last build), read those, work out their
+    timestamps with every other note of their video known, make their cards (derive,
+    render, stamp), identify every card against the lock, write the packages, report.
+    A note goes through read, timestamps and cards once; one unchanged since the last
+    build skips them (its record and cards come from the cache), unless a sibling's
+    edit moves its moments."""
     templates = load_templates(config.templates_dir)
-    key = cache.build_key(config, templates)
-    context = Context(config, key, templates.digest)
-    shapes = notetype_shapes(templates)
+    context = Context(config, cache.build_key(config, templates), templates.digest)
     found = scan_notes(config.notes_dir)
-    had_packages = config.out_dir.is_dir() and any(config.out_dir.glob("*.apkg"))
-    diagnostics: list[Diagnostic] = []
-    if not_own is not None:
-        diagnostics.append(not_own)
-        use_cache = False
-    index = cache.load_index(config, key) if use_cache else cache.Index()
-    if index.lock_signature != cache.file_signature(config.lock_file):
-        index = cache.Index()  # a lock this cache did not write: trust nothing it says
-    # The notes of a folder that cannot be listed are still there, unread: never deleted.
-    rels = sorted({*found.rels, *_under(index.records, found.unlisted)})
-    old = index.records
-
-    with Workers(config.jobs) as workers:
-        stale, records = unchanged_records(rels, config.notes_dir, old)
+    last = _last_build(config, context.key, use_cache and not_own is None)
+    stale, records = changed_notes(found, last, config)
+    with _spill_folder() as spill, Workers(config.jobs) as workers:
         if stale:
             ready_tools(context, templates)
-        details = cache.Details(config, key, records)  # sees the records as refresh fills them
-        made = refresh(
-            stale, records, old, details, context, workers, dry_run, collect, on_progress
+        progress = Progress(len(stale), on_progress)
+        read = read_changed(stale, records, last.records, context, workers, spill, progress)
+        details = cache.Details(config, context.key, records)  # sees records as they fill
+        timings = resolve_timestamps(records, read, last.records, config, details)
+        del read  # a vault's worth of records as read: held no longer than needed
+        kept_cards: dict[str, tuple[Card, ...]] = {}
+        if collect:  # what the report shows: the cards the cache lacks are made too
+            kept_cards, missing = cards_to_report(records, timings, context, details)
+            timings = {**timings, **missing}
+        new = make_all_cards(
+            timings, records, last.records, context, workers, spill, not dry_run, collect, progress
         )
-        # Read only now: workers forked earlier would each hold a large lock's pages.
-        known = index.lock_spans if index.lock_signature is not None else None
-        lock, lock_diagnostics = load_lock(config.lock_file, had_packages=had_packages, known=known)
-        _keep_unlisted(records, lock.spans, found.unlisted)
-        staged: list[Staged] = []
-        try:
-            # The lock file stays open until the new one is written, and is closed before
-            # it is moved in (Windows cannot replace a file that is open).
-            with lock:
-                excluded = duplicate_notes(records, diagnostics)
-                for rel in excluded.symmetric_difference(r for r in old if old[r].excluded):
-                    if rel in records:
-                        records[rel] = replace(records[rel], excluded=rel in excluded)
-                plan = plan_cards(records, old, made, lock, excluded, shapes, context, details)
-                decks, jobs, deck_diagnostics = deck_jobs(plan, records, old, context)
-                gone_packages = [] if dry_run else old_packages(index.packages, decks)
-                if not dry_run:
+        identified = identify(records, new, last, found, notetype_shapes(templates), context)
+        written = package(records, identified, last, context, workers, dry_run)
+    return report(records, new, kept_cards, found, not_own, identified, written, context, collect)
 
-                    def stage_outputs() -> None:  # runs while the workers write the packages
-                        staged.extend(
-                            _stage_outputs(config, key, index, records, plan, decks, diagnostics)
+
+@contextmanager
+def _spill_folder() -> Iterator[Path]:
+    """Where the notes read wait for the cards stage: a private folder of this build's."""
+    folder = Path(tempfile.mkdtemp(prefix="notedeck-read-"))
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _last_build(config: Config, key: str, use_cache: bool) -> cache.Index:
+    """What the last build left in the cache (empty without one)."""
+    index = cache.load_index(config, key) if use_cache else cache.Index()
+    if index.lock_signature != cache.file_signature(config.lock_file):
+        return cache.Index()  # a lock this cache did not write: trust nothing it says
+    return index
+
+
+def changed_notes(
+    found: Found, last: cache.Index, config: Config
+) -> tuple[list[str], dict[str, cache.NoteRecord]]:
+    """The notes to read (new or changed since the last build), and the records of all
+    others. The notes of a folder that cannot be listed are still there, unread: never
+    deleted."""
+    rels = sorted({*found.rels, *_under(last.records, found.unlisted)})
+    return unchanged_records(rels, config.notes_dir, last.records)
+
+
+@dataclass(frozen=True, slots=True)
+class Identified:
+    """Every card's identity against the lock (held open until the new one is written),
+    and the notes left out for an id another note has."""
+
+    plan: CardPlan
+    lock: LockFile
+    excluded: set[str]
+    duplicates: tuple[Diagnostic, ...]
+    lock_diagnostics: tuple[Diagnostic, ...]
+    shapes: tuple[NotetypeShape, ...]
+
+
+def identify(
+    records: dict[str, cache.NoteRecord],
+    new: NewCards,
+    last: cache.Index,
+    found: Found,
+    shapes: tuple[NotetypeShape, ...],
+    context: Context,
+) -> Identified:
+    """Stage identify: the notes whose id another note has are left out; every card of
+    the others gets its GUID and mod from the lock (read only now: workers forked
+    earlier would each hold a large lock's pages)."""
+    config = context.config
+    had_packages = config.out_dir.is_dir() and any(config.out_dir.glob("*.apkg"))
+    known = last.lock_spans if last.lock_signature is not None else None
+    lock, lock_diagnostics = load_lock(config.lock_file, had_packages=had_packages, known=known)
+    _keep_unlisted(records, lock.spans, found.unlisted)
+    diagnostics: list[Diagnostic] = []
+    excluded = duplicate_notes(records, diagnostics)
+    for rel in excluded.symmetric_difference(r for r in last.records if last.records[r].excluded):
+        if rel in records:
+            records[rel] = replace(records[rel], excluded=rel in excluded)
+    try:
+        plan = plan_cards(records, last.records, new, lock, excluded, shapes, context)
+    except BaseException:
+        lock.source.close()
+        raise
+    return Identified(plan, lock, excluded, tuple(diagnostics), tuple(lock_diagnostics), shapes)
+
+
+@dataclass(frozen=True, slots=True)
+class Written:
+    """The packages of the build (written, or planned on a dry run), the old ones
+    deleted, and what writing them said."""
+
+    decks: tuple[DeckFile, ...]
+    log_diagnostics: tuple[Diagnostic, ...]  # from the removal log
+    deck_diagnostics: tuple[Diagnostic, ...]  # two decks, one file name; old packages
+
+
+def package(
+    records: dict[str, cache.NoteRecord],
+    identified: Identified,
+    last: cache.Index,
+    context: Context,
+    workers: Workers,
+    dry_run: bool,
+) -> Written:
+    """Stage package: one package per deck whose cards changed, written beside its place
+    by the workers while the new lock, removal log and cache index are staged; all moved
+    in only once every package is (a crash leaves the old lock). Old packages of decks
+    that are gone are deleted."""
+    config, plan, lock = context.config, identified.plan, identified.lock
+    staged: list[Staged] = []
+    log_diagnostics: list[Diagnostic] = []
+    try:
+        # The lock file stays open until the new one is written, and is closed before
+        # it is moved in (Windows cannot replace a file that is open).
+        with lock:
+            decks, jobs, deck_diagnostics = deck_jobs(plan, records, last.records, context)
+            gone_packages = [] if dry_run else old_packages(last.packages, decks)
+            if not dry_run:
+
+                def stage_outputs() -> None:  # runs while the workers write the packages
+                    staged.extend(
+                        _stage_outputs(
+                            config, context.key, last, records, plan, decks, log_diagnostics
                         )
+                    )
 
-                    write_packages(jobs, context, workers, stage_outputs)
-            # Moved in only once every package is: a crash leaves the old lock.
-            for file in staged:
-                file.commit()
-        finally:
-            for file in staged:
-                file.discard()
-    diagnostics[:0] = [
+                write_packages(jobs, context, workers, stage_outputs)
+        for file in staged:
+            file.commit()
+    finally:
+        for file in staged:
+            file.discard()
+    deck_diagnostics += drop_packages(gone_packages)
+    return Written(decks, tuple(log_diagnostics), tuple(deck_diagnostics))
+
+
+def report(
+    records: Mapping[str, cache.NoteRecord],
+    new: NewCards,
+    kept_cards: Mapping[str, tuple[Card, ...]],
+    found: Found,
+    not_own: Diagnostic | None,
+    identified: Identified,
+    written: Written,
+    context: Context,
+    collect: bool,
+) -> BuildReport:
+    """Stage report: what the build read, made and wrote, and every problem it met
+    (those the settings silence left out)."""
+    config, plan = context.config, identified.plan
+    diagnostics = [
         *found.diagnostics,
-        *(d for r in records.values() for d in read_diagnostics(r)),
+        *(d for r in records.values() for d in r.diagnostics),
+        *([not_own] if not_own is not None else []),
+        *identified.duplicates,
+        *written.log_diagnostics,
+        *(d for r in records.values() for d in r.time_diagnostics),
+        *identified.lock_diagnostics,
+        *plan.diagnostics,
+        *written.deck_diagnostics,
     ]
-    diagnostics += [d for r in records.values() for d in r.time_diagnostics]
-    diagnostics += [*lock_diagnostics, *plan.diagnostics, *deck_diagnostics]
-    diagnostics += drop_packages(gone_packages)
-    kept = [r for r in records.values() if r.readable and r.rel not in excluded]
-    cards, rendered = collect_cards(kept, made, plan, context, details) if collect else ((), ())
+    kept = [r for r in records.values() if r.readable and r.rel not in identified.excluded]
+    cards, rendered = collect_cards(kept, new, kept_cards, plan, context) if collect else ((), ())
     kinds: Counter[str] = Counter()
     for r in kept:
         for kind, count in r.kinds:
@@ -218,13 +358,13 @@ def _build(
         notes=len(kept),
         card_count=sum(kinds.values()),
         kinds=dict(sorted(kinds.items())),
-        decks=decks,
+        decks=written.decks,
         diagnostics=tuple(d for d in diagnostics if not config.silenced(d.code)),
         added=plan.planner.added,
         changed=plan.planner.changed,
         renamed=tuple(plan.planner.renamed),
         removed=tuple({"guid": c.guid, "key": c.key, "path": c.path} for c in plan.removed),
-        extra={"removed_search": removal_search(plan.removed, shapes)},
+        extra={"removed_search": removal_search(plan.removed, identified.shapes)},
         cards=cards,
         rendered=rendered,
     )
@@ -286,42 +426,72 @@ def _stage_outputs(
     return staged
 
 
-def collect_cards(
-    kept: Sequence[cache.NoteRecord],
-    made: Made,
-    plan: CardPlan,
+def cards_to_report(
+    records: Mapping[str, cache.NoteRecord],
+    timings: Mapping[str, Timing],
     context: Context,
     details: cache.Details,
+) -> tuple[dict[str, tuple[Card, ...]], dict[str, Timing]]:
+    """For a build that reports every card: the cards the cache holds of the notes whose
+    cards are not made now, and a timing that makes them for each note whose cards it
+    lacks (the last build did not keep them), with its moments as they are."""
+    config, key = context.config, context.key
+    found: dict[str, tuple[Card, ...]] = {}
+    missing: dict[str, Timing] = {}
+    by_shard: dict[str, list[str]] = defaultdict(list)
+    for rel, record in records.items():
+        timing = timings.get(rel)
+        if record.readable and (timing is None or not timing.make):
+            by_shard[cache.shard_of(rel)].append(rel)
+    for shard, rels in sorted(by_shard.items()):
+        derived = cache.load_derived(cache.derived_path(config, shard), key)
+        rendered = cache.load_shard(cache.shard_path(config, shard), key)
+        for rel in rels:
+            record = records[rel]
+            timing = timings.get(rel)
+            moments = timing.moments if timing and timing.moments is not None else None
+            if moments is None:
+                moments = details.moments(rel)
+            stored = derived.get(rel)
+            if stored and (stored.sha, stored.moments) == (record.sha, moments) and rel in rendered:
+                found[rel] = stored.cards
+                continue
+            missing[rel] = Timing(
+                moments,
+                timing.siblings if timing else record.siblings,
+                timing.diagnostics if timing else record.time_diagnostics,
+                make=True,
+            )
+    return found, missing
+
+
+def collect_cards(
+    kept: Sequence[cache.NoteRecord],
+    new: NewCards,
+    kept_cards: Mapping[str, tuple[Card, ...]],
+    plan: CardPlan,
+    context: Context,
 ) -> tuple[tuple[Card, ...], tuple[RenderedCard, ...]]:
-    """Every card of the kept notes, with the GUIDs this build gives them: those built
-    now as they came, the others from the cache (or derived again if it lacks them)."""
+    """Every card of the kept notes, with the GUIDs this build gives them: those made
+    now as they came, the others from the cache (`cards_to_report` made sure it holds
+    them)."""
     config, key = context.config, context.key
     shards: dict[str, cache.Stored[cache.NoteCards]] = {}
-    derived: dict[str, cache.Stored[cache.Derived]] = {}
     cards: list[Card] = []
     rendered: list[RenderedCard] = []
     for record in kept:
         rel = record.rel
-        shard = cache.shard_of(rel)
-        if shard not in shards:
-            shards[shard] = cache.load_shard(cache.shard_path(config, shard), key)
-            derived[shard] = cache.load_derived(cache.derived_path(config, shard), key)
-        note_cards = made.cards.get(rel)
-        stored = derived[shard].get(rel)
-        if (
-            note_cards is None
-            and stored
-            and (stored.sha, stored.moments) == (record.sha, details.moments(rel))
-        ):
-            note_cards = stored.cards
-        made_now = made.rendered.get(rel) or shards[shard].get(rel)
-        if note_cards is None or made_now is None:
-            again = build_note(context, rel, details.moments(rel))
-            note_cards, made_now = again.cards, again.made
-        if note_cards is None or made_now is None:
-            continue
+        note_cards = new.cards[rel] if rel in new.cards else kept_cards.get(rel)
+        note_rendered = new.rendered.get(rel)
+        if note_rendered is None:
+            shard = cache.shard_of(rel)
+            if shard not in shards:
+                shards[shard] = cache.load_shard(cache.shard_path(config, shard), key)
+            note_rendered = shards[shard].get(rel)
+        if note_cards is None or note_rendered is None:
+            raise cache.CacheLost(rel)  # gone since it was checked: start again without it
         cards.extend(note_cards)
-        for r in made_now.rendered:
+        for r in note_rendered.rendered:
             guid = plan.guids.get(r.key)
             rendered.append(replace(r, guid=guid) if guid and guid != r.guid else r)
     return tuple(cards), tuple(rendered)
@@ -442,12 +612,12 @@ def read_notes(paths: Sequence[Path], root: Path) -> tuple[list[Note], list[Diag
     """Every note that can be read, and the problems of all of them (no cache)."""
     notes: list[Note] = []
     diagnostics: list[Diagnostic] = []
-    for _rel, _mtime, _size, _sha, note, error in map(partial(read_one, root), paths):
-        if note is not None:
-            notes.append(note)
-            diagnostics.extend(note.diagnostics)
-        if error is not None:
-            diagnostics.append(error)
+    for file in map(partial(read_one, root), paths):
+        if file.note is not None:
+            notes.append(file.note)
+            diagnostics.extend(file.note.diagnostics)
+        if file.error is not None:
+            diagnostics.append(file.error)
     return notes, diagnostics
 
 

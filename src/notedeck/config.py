@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 import re
 import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -61,6 +61,24 @@ class Config:
     @property
     def root_deck_name(self) -> str:
         return self.root_deck or self.notes_dir.name
+
+
+class ConfigProblems(ConfigError):
+    """Every problem of a configuration at once (as MkDocs' `validate()` reports them),
+    each as a ConfigError naming its file, line and key and what to write instead; the
+    first is this error's own path, line and message. Its text is one problem a line,
+    then the warnings about the file (an unknown key), as a build would have shown them."""
+
+    def __init__(
+        self, problems: Sequence[ConfigError], warnings: Sequence[Diagnostic] = ()
+    ) -> None:
+        first = problems[0]
+        super().__init__(first.path, first.line, first.message)
+        self.problems = tuple(problems)
+        self.warnings = tuple(warnings)
+        lines = [str(p) for p in self.problems]
+        lines += [w.format() for w in self.warnings]
+        self.args = ("\n".join(lines),)
 
 
 @dataclass(frozen=True, slots=True)
@@ -302,7 +320,8 @@ def load_config(
     """Settings from the config file found at or above `start` (or `file`), then `overrides`.
 
     `overrides` maps Config field names to values already resolved (the CLI's flags).
-    Paths in the file are relative to the file's folder. Raises ConfigError on a bad value.
+    Paths in the file are relative to the file's folder. A file that cannot be read as
+    TOML is a ConfigError; bad values are all reported at once, in one ConfigProblems.
     """
     start = start.resolve()
     found: tuple[Path, str] | None
@@ -317,21 +336,31 @@ def load_config(
         found = find_config(start)
     values: dict[str, Any] = {}
     diagnostics: list[Diagnostic] = []
+    problems: list[ConfigError] = []
+    lines: dict[str, int] = {}  # the line of each value the file sets, by Config field
     base = start
     if found is not None:
         path, table = found
         base = path.parent
-        values, diagnostics = _read_file(path, table)
+        values, lines, diagnostics, problems = _read_file(path, table)
     settings: dict[str, Any] = {
         "notes_dir": base / "notes",
         "out_dir": base / "decks",
     }
-    for attr, value in values.items():
-        settings[attr] = _resolved(base / value, path, attr) if attr in _PATH_ATTRS else value
+    settings.update(
+        {attr: base / value if attr in _PATH_ATTRS else value for attr, value in values.items()}
+    )
     settings.update({k: v for k, v in (overrides or {}).items() if v is not None})
     for attr in _PATH_ATTRS:
         if settings.get(attr) is not None:
-            settings[attr] = _resolved(Path(settings[attr]), found and found[0], attr)
+            try:
+                settings[attr] = _resolved(Path(settings[attr]), found and found[0], attr)
+            except ConfigError as exc:
+                from_file = (overrides or {}).get(attr) is None
+                line = lines.get(attr, 1) if from_file else 1
+                problems.append(ConfigError(exc.path, line, exc.message))
+    if problems:
+        raise ConfigProblems(sorted(problems, key=lambda p: (p.path, p.line)), diagnostics)
     return Config(**settings, source=found[0] if found else None, diagnostics=tuple(diagnostics))
 
 
@@ -348,7 +377,12 @@ def _resolved(value: Path, source: Path | None, attr: str) -> Path:
         ) from exc
 
 
-def _read_file(path: Path, table: str) -> tuple[dict[str, Any], list[Diagnostic]]:
+def _read_file(
+    path: Path, table: str
+) -> tuple[dict[str, Any], dict[str, int], list[Diagnostic], list[ConfigError]]:
+    """The settings of a configuration file (by Config field), the line of each, the
+    warnings about it, and every value that is not what its key takes (a file that is
+    not TOML is a ConfigError at once)."""
     shown = str(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -367,6 +401,8 @@ def _read_file(path: Path, table: str) -> tuple[dict[str, Any], list[Diagnostic]
     lines = key_lines(text, table)
     values: dict[str, Any] = {}
     diagnostics: list[Diagnostic] = []
+    problems: list[ConfigError] = []
+    value_lines: dict[str, int] = {}
     prefix = f"{table}." if table else ""
     settings = list(section.items())
     if not table and isinstance(tool := section.get("tool"), dict) and "notedeck" in tool:
@@ -389,11 +425,12 @@ def _read_file(path: Path, table: str) -> tuple[dict[str, Any], list[Diagnostic]
             continue
         try:
             values[key.attr] = key.convert(raw)
+            value_lines[key.attr] = line
         except ValueError:
-            raise ConfigError(
-                shown, line, f"'{prefix}{name}' must be {key.kind}, not {_show(raw)}."
-            ) from None
-    return values, diagnostics
+            problems.append(
+                ConfigError(shown, line, f"'{prefix}{name}' must be {key.kind}, not {_show(raw)}.")
+            )
+    return values, value_lines, diagnostics, problems
 
 
 def _tool_table_in_own_file(

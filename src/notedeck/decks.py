@@ -64,9 +64,7 @@ def deck_jobs(
         media = sorted(
             {name: source for rel in rels for name, source in records[rel].media}.items()
         )
-        notes = tuple(
-            (rel, records[rel].sha, records[rel].detail, _block_of(plan, rel)) for rel in rels
-        )
+        notes = tuple((rel, records[rel].sha, _block_of(plan, rel)) for rel in rels)
         jobs.append(PackageJob(top, path, notes, plan.guids, plan.model_mods, tuple(media)))
     # The largest packages first: the last ones to finish are then small.
     return tuple(files), sorted(jobs, key=lambda job: (-len(job.notes), job.top)), diagnostics

@@ -22,8 +22,8 @@ from notedeck.lock import (
 )
 from notedeck.model import Diagnostic
 from notedeck.package import NotetypeShape
-from notedeck.refresh import Made
-from notedeck.work import Context, build_note
+from notedeck.refresh import NewCards
+from notedeck.work import Context
 
 
 @dataclass
@@ -44,15 +44,15 @@ class CardPlan:
 def plan_cards(
     records: Mapping[str, cache.NoteRecord],
     old: Mapping[str, cache.NoteRecord],
-    made: Made,
+    new: NewCards,
     lock: LockFile,
     excluded: set[str],
     shapes: Sequence[NotetypeShape],
     context: Context,
-    details: cache.Details,
 ) -> CardPlan:
-    """Plan every note built again (or whose exclusion changed) against the lock; every
-    other note keeps its lock entry byte for byte."""
+    """Plan every note whose cards were made now (or whose exclusion changed) against the
+    lock; every other note keeps its lock entry byte for byte. The stamps of the cards
+    made now come from the build (a dry run) or from the meta files the workers wrote."""
     now = build_time()
     moved_from = set(lock.spans) - set(records)
     planner = Planner(lock, now, moved_from)
@@ -63,8 +63,8 @@ def plan_cards(
         was_excluded = old[rel].excluded if rel in old else False
         # A note unreadable now keeps its cards in the lock as they were.
         kept = lock.kept(rel)
-        if record.readable and (rel in made.built or record.excluded != was_excluded):
-            if kept and _same_cards(rel, lock, made, excluded):
+        if record.readable and (rel in new.notes or record.excluded != was_excluded):
+            if kept and _same_cards(rel, lock, new, excluded):
                 blocks[rel] = kept
             else:
                 replan.append(rel)
@@ -73,7 +73,7 @@ def plan_cards(
     # Shard by shard, so that only one shard's stamps are read at a time.
     loaded: tuple[str, Mapping[str, tuple[str, str]]] = ("", {})
     for rel in sorted(replan, key=lambda r: (cache.shard_of(r), r)):
-        stamps = made.stamps.pop(rel, None)
+        stamps = new.stamps.pop(rel, None)
         if stamps is None:
             shard = cache.shard_of(rel)
             if loaded[0] != shard:
@@ -82,9 +82,11 @@ def plan_cards(
                     cache.load_meta(cache.meta_path(context.config, shard), context.key),
                 )
             stamps = loaded[1].get(rel, (None, ""))[0]
-        if stamps is None:  # the cache could not be written: make the cards again
-            stamps = build_note(context, rel, details.moments(rel)).stamps
-        plans[rel] = plan = planner.plan(rel, () if rel in excluded else unpack_stamps(stamps))
+        if rel in excluded:
+            stamps = ""
+        elif stamps is None:  # lost since it was written: the build starts again without it
+            raise cache.CacheLost(rel)
+        plans[rel] = plan = planner.plan(rel, unpack_stamps(stamps))
         if plan.block:
             blocks[rel] = plan.block
     guids = {k: g for k, g in lock.guids.items() if k not in planner.parsed_keys}
@@ -114,11 +116,11 @@ def plan_cards(
     )
 
 
-def _same_cards(rel: str, lock: LockFile, made: Made, excluded: set[str]) -> bool:
+def _same_cards(rel: str, lock: LockFile, new: NewCards, excluded: set[str]) -> bool:
     """Whether a note built again gave exactly the cards its lock block holds (keys,
     content, types, sketches): then the plan keeps that block and every GUID in it, which
     is what planning it card by card would give. Most notes of a cold build with a lock."""
-    digest = made.digests.get(rel)
+    digest = new.digests.get(rel)
     return bool(digest and rel not in excluded and unmodded_digest(lock.block(rel)) == digest)
 
 

@@ -32,8 +32,37 @@ from notedeck.identity import fresh_guid, guid_for
 from notedeck.lock_repair import MAX_MOD, damage_at, recover
 from notedeck.lock_source import CHUNK, InMemory, LockSource, OpenFile, read_head, scan_blocks
 from notedeck.model import Diagnostic, Level
-from notedeck.package import NotetypeShape
-from notedeck.render import RenderedCard
+
+
+# The lock comes before rendering and packaging (they read it; it reads neither): it names
+# only what it reads of their values.
+class RenderedCard(Protocol):
+    """A card as rendered (render.RenderedCard), as far as the lock reads it."""
+
+    @property
+    def key(self) -> str: ...
+    @property
+    def guid(self) -> str: ...
+    @property
+    def cloze(self) -> bool: ...
+    @property
+    def fields(self) -> tuple[str, ...]: ...
+    @property
+    def content_hash(self) -> str: ...
+
+
+class NotetypeShape(Protocol):
+    """What Anki compares of a notetype (package.NotetypeShape), as the lock keeps it."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def schema(self) -> str: ...
+    @property
+    def templates(self) -> str: ...
+
 
 LOCK_FORMAT = 3
 # Two versions of a card are "nearly the same" when at least this share of their words and

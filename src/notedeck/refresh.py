@@ -1,4 +1,5 @@
-"""Find the notes to build again, build them shard by shard, and check their timestamps."""
+"""The stages that work note by note: find the notes that changed, read them, work out
+every note's timestamps with the other notes of its video, and make cards, each once."""
 
 from __future__ import annotations
 
@@ -6,24 +7,27 @@ import hashlib
 import os
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence, Set, Sized
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
-from typing import Any
 
 from notedeck import cache
 from notedeck.config import Config
-from notedeck.model import Card, Diagnostic, Level, Moment, Note
+from notedeck.model import Card, Diagnostic, Level, Note
 from notedeck.parallel import Workers
 from notedeck.timestamps import Evidence, seconds_alone
 from notedeck.work import (
     Context,
+    DeriveJob,
+    Moments,
+    NoteRead,
     NoteResult,
-    ShardJob,
-    build_shard,
+    ReadJob,
+    derive_shard,
     internal_error,
     note_bytes,
+    read_shard,
     reraise_when_debugging,
     resolve_note,
 )
@@ -70,102 +74,84 @@ def unchanged_records(
 
 
 @dataclass
-class Made:
-    """What this build made of the notes it built: lock stamps, and the cards if kept."""
+class NewCards:
+    """The cards this build made, note by note: which notes, their lock stamps (sent
+    back on a dry run, which stores nothing), their digests, and their cards when the
+    build collects them (rendered and before rendering)."""
 
-    built: set[str] = field(default_factory=set)
+    notes: set[str] = field(default_factory=set)
     stamps: dict[str, str] = field(default_factory=dict)  # lock.pack_stamps, on a dry run
     digests: dict[str, bytes] = field(default_factory=dict)  # lock.stamps_digest
     cards: dict[str, tuple[Card, ...]] = field(default_factory=dict)
     rendered: dict[str, cache.NoteCards] = field(default_factory=dict)
 
 
-def refresh(
+class Progress:
+    """`on_progress(done, total)` over both stages that work note by note (reading the
+    notes that changed, making cards): the total is a guess until the notes are read."""
+
+    def __init__(self, reads: int, on_progress: Callable[[int, int], None] | None) -> None:
+        self.done, self.total, self.reads, self.report = 0, 2 * reads, reads, on_progress
+
+    def derives(self, count: int) -> None:
+        self.total = self.reads + count
+
+    def tick(self, results: Sized) -> None:
+        self.done += len(results)
+        if self.report:
+            self.report(self.done, self.total)
+
+
+# ------------------------------------------------------------------------ stage: read
+
+
+def read_changed(
     stale: Sequence[str],
     records: dict[str, cache.NoteRecord],
     old: Mapping[str, cache.NoteRecord],
-    details: cache.Details,
     context: Context,
     workers: Workers,
-    dry_run: bool,
-    collect: bool,
-    on_progress: Callable[[int, int], None] | None,
-) -> Made:
-    """Build the stale notes (filling `records` in discovery order), then check every
-    note's timestamps against the other notes of its video and build again those whose
-    moments that changes (a sibling's clocks are evidence for garbled ones)."""
-    made = Made()
-    order = {rel: n for n, rel in enumerate(sorted({*records, *stale}))}
-    gone = [rel for rel in old if rel not in order]
-    total = [len(stale)]
-    done = [0]
-
-    def tick(results: list[NoteResult]) -> None:
-        done[0] += len(results)
-        if on_progress:
-            on_progress(done[0], total[0])
-
-    jobs = shard_jobs({rel: None for rel in stale}, gone, dry_run, collect)
-    for results in workers.map(partial(build_shard, context), jobs, tick):
+    spill: Path,
+    progress: Progress,
+) -> dict[str, NoteRead]:
+    """Read the notes that changed (in the workers, shard by shard), put their records
+    in `records` (in discovery order), and return what each is for the next stages. A
+    note's record is complete once its cards are made (`take_cards`)."""
+    read: dict[str, NoteRead] = {}
+    jobs = [
+        ReadJob(shard, tuple(rels), str(spill))
+        for shard, rels in _by_shard(stale, size_first=True).items()
+    ]
+    for results in workers.map(partial(read_shard, context), jobs, progress.tick):
         for result in results:
-            _take(result, records, made)
-    hold_unreadable(records, old, made)
-    ordered = {rel: records[rel] for rel in sorted(records, key=order.__getitem__)}
+            read[result.record.rel] = result
+            records[result.record.rel] = result.record
+    hold_unreadable(records, old, read)
+    ordered = dict(sorted(records.items()))
     records.clear()
     records.update(ordered)
-
-    again = check_moments(records, old, set(stale), context.config, details)
-    if again:
-        total[0] += len(again)
-        jobs = shard_jobs(again, [], dry_run, collect)
-        for results in workers.map(partial(build_shard, context), jobs, tick):
-            for result in results:
-                before = records[result.record.rel]
-                _take(result, records, made)
-                records[result.record.rel] = replace(
-                    records[result.record.rel],
-                    siblings=before.siblings,
-                    time_diagnostics=before.time_diagnostics,
-                )
-    return made
-
-
-def _take(result: NoteResult, records: dict[str, cache.NoteRecord], made: Made) -> None:
-    rel, record = result.record.rel, result.record
-    if time.time_ns() - record.mtime_ns < _RACY_NS:
-        # A file read within a moment of its last change may change again with the same
-        # size inside the file system's timestamp granularity: don't vouch for it by its
-        # stat next time, compare its bytes (git's "racily clean" rule).
-        record = replace(record, mtime_ns=0)
-    records[rel] = record
-    made.built.add(rel)
-    if result.stamps:
-        made.stamps[rel] = result.stamps
-    if result.digest:
-        made.digests[rel] = result.digest
-    if result.cards is not None:
-        made.cards[rel] = result.cards
-    if result.made is not None:
-        made.rendered[rel] = result.made
+    return read
 
 
 def hold_unreadable(
-    records: dict[str, cache.NoteRecord], old: Mapping[str, cache.NoteRecord], made: Made
+    records: dict[str, cache.NoteRecord],
+    old: Mapping[str, cache.NoteRecord],
+    read: dict[str, NoteRead],
 ) -> None:
     """A note that could be read before and cannot be now (its permissions, a disk
     error) keeps its record, so its cards stay in their package and the lock, never
     taken as deleted; the read error is reported. Its record's signature is spoilt so
-    that the next build reads it again."""
-    for rel in sorted(made.built):
+    that the next build reads it again. It goes no further down the pipeline."""
+    for rel in sorted(read):
         record, prior = records[rel], old.get(rel)
-        if record.readable or prior is None or not prior.readable or not unread(record):
+        if not read[rel].unreadable:
+            continue
+        del read[rel]
+        if prior is None or not prior.readable:
             continue
         records[rel] = replace(
             prior, mtime_ns=0, size=-1, diagnostics=(*prior.diagnostics, *record.diagnostics)
         )
-        made.built.discard(rel)
-        for kept in (made.stamps, made.digests, made.cards, made.rendered):
-            kept.pop(rel, None)
 
 
 def unread(record: cache.NoteRecord) -> bool:
@@ -173,147 +159,211 @@ def unread(record: cache.NoteRecord) -> bool:
     return not record.readable and any(d.code == "note.unreadable" for d in record.diagnostics)
 
 
-def shard_jobs(
-    notes: Mapping[str, tuple[Moment | None, ...] | None],
-    gone: Iterable[str],
-    dry_run: bool,
-    collect: bool,
-) -> list[ShardJob]:
-    """One job per shard with notes to build or to drop, in a fixed order: the largest
-    first, so that no large shard is left to one worker at the end while the others wait."""
-    by_shard: dict[str, list[str]] = defaultdict(list)
-    dropped: dict[str, list[str]] = defaultdict(list)
-    for rel in notes:
-        by_shard[cache.shard_of(rel)].append(rel)
-    for rel in gone:
-        dropped[cache.shard_of(rel)].append(rel)
-    return [
-        ShardJob(
-            shard,
-            tuple((rel, notes[rel]) for rel in sorted(by_shard.get(shard, ()))),
-            tuple(sorted(dropped.get(shard, ()))),
-            write=not dry_run,
-            collect=collect,
-        )
-        for shard in sorted(
-            by_shard.keys() | dropped.keys(), key=lambda shard: (-len(by_shard[shard]), shard)
-        )
-    ]
+# ------------------------------------------------------------------ stage: timestamps
 
 
-def check_moments(
-    records: dict[str, cache.NoteRecord],
+@dataclass(frozen=True, slots=True)
+class Timing:
+    """A note's timestamps worked out with every other note of its video known: the
+    moments its cards open (None: those it was read with on its own evidence), what it
+    saw of the others (the `siblings` of its record), what was repaired, and whether
+    its cards are to be made (again)."""
+
+    moments: Moments | None
+    siblings: tuple[str, ...]
+    diagnostics: tuple[Diagnostic, ...]
+    make: bool
+
+
+def resolve_timestamps(
+    records: Mapping[str, cache.NoteRecord],
+    read: Mapping[str, NoteRead],
     old: Mapping[str, cache.NoteRecord],
-    built: set[str],
     config: Config,
     details: cache.Details,
-) -> dict[str, tuple[Moment | None, ...]]:
-    """Give every note whose video's evidence changed the moments its siblings imply;
-    return the notes whose cards were made with other moments (to build again)."""
+) -> dict[str, Timing]:
+    """The timing of every note read now, and of every note whose video's evidence
+    changed (a sibling's clocks are evidence for garbled ones). A note read now has its
+    cards made with it; one unchanged has them made again only if its moments moved.
+    The notes not in the result keep what they had."""
+    timings: dict[str, Timing] = {}
+    for rel, new in read.items():
+        if not new.record.video_id:  # alone, or broken (its record says why)
+            timings[rel] = Timing(None, (), new.alone_diagnostics, make=True)
     by_video: dict[str, list[str]] = defaultdict(list)
     for rel, r in records.items():
         if r.readable and r.video_id:
             by_video[r.video_id].append(rel)
-    again: dict[str, tuple[Moment | None, ...]] = {}
     for group in by_video.values():
-        if _untouched(group, records, old, built):
+        if not _untouched(group, records, old, read.keys()):
+            timings.update(_resolve_video(group, records, read, old, config, details))
+    return timings
+
+
+def _resolve_video(
+    group: Sequence[str],
+    records: Mapping[str, cache.NoteRecord],
+    read: Mapping[str, NoteRead],
+    old: Mapping[str, cache.NoteRecord],
+    config: Config,
+    details: cache.Details,
+) -> dict[str, Timing]:
+    """The timing of the notes of one video, each against all the others."""
+    # Decoded once per note, and for this video only: a vault's worth is big.
+    decoded: dict[str, tuple[Note | None, Moments]] = {}
+    alone: dict[tuple[str, int | None], frozenset[int]] = {}
+
+    def decode(rel: str) -> tuple[Note | None, Moments]:
+        if rel not in decoded:  # a note read now: the moments it was read with alone
+            decoded[rel] = details.decode(rel)
+        return decoded[rel]
+
+    def seconds_of(rel: str, duration: int | None) -> frozenset[int]:
+        # What a sibling's clocks name read on their own, with this note's duration. A
+        # note read just now was read on its own, with its own duration: reuse that.
+        if (rel, duration) not in alone:
+            sibling, moments = decode(rel)
+            assert sibling is not None
+            if rel in read and sibling.duration == duration:
+                alone[rel, duration] = frozenset(m.seconds for m in moments if m is not None)
+            else:
+                alone[rel, duration] = seconds_alone(
+                    sibling.clocks, duration, config.max_video_seconds
+                )
+        return alone[rel, duration]
+
+    # What every note of the video shares, worked out once (each note's list of the
+    # others would make this quadratic in the notes of one video): the sum of their
+    # evidence digests, the largest durations, and per duration how many notes name
+    # each second.
+    total = sum(map(_evidence_hash, (records[s].evidence for s in group))) % _HASH_SPACE
+    present = [(s, n) for s in group if (n := decode(s)[0])]
+    longest_two = sorted(((n.duration, s) for s, n in present if n.duration))[:-3:-1]
+    by_duration: dict[int | None, tuple[Counter[int], list[int]]] = {}
+
+    def evidence_of(duration: int | None) -> tuple[Counter[int], list[int]]:
+        if duration not in by_duration:
+            counts: Counter[int] = Counter()
+            for s, _note in present:
+                counts.update(seconds_of(s, duration))
+            by_duration[duration] = (counts, sorted(counts, reverse=True))
+        return by_duration[duration]
+
+    timings: dict[str, Timing] = {}
+    for rel in group:
+        r = records[rel]
+        mine = (total - _evidence_hash(r.evidence)) % _HASH_SPACE
+        siblings = (str(len(group) - 1), f"{mine:032x}")
+        new = read.get(rel)
+        if new is None and old.get(rel) is not None and siblings == r.siblings:
             continue
-        # Decoded once per note, and for this video only: a vault's worth is big.
-        decoded: dict[str, tuple[Note | None, tuple[Moment | None, ...]]] = {}
-        alone: dict[tuple[str, int | None], frozenset[int]] = {}
+        note, before = decode(rel)
+        assert note is not None
+        if new is not None and len(present) == 1:  # read just now, and alone: done
+            timings[rel] = Timing(None, siblings, new.alone_diagnostics, make=True)
+            continue
+        longest = [d for d, s in longest_two if s != rel][:1]
+        duration = note.duration or (longest[0] if longest else None)
+        counts, descending = evidence_of(duration)
+        evidence = Evidence(counts, seconds_of(rel, duration), descending)
+        try:
+            moments, found = resolve_note(note, [], longest, config, evidence)
+        except Exception as exc:  # a bug on one note must not stop the vault
+            reraise_when_debugging()
+            moments = before
+            found = [internal_error(rel, 1, "check the timestamps of", exc)]
+        make = new is not None or moments != before
+        timings[rel] = Timing(moments, siblings, tuple(found), make)
+    return timings
 
-        def note_of(rel: str, decoded: dict[str, Any] = decoded) -> Note | None:
-            if rel not in decoded:
-                decoded[rel] = details.decode(rel)
-            note: Note | None = decoded[rel][0]
-            return note
 
-        def moments_of(rel: str, decoded: dict[str, Any] = decoded) -> tuple[Moment | None, ...]:
-            note_of(rel)
-            moments: tuple[Moment | None, ...] = decoded[rel][1]
-            return moments
+# ------------------------------------------------------------------------ stage: cards
 
-        def seconds_of(
-            rel: str,
-            duration: int | None,
-            alone: dict[tuple[str, int | None], frozenset[int]] = alone,
-        ) -> frozenset[int]:
-            # What a sibling's clocks name read on their own, with this note's duration. A
-            # note built just now was read on its own, with its own duration: reuse that.
-            if (rel, duration) not in alone:
-                sibling = note_of(rel)
-                assert sibling is not None
-                if rel in built and sibling.duration == duration:
-                    moments = moments_of(rel)
-                    alone[rel, duration] = frozenset(m.seconds for m in moments if m is not None)
-                else:
-                    alone[rel, duration] = seconds_alone(
-                        sibling.clocks, duration, config.max_video_seconds
-                    )
-            return alone[rel, duration]
 
-        # What every note of the video shares, worked out once (each note's list of the
-        # others would make this quadratic in the notes of one video): the sum of their
-        # evidence digests, the largest durations, and per duration how many notes name
-        # each second.
-        total = sum(map(_evidence_hash, (records[s].evidence for s in group))) % _HASH_SPACE
-        shared: dict[str, Any] = {}
-        by_duration: dict[int | None, tuple[Counter[int], list[int]]] = {}
+def make_all_cards(
+    timings: Mapping[str, Timing],
+    records: dict[str, cache.NoteRecord],
+    old: Mapping[str, cache.NoteRecord],
+    context: Context,
+    workers: Workers,
+    spill: Path,
+    write: bool,
+    collect: bool,
+    progress: Progress,
+) -> NewCards:
+    """Make the cards of every note whose timing says so (in the workers, shard by
+    shard: derive, render, stamp), each once; complete the records with them and with
+    every timing."""
+    new = NewCards()
+    make = {rel: t.moments for rel, t in timings.items() if t.make}
+    gone = [rel for rel in old if rel not in records]
+    progress.derives(len(make))
+    by_shard = _by_shard(make, size_first=True)
+    dropped = _by_shard(gone, size_first=False)
+    jobs = [
+        DeriveJob(
+            shard,
+            tuple((rel, make[rel]) for rel in by_shard.get(shard, ())),
+            tuple(dropped.get(shard, ())),
+            write=write,
+            collect=collect,
+            spill=str(spill),
+        )
+        for shard in [*by_shard, *(s for s in dropped if s not in by_shard)]
+    ]
+    for results in workers.map(partial(derive_shard, context), jobs, progress.tick):
+        for result in results:
+            take_cards(result, records, new)
+    for rel, timing in timings.items():
+        if rel in records and records[rel].readable:
+            records[rel] = replace(
+                records[rel], siblings=timing.siblings, time_diagnostics=timing.diagnostics
+            )
+    return new
 
-        def present(shared: dict[str, Any] = shared, group: list[str] = group) -> list[str]:
-            if "present" not in shared:
-                notes = [(s, n) for s in group if (n := note_of(s))]
-                shared["present"] = [s for s, _ in notes]
-                shared["longest"] = sorted(((n.duration, s) for s, n in notes if n.duration))[
-                    :-3:-1
-                ]
-            found: list[str] = shared["present"]
-            return found
 
-        def evidence_of(
-            duration: int | None,
-            by_duration: dict[int | None, tuple[Counter[int], list[int]]] = by_duration,
-        ) -> tuple[Counter[int], list[int]]:
-            if duration not in by_duration:
-                counts: Counter[int] = Counter()
-                for s in present():
-                    counts.update(seconds_of(s, duration))
-                by_duration[duration] = (counts, sorted(counts, reverse=True))
-            return by_duration[duration]
+def take_cards(result: NoteResult, records: dict[str, cache.NoteRecord], new: NewCards) -> None:
+    """Put a note's cards made now in `records` and `new`."""
+    rel, record = result.record.rel, result.record
+    if time.time_ns() - record.mtime_ns < _RACY_NS:
+        # A file read within a moment of its last change may change again with the same
+        # size inside the file system's timestamp granularity: don't vouch for it by its
+        # stat next time, compare its bytes (git's "racily clean" rule).
+        record = replace(record, mtime_ns=0)
+    if unread(record):  # an unchanged note that can no longer be read keeps its record
+        prior = records[rel]
+        records[rel] = replace(
+            prior, mtime_ns=0, size=-1, diagnostics=(*prior.diagnostics, *record.diagnostics)
+        )
+        return
+    records[rel] = record
+    new.notes.add(rel)
+    if result.stamps:
+        new.stamps[rel] = result.stamps
+    if result.digest:
+        new.digests[rel] = result.digest
+    if result.cards is not None:
+        new.cards[rel] = result.cards
+    if result.rendered is not None:
+        new.rendered[rel] = result.rendered
 
-        for rel in group:
-            r = records[rel]
-            mine = (total - _evidence_hash(r.evidence)) % _HASH_SPACE
-            siblings = (str(len(group) - 1), f"{mine:032x}")
-            if rel not in built and old.get(rel) is not None and siblings == r.siblings:
-                continue
-            note = note_of(rel)
-            assert note is not None
-            has_others = len(present()) > 1
-            # A note just built alone was read on its own evidence already.
-            if has_others or rel not in built:
-                longest = [d for d, s in shared["longest"] if s != rel][:1]
-                duration = note.duration or (longest[0] if longest else None)
-                counts, descending = evidence_of(duration)
-                evidence = Evidence(counts, seconds_of(rel, duration), descending)
-                try:
-                    moments, found = resolve_note(note, [], longest, config, evidence)
-                except Exception as exc:  # a bug on one note must not stop the vault
-                    reraise_when_debugging()
-                    moments = moments_of(rel)
-                    found = [internal_error(rel, 1, "check the timestamps of", exc)]
-                r = replace(r, time_diagnostics=tuple(found))
-                if moments != moments_of(rel):
-                    again[rel] = moments
-            records[rel] = replace(r, siblings=siblings)
-    return again
+
+def _by_shard(rels: Iterable[str], *, size_first: bool) -> dict[str, list[str]]:
+    """The notes by shard, each shard's sorted; the shards in a fixed order, the largest
+    first when `size_first`, so that no large shard is left to one worker at the end
+    while the others wait."""
+    found: dict[str, list[str]] = defaultdict(list)
+    for rel in rels:
+        found[cache.shard_of(rel)].append(rel)
+    order = sorted(found, key=lambda shard: (-len(found[shard]) if size_first else 0, shard))
+    return {shard: sorted(found[shard]) for shard in order}
 
 
 def _untouched(
     group: Sequence[str],
     records: Mapping[str, cache.NoteRecord],
     old: Mapping[str, cache.NoteRecord],
-    built: set[str],
+    built: Set[str],
 ) -> bool:
     """Whether no note of a video was built, and none left it, since the last build: each
     note then has the siblings it had, and keeps what it had (an edit checks one video,

@@ -1,10 +1,18 @@
-"""The work done in worker processes: a shard of notes to cards, and a deck to a package."""
+"""The work done in worker processes: read a shard's notes, make their cards, write a package.
+
+The build runs these as stages over every shard (see build.py): `read_shard` reads the
+notes that changed; the build then works out every note's timestamps with the other notes
+of its video known; `derive_shard` makes each note's cards once, with those moments (derive,
+render, stamp); `write_package` writes a deck. A note read by the first waits for the second
+in a file of the build's own (`spill`), so it is read once and derived once.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import hashlib
 import os
+import pickle
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -33,22 +41,80 @@ class Context:
     templates_digest: str
 
 
+Moments = tuple[Moment | None, ...]  # the moment each of a note's clocks opens (None: none)
+
+
 @dataclass(frozen=True, slots=True)
-class ShardJob:
-    """Notes of one shard to build (again), and notes that left it."""
+class NoteFile:
+    """One note as read from its file: the file's signature (mtime_ns, size, sha256), the
+    Note, or why it could not be read."""
+
+    rel: str
+    signature: tuple[int, int, str]
+    note: Note | None
+    error: Diagnostic | None
+
+    @property
+    def unreadable(self) -> bool:
+        """Whether the file could not be read at all (rather than read and found broken):
+        such a note keeps its cards as they were (see refresh.hold_unreadable)."""
+        return self.error is not None and self.error.code == "note.unreadable"
+
+
+@dataclass(frozen=True, slots=True)
+class NoteRead:
+    """What the read stage tells the build of one note: its record as read, whose
+    detail holds its timestamps read on their own evidence (what they open when no
+    other note of its video says otherwise), why any was repaired so, and whether its
+    file could not be read at all. Its cards, package and kinds come with its cards."""
+
+    record: cache.NoteRecord
+    alone_diagnostics: tuple[Diagnostic, ...]
+    unreadable: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Spilled:
+    """A note as the read stage leaves it for the cards stage: the whole note, the
+    moments it was read with on its own evidence, and its record so."""
+
+    file: NoteFile
+    alone: Moments
+    record: cache.NoteRecord
+
+
+@dataclass(frozen=True, slots=True)
+class ReadJob:
+    """The notes of one shard to read. Those read wait in the file `spill/<shard>` for
+    `derive_shard`, so that the build reads each note once."""
 
     shard: str
-    notes: tuple[tuple[str, tuple[Moment | None, ...] | None], ...]  # rel, moments to use
+    rels: tuple[str, ...]
+    spill: str
+
+
+@dataclass(frozen=True, slots=True)
+class DeriveJob:
+    """The notes of one shard whose cards to make, each with the moments its timestamps
+    open (worked out with the other notes of its video; None: those it was read with on
+    its own evidence), and the notes that left it."""
+
+    shard: str
+    notes: tuple[tuple[str, Moments | None], ...]
     drop: tuple[str, ...]
-    write: bool  # False on a dry run: the cache is left as it is
+    write: bool  # False on a dry run: the cache is left as it is, the stamps sent back
     collect: bool  # send the cards back too
+    spill: str
 
 
 @dataclass(frozen=True, slots=True)
 class NoteResult:
+    """What making one note's cards gave: its record, its cards' lock stamps, its cards
+    as a package needs them, its cards before rendering (when collected)."""
+
     record: cache.NoteRecord
     stamps: str  # lock.pack_stamps of its cards
-    made: cache.NoteCards | None  # for the shard
+    rendered: cache.NoteCards | None  # for the shard
     cards: tuple[Card, ...] | None  # when the job collects them
     digest: bytes = b""  # lock.stamps_digest of its cards
 
@@ -59,7 +125,7 @@ class PackageJob:
 
     top: str
     path: Path
-    notes: tuple[tuple[str, str, str, bytes], ...]  # rel, sha, record's detail, lock block
+    notes: tuple[tuple[str, str, bytes], ...]  # rel, sha, lock block
     guids: Mapping[str, str]  # key -> GUID where not guid_for(key)
     model_mods: Mapping[int, int]
     media: tuple[tuple[str, str], ...]  # Anki media name, source file
@@ -105,12 +171,61 @@ def card_style(
     )
 
 
-def build_shard(context: Context, job: ShardJob) -> list[NoteResult]:
-    """Read, derive and render the job's notes, store the shard, and say what each gave.
+# ------------------------------------------------------------------------ stage: read
 
-    The cards go to the shard's file; their lock stamps and the records' detail to a
-    small meta file beside it (the build plans from those, so it never holds a whole
-    vault's stamps); a dry run, which writes nothing, sends the stamps back instead."""
+
+def read_shard(context: Context, job: ReadJob) -> list[NoteRead]:
+    """Read the job's notes, and their timestamps on their own evidence; say what each
+    is (its record), and leave the whole notes in the spill file for `derive_shard`.
+
+    The spill file is the build's own (in a private temporary folder, deleted when the
+    build ends), written and read by this build alone: pickle is safe there, and the
+    fastest way to hand a parsed note from one process to another."""
+    config = context.config
+    root = config.notes_dir
+    read, spill = [], {}
+    for rel in job.rels:
+        file = read_one(root, root / rel)
+        moments: Moments = ()
+        found: list[Diagnostic] = []
+        if file.note is not None:
+            try:
+                moments, found = resolve_note(file.note, [], [], config)
+            except Exception as exc:  # a bug on one note must not stop the vault
+                reraise_when_debugging()
+                found = [internal_error(rel, 1, "read the timestamps of", exc)]
+        record = cache.note_record(rel, file.signature, file.note, file.error, moments, ())
+        read.append(NoteRead(record, tuple(found), file.unreadable))
+        if not file.unreadable:
+            spill[rel] = Spilled(file, moments, record)
+    if spill:
+        with open(Path(job.spill) / job.shard, "wb") as handle:
+            pickle.dump(spill, handle, protocol=pickle.HIGHEST_PROTOCOL)
+    return read
+
+
+def _spilled(job: DeriveJob) -> dict[str, Spilled]:
+    """The notes of the job's shard that the read stage of this build read."""
+    try:
+        with open(Path(job.spill) / job.shard, "rb") as handle:
+            found: dict[str, Spilled] = pickle.load(handle)
+    except FileNotFoundError:
+        return {}
+    return found
+
+
+# ---------------------------------------------------------------------- stage: derive
+
+
+def derive_shard(context: Context, job: DeriveJob) -> list[NoteResult]:
+    """Make the job's notes' cards (derive, render, stamp), store them in the shard's
+    cache files, and say what each gave.
+
+    A note the read stage read comes from the spill file; one it did not read (a note
+    unchanged, whose sibling's edit moves its moments) is read here, once. The cards go
+    to the shard's file; their lock stamps and the records' detail to a small meta file
+    beside it (the build plans from those, so it never holds a whole vault's stamps); a
+    dry run, which writes nothing, sends the stamps back instead."""
     config = context.config
     cards_file = cache.shard_path(config, job.shard)
     meta_file = cache.meta_path(config, job.shard)
@@ -127,28 +242,32 @@ def build_shard(context: Context, job: ShardJob) -> list[NoteResult]:
         if keep_derived
         else cache.Stored(cache.Derived)
     )
+    spill = _spilled(job)
+    root = config.notes_dir
     results = []
-    for rel, moments in job.notes:
-        result = build_note(context, rel, moments)
-        if not result.record.readable and any(
-            d.code == "note.unreadable" for d in result.record.diagnostics
-        ):  # the cache keeps what it had of it: see refresh.hold_unreadable
-            results.append(NoteResult(result.record, "", None, None))
+    for rel, given in job.notes:
+        spilled = spill.pop(rel, None)
+        if spilled is not None:  # read by this build's read stage
+            file, moments = spilled.file, spilled.alone if given is None else given
+            record = spilled.record if moments == spilled.alone else None
+        else:  # unchanged, but its moments moved (or the report needs its cards)
+            file, moments, record = read_one(root, root / rel), given or (), None
+        if record is None:
+            record = cache.note_record(rel, file.signature, file.note, file.error, moments, ())
+        if file.unreadable:  # the cache keeps what it had of it: see refresh.hold_unreadable
+            results.append(NoteResult(record, "", None, None))
             continue
+        result = make_cards(context, file, moments, record)
         for kept in (stored, meta, derived):
             kept.drop(rel)
         meta[rel] = (result.stamps, result.record.detail)
-        if result.made is not None:
-            stored[rel] = result.made
+        if result.rendered is not None:
+            stored[rel] = result.rendered
         if result.cards is not None and job.collect:
-            record = result.record
-            moments = cache.decode_detail(record.detail)[1]
-            derived[rel] = cache.Derived(record.sha, moments, result.cards)
+            derived[rel] = cache.Derived(result.record.sha, moments, result.cards)
         sent = result.stamps if not job.write else ""
         if job.collect:
-            results.append(
-                NoteResult(result.record, sent, result.made, result.cards, result.digest)
-            )
+            results.append(dataclasses.replace(result, stamps=sent))
         else:
             results.append(NoteResult(result.record, sent, None, None, result.digest))
     if job.write:
@@ -162,33 +281,29 @@ def build_shard(context: Context, job: ShardJob) -> list[NoteResult]:
     return results
 
 
-def build_note(context: Context, rel: str, moments: tuple[Moment | None, ...] | None) -> NoteResult:
-    """One note from its file to its cards. Without `moments`, its timestamps are read on
-    its own evidence (the build checks them against its siblings' afterwards)."""
-    config = context.config
-    _rel, mtime_ns, size, sha, note, error = read_one(config.notes_dir, config.notes_dir / rel)
-    time_diagnostics: tuple[Diagnostic, ...] = ()
-    if note is not None and moments is None:
-        moments, found = resolve_note(note, [], [], config)
-        time_diagnostics = tuple(found)
-    record = cache.note_record(
-        rel, (mtime_ns, size, sha), note, error, moments or (), time_diagnostics
-    )
+def make_cards(
+    context: Context, file: NoteFile, moments: Moments, record: cache.NoteRecord
+) -> NoteResult:
+    """One note's cards, made once, with the moments its timestamps open: derived from
+    the note, rendered into Anki's fields, and stamped for the lock; `record` is its
+    record as read, with those moments. Each step is guarded: a notedeck bug met on one
+    note gives it no cards and is reported on it, and the rest of the vault is built (a
+    broken template is the whole build's: TemplateError goes up)."""
+    config, rel, note = context.config, file.rel, file.note
     if note is None:
         return NoteResult(record, "", None, None)
     templates, style = _tools(context)
-    # A notedeck bug met on one note must not stop the vault: the note gives no cards and
-    # is reported (a broken template is the whole build's: TemplateError goes on up).
     try:
-        cards = derive_cards(note, moments or (), style)
+        cards = derive_cards(note, moments, style)
     except Exception as exc:
         reraise_when_debugging()
         return _failed(record, internal_error(rel, 1, "derive cards from", exc))
     decks = [deck_name(c.deck, config) for c in cards]
     try:
         rendered = render_cards(cards, decks, templates, config.vault)
+        # The lock's view of the cards (a few word hashes each): made here, beside them,
+        # since only the workers hold the rendered cards of a cold build.
         stamped = stamp_rows(rendered)
-        stamps = pack_stamps(stamped)
     except TemplateError:
         raise
     except Exception as exc:
@@ -198,7 +313,13 @@ def build_note(context: Context, rel: str, moments: tuple[Moment | None, ...] | 
     kinds = tuple(sorted(Counter(c.kind.value for c in cards).items()))
     top = rendered[0].deck.split("::", 1)[0] if rendered else ""
     record = dataclasses.replace(record, top=top, kinds=kinds)
-    return NoteResult(record, stamps, cache.NoteCards(rendered), cards, stamps_digest(rel, stamped))
+    return NoteResult(
+        record,
+        pack_stamps(stamped),
+        cache.NoteCards(rendered),
+        cards,
+        stamps_digest(rel, stamped),
+    )
 
 
 def _failed(record: cache.NoteRecord, error: Diagnostic) -> NoteResult:
@@ -232,16 +353,15 @@ def reraise_when_debugging() -> None:
         raise
 
 
-def read_one(root: Path, path: Path) -> tuple[str, int, int, str, Note | None, Diagnostic | None]:
-    """Read one note for the cache: its signature, the Note, or why it cannot be read.
-    Only a regular file is read, and only its first MAX_NOTE_BYTES."""
+def read_one(root: Path, path: Path) -> NoteFile:
+    """Read one note: its file's signature, the Note, or why it cannot be read. Only a
+    regular file is read, and only its first MAX_NOTE_BYTES."""
     rel = path.relative_to(root).as_posix()
     try:
         data, st, longer = note_bytes(path)
     except OSError as exc:
-        return rel, 0, 0, hashlib.sha256(b"").hexdigest(), None, unreadable(rel, exc)
-    mtime_ns, size = st.st_mtime_ns, st.st_size
-    sha = hashlib.sha256(data).hexdigest()
+        return NoteFile(rel, (0, 0, hashlib.sha256(b"").hexdigest()), None, unreadable(rel, exc))
+    signature = (st.st_mtime_ns, st.st_size, hashlib.sha256(data).hexdigest())
     try:
         note = read_note(path, root, data)
     except NoteError as exc:
@@ -260,8 +380,8 @@ def read_one(root: Path, path: Path) -> tuple[str, int, int, str, Note | None, D
                 "was read: split the note.",
             )
             note = dataclasses.replace(note, diagnostics=(*note.diagnostics, cut))
-        return rel, mtime_ns, size, sha, note, None
-    return rel, mtime_ns, size, sha, None, error
+        return NoteFile(rel, signature, note, None)
+    return NoteFile(rel, signature, None, error)
 
 
 def note_bytes(path: str | Path) -> tuple[bytes, os.stat_result, bool]:
@@ -360,10 +480,10 @@ def write_package(context: Context, job: PackageJob) -> tuple[str, int]:
     copied from that database instead (an edit in a large deck reads one shard)."""
     config = context.config
     templates, _style = _tools(context)
-    entries = {rel: _entries(block) if block else {} for rel, _sha, _detail, block in job.notes}
+    entries = {rel: _entries(block) if block else {} for rel, _sha, block in job.notes}
     default_mod = max(job.model_mods.values(), default=0)
     newest = max([default_mod, *(m for mods in entries.values() for m in mods.values())])
-    by_shard: dict[str, list[tuple[str, str, str, bytes]]] = defaultdict(list)
+    by_shard: dict[str, list[tuple[str, str, bytes]]] = defaultdict(list)
     for note in job.notes:
         by_shard[cache.shard_of(note[0])].append(note)
     temp = job.path.with_name(f".{job.path.name}.{os.getpid()}.tmp")
@@ -385,7 +505,7 @@ def write_package(context: Context, job: PackageJob) -> tuple[str, int]:
     try:
         for shard in sorted(by_shard):
             stored: cache.Stored[cache.NoteCards] | None = None
-            for rel, sha, detail, block in by_shard[shard]:
+            for rel, sha, block in by_shard[shard]:
                 start = writer.next_id
                 # What its rows are made of besides the note's file: its lock entry and
                 # the GUIDs its renamed cards kept.
@@ -399,9 +519,11 @@ def write_package(context: Context, job: PackageJob) -> tuple[str, int]:
                     continue
                 if stored is None:
                     stored = cache.load_shard(cache.shard_path(config, shard), context.key)
-                made = stored.get(rel) or _make_again(context, shard, rel, detail)
+                note_cards = stored.get(rel)
+                if note_cards is None:  # the derive stage stored every note it made
+                    raise cache.CacheLost(rel)
                 cards, mods = [], {}
-                for card in made.rendered if made is not None else ():
+                for card in note_cards.rendered:
                     guid = job.guids.get(card.key, card.guid)
                     cards.append(card if card.guid == guid else _with_guid(card, guid))
                     mods[guid] = entries[rel][card.key]
@@ -425,16 +547,6 @@ def write_package(context: Context, job: PackageJob) -> tuple[str, int]:
     with open(temp, "rb+") as handle:
         os.fsync(handle.fileno())
     return str(temp), writer.cards
-
-
-def _make_again(context: Context, shard: str, rel: str, detail: str) -> cache.NoteCards | None:
-    """A note's cards when the cache lacks them (it could not be written)."""
-    if not detail:
-        meta = cache.load_meta(cache.meta_path(context.config, shard), context.key)
-        if rel not in meta:
-            raise cache.CacheLost(rel)
-        detail = meta[rel][1]
-    return build_note(context, rel, cache.decode_detail(detail)[1]).made
 
 
 def _entries(block: bytes) -> dict[str, int]:
