@@ -1,7 +1,7 @@
 """inline.py's shortcuts give exactly what the slow, plain definitions give.
 
-inline.py skips nh3 and patterns where they would change nothing. Each is checked here
-against nh3 and the original patterns on generated text shaped like notes
+inline.py skips patterns where they would change nothing. Each is checked here
+against the original patterns on generated text shaped like notes
 (benchmarks/reader_check.py checks the same on the 18k-note corpus).
 """
 
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 
-import nh3
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -41,19 +40,3 @@ _FRAGMENT = st.lists(st.sampled_from(_HTML_BITS), max_size=14).map("".join)
 @given(_FRAGMENT)
 def test_tidy_is_the_pattern_sequence(fragment: str) -> None:
     assert inline.tidy(fragment) == _tidy_by_patterns(fragment)
-
-
-@settings(max_examples=3000, deadline=None)
-@given(_FRAGMENT)
-def test_clean_inline_is_nh3s(fragment: str) -> None:
-    by_nh3 = nh3.clean(
-        fragment,
-        tags=inline.INLINE_TAGS,
-        attributes={"a": {"href"}, "span": {"class"}},
-        url_schemes={"http", "https"},
-        link_rel=None,
-        strip_comments=True,
-    )
-    shortcut = inline.clean_inline(fragment)
-    # The shortcut leaves `&quot;` for make_point to turn into `"`, as it does after nh3.
-    assert shortcut.replace("&quot;", '"') == by_nh3.replace("&quot;", '"')
