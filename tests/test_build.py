@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -88,6 +89,12 @@ def test_two_builds_give_identical_bytes(
     assert [d.path.name for d in first.decks] == [d.path.name for d in second.decks]
     for a, b in zip(first.decks, second.decks, strict=True):
         assert a.path.read_bytes() == b.path.read_bytes()
+        # No wall clock in the zip either; the database first, as Anki reads it.
+        with zipfile.ZipFile(a.path) as archive:
+            assert archive.testzip() is None
+            entries = archive.infolist()
+        assert {e.date_time for e in entries} == {(1980, 1, 1, 0, 0, 0)}
+        assert entries[0].filename == "collection.anki2" and entries[-1].filename == "media"
 
 
 def test_one_package_per_top_level_folder_with_subdecks(vault: Path) -> None:

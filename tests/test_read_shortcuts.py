@@ -15,7 +15,7 @@ from collections import Counter
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from notedeck import inline, markdown, read
+from notedeck import inline, read
 from notedeck.model import Clock
 
 _ANCHOR = '<a class="yt-timestamp" data-t="01:02:03">[01:02:03]</a>'
@@ -113,14 +113,6 @@ _OLD_SENTENCE_END = re.compile(
 def test_sentence_ends_are_found_as_before(text: str) -> None:
     new = [m.span() for m in inline._SENTENCE_END.finditer(text)]
     assert new == [m.span() for m in _OLD_SENTENCE_END.finditer(text)]
-
-
-@settings(max_examples=2000, deadline=None)
-@given(st.lists(st.sampled_from(["-", "|", ":", " ", "a", "\n", "--", "---"]), max_size=12))
-def test_delimiter_rows_are_found_as_before(bits: list[str]) -> None:
-    text = "".join(bits)
-    found = markdown._DELIMITER_ROW.match(text) or markdown._LATER_DELIMITER_ROW.search(text)
-    assert bool(found) == bool(markdown._DELIMITER_ROW.search(text))
 
 
 _UNIT = st.text(alphabet="ab c.", min_size=8, max_size=30)

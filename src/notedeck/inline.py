@@ -302,50 +302,19 @@ def _drop_stray_markup(text: str) -> str:
         text = done
 
 
-# Text with only <strong>, <em> and <code> properly nested and markdown-it's four
-# entities: nh3 would give it back unchanged except `&quot;` as `"` (checked on the 18k
-# note corpus and by fuzzing), and nh3 is the costliest step of a sentence. _NOT_TEXT
-# is what such text holds only as part of _SIMPLE_MARKUP.
-_SIMPLE_TAG = re.compile(r"<(/?)(strong|em|code)>")
-_NOT_TEXT = re.compile(r"[<>&\x00-\x08\x0b-\x1f\x7f-\x9f\xa0\ufeff\ud800-\udfff\ufdd0-\ufdef]")
-_SIMPLE_MARKUP = re.compile(r"&(?:amp|lt|gt|quot);|</?(?:strong|em|code)>")
-
-
-def _nests(fragment: str) -> bool:
-    """Whether each tag closes the last one opened, and none opens inside itself."""
-    opened: list[str] = []
-    for m in _SIMPLE_TAG.finditer(fragment):
-        if m.group(1):
-            if not opened or opened.pop() != m.group(2):
-                return False
-        elif m.group(2) in opened:
-            return False
-        else:
-            opened.append(m.group(2))
-    return not opened
-
-
-def _simple(fragment: str) -> bool:
-    """Whether nh3 would leave `fragment` as it is (but for `&quot;`)."""
-    if _NOT_TEXT.search(fragment) is None:
-        return True
-    return _NOT_TEXT.search(_SIMPLE_MARKUP.sub("", fragment)) is None and _nests(fragment)
+# One cleaner for the whole run: nh3.clean builds its allow-lists again on every call.
+_INLINE_CLEANER = nh3.Cleaner(
+    tags=INLINE_TAGS,
+    attributes=_INLINE_ATTRIBUTES,
+    url_schemes={"http", "https"},
+    link_rel=None,
+    strip_comments=True,
+)
 
 
 def clean_inline(fragment: str) -> str:
     """Inline HTML with everything but formatting and http(s) links taken out."""
-    if _simple(fragment):
-        return fragment.replace("&quot;", '"')
-    return str(
-        nh3.clean(
-            fragment,
-            tags=INLINE_TAGS,
-            attributes=_INLINE_ATTRIBUTES,
-            url_schemes={"http", "https"},
-            link_rel=None,
-            strip_comments=True,
-        )
-    )
+    return str(_INLINE_CLEANER.clean(fragment))
 
 
 # A run of timestamps with the punctuation that joins them: it leaves the text whole.
@@ -433,8 +402,7 @@ def make_point(
     find_label: bool = False,
 ) -> Point | None:
     """Turn one sentence or list item of rendered HTML into a Point, or None if empty."""
-    if _NOT_TEXT.search(fragment) is not None:  # else clean_inline leaves it as it is
-        fragment = clean_inline(fragment)
+    fragment = clean_inline(fragment)
     clocks = tuple(map(int, _CLOCK_REF.findall(fragment))) if CLOCK_OPEN in fragment else ()
     label = None
     if find_label and "<strong>" in fragment:

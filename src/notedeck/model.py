@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Callable
-from dataclasses import MISSING, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from enum import StrEnum
 from typing import Any, TypeVar
 
@@ -22,34 +22,6 @@ def pickled_by_fields(cls: type[T]) -> type[T]:
         return cls, get(self) if len(names) > 1 else (get(self),)
 
     setattr(cls, "__reduce__", reduce)  # noqa: B010  (a method set on a finished class)
-    return cls
-
-
-def set_by_slots(cls: type[T]) -> type[T]:
-    """Give a frozen slots dataclass an __init__ that sets each field with its slot's own
-    setter. The generated __init__ calls object.__setattr__ for every field, which looks
-    the field up by name each time: about half of what making a card or a line cost.
-    Same parameters, same defaults; for fields without default factories or init=False."""
-    names: dict[str, Any] = {}
-    params, body = [], []
-    for f in fields(cls):  # type: ignore[arg-type]
-        if not f.init or f.kw_only or f.default_factory is not MISSING:
-            raise TypeError(f"set_by_slots cannot make {cls.__name__}.{f.name}")
-        names[f"_set_{f.name}"] = cls.__dict__[f.name].__set__  # the slot's descriptor
-        if f.default is MISSING:
-            params.append(f.name)
-        else:
-            names[f"_default_{f.name}"] = f.default
-            params.append(f"{f.name}=_default_{f.name}")
-        body.append(f"    _set_{f.name}(self, {f.name})\n")
-    if hasattr(cls, "__post_init__"):
-        raise TypeError(f"set_by_slots would skip {cls.__name__}.__post_init__")
-    # Written out and compiled, as dataclasses writes its own: a loop over the fields
-    # would cost more than the lookups it saves.
-    exec(f"def __init__(self, {', '.join(params)}):\n{''.join(body)}", names)
-    init = names["__init__"]
-    init.__qualname__ = f"{cls.__qualname__}.__init__"
-    setattr(cls, "__init__", init)  # noqa: B010  (a method set on a finished class)
     return cls
 
 
@@ -168,7 +140,6 @@ class CardKind(StrEnum):
     CLOZE = "cloze"
 
 
-@set_by_slots
 @pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class Line:
@@ -178,7 +149,6 @@ class Line:
     moments: tuple[Moment, ...] = ()
 
 
-@set_by_slots
 @pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class Card:

@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING
 
 from notedeck.identity import CLOZE_MODEL_ID, QA_MODEL_ID, deck_id
 from notedeck.render import CLOZE_FIELDS, FIELD_HELP, QA_FIELDS, RenderedCard, Templates
-from notedeck.zipped import LEVEL, TooLarge, write_zip
 
 if TYPE_CHECKING:
     import genanki
@@ -238,10 +237,7 @@ class PackageWriter:
             *((str(n), media[name]) for n, name in enumerate(names)),
             ("media", index),
         ]
-        try:
-            write_zip(self.path, members)
-        except TooLarge:
-            _write_zip64(self.path, members)
+        _write_zip(self.path, members)
 
     def keep(self) -> Path:
         """The finished database, which `discard` then leaves in place."""
@@ -268,20 +264,26 @@ _COPY_CARDS = (
 )
 
 
-def _write_zip64(path: Path, members: Sequence[tuple[str, Path | bytes]]) -> None:
-    """The archive with zipfile, which writes members of 4 GiB and more (on one core)."""
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+# Level 1 deflates a deck's database 2.5 times faster than the default 6, for a file about
+# a fifth larger.
+_ZIP_LEVEL = 1
+
+
+def _write_zip(path: Path, members: Sequence[tuple[str, Path | bytes]]) -> None:
+    """The archive of `members` (name, file or bytes) in that order, the same bytes every
+    time: fixed entry times and attributes (zipfile writes ZIP64 where a member needs it)."""
+    with zipfile.ZipFile(path, "w") as archive:
         for name, source in members:
             info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
             info.compress_type = zipfile.ZIP_DEFLATED
-            info.create_system = 3
-            info.external_attr = 0o644 << 16
-            info._compresslevel = LEVEL  # type: ignore[attr-defined]
+            info._compresslevel = _ZIP_LEVEL  # type: ignore[attr-defined]
+            info.create_system = 3  # Unix, so that the permissions are read
+            info.external_attr = 0o100644 << 16
             if isinstance(source, bytes):
                 archive.writestr(info, source)
                 continue
             info.file_size = source.stat().st_size
-            with open(source, "rb") as data, archive.open(info, "w", force_zip64=True) as target:
+            with open(source, "rb") as data, archive.open(info, "w") as target:
                 shutil.copyfileobj(data, target, 1 << 20)
 
 

@@ -10,8 +10,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from notedeck.errors import TemplateError
-from notedeck.model import set_by_slots
-from notedeck.pattern_table import first_match, joined
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,7 +22,6 @@ class QuestionPattern:
     ask: bool = True  # False: the pattern names a topic, its sections give no heading card
 
 
-@set_by_slots
 @dataclass(frozen=True, slots=True)
 class Question:
     text: str
@@ -336,7 +333,7 @@ def phrase_question(
         cased = _cased(plain, vocabulary)
         return Question(_finish(cased), "question", cased.lower().rstrip("?"))
     table = _table(patterns)
-    matched = first_match(plain, patterns, table.joined)
+    matched = _first_match(plain, patterns)
     if matched is None:
         cased = _cased(plain, vocabulary, table.words)
         return Question(_fallback(cased, subject), "fallback", cased.lower())
@@ -365,12 +362,22 @@ def phrase_question(
     return Question(_finish(text), pattern.name, topic)
 
 
+def _first_match(
+    heading: str, patterns: Sequence[QuestionPattern]
+) -> tuple[QuestionPattern, re.Match[str]] | None:
+    """The first pattern of the table that matches the whole heading, and its match."""
+    for pattern in patterns:
+        m = pattern.regex.fullmatch(heading)
+        if m is not None:
+            return pattern, m
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class _Table:
     """What phrasing needs of a pattern table beyond its patterns, worked out once."""
 
     words: frozenset[str]
-    joined: re.Pattern[str] | None  # the patterns as one regex (see pattern_table.py)
 
 
 # By the identity of the (immutable) tuple a build passes for every heading: hashing
@@ -384,7 +391,7 @@ def _table(patterns: Sequence[QuestionPattern]) -> _Table:
         if got is not None and got[0] is patterns:
             return got[1]
     frozen = tuple(patterns)
-    table = _Table(_table_words(frozen), joined([p.regex for p in frozen]))
+    table = _Table(_table_words(frozen))
     if isinstance(patterns, tuple):
         if len(_TABLES) >= 8:
             _TABLES.clear()

@@ -28,7 +28,7 @@ from notedeck.inline import (
     prepare,
     split_sentences,
 )
-from notedeck.markdown import Block, inline_html, math_html, parse_blocks
+from notedeck.markdown import inline_html, math_html, parse_blocks
 from notedeck.model import Diagnostic, Level, Note, Point, Section
 from notedeck.questions import subject_of
 
@@ -518,7 +518,7 @@ def _add_prose(points: list[Point], rendered: str, prepared: Prepared, line: int
 
 
 def _read_list(
-    tokens: Sequence[Token | Block],
+    tokens: Sequence[Token],
     i: int,
     prepared: Prepared,
     body_line: int,
@@ -550,7 +550,7 @@ def _read_list(
 
 
 def _read_quote(
-    tokens: Sequence[Token | Block],
+    tokens: Sequence[Token],
     i: int,
     prepared: Prepared,
     body_line: int,
@@ -603,7 +603,7 @@ def _add_callout(
 
 
 def _read_table(
-    tokens: Sequence[Token | Block],
+    tokens: Sequence[Token],
     i: int,
     prepared: Prepared,
     body_line: int,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import html
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -13,10 +13,9 @@ from urllib.parse import quote
 
 import jinja2
 
-from notedeck import shipped_fields
 from notedeck.errors import TemplateError
 from notedeck.identity import guid_for
-from notedeck.model import Card, CardKind, Moment, pickled_by_fields, set_by_slots
+from notedeck.model import Card, CardKind, Moment, pickled_by_fields
 from notedeck.sanitise import sanitise
 
 # The frozen field lists. Anki splits a notetype whose fields change, so these never
@@ -119,7 +118,6 @@ def load_templates(folder: Path | None) -> Templates:
     )
 
 
-@set_by_slots
 @pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class RenderedCard:
@@ -149,14 +147,13 @@ def note_url(vault: str, note_path: str) -> str:
 
 # A field template: the card, its note's obsidian:// URL, and the function giving the URL
 # of a moment of the card's video.
-FieldTemplate = Callable[[Card, str, shipped_fields.VideoUrl], str]
+FieldTemplate = Callable[[Card, str, Callable[[Moment], str]], str]
 
 
 @functools.lru_cache(maxsize=8)
 def _field_templates(env: jinja2.Environment) -> tuple[FieldTemplate, FieldTemplate, FieldTemplate]:
     """The context, source and answer templates of `env`, looked up once rather than per
-    card: a template that is notedeck's own, unchanged, is its Python version (same
-    strings, a fraction of the time); any other is rendered by Jinja2."""
+    card."""
     return (
         _field_template(env, "context.html.j2"),
         _field_template(env, "source.html.j2"),
@@ -165,15 +162,10 @@ def _field_templates(env: jinja2.Environment) -> tuple[FieldTemplate, FieldTempl
 
 
 def _field_template(env: jinja2.Environment, name: str) -> FieldTemplate:
-    source = env.loader.get_source(env, name)[0] if env.loader else None
-    if source is not None and env.autoescape is True:
-        digest = hashlib.sha256(source.encode()).hexdigest()
-        if digest == shipped_fields.TEXT_SHA256[name]:
-            return shipped_fields.FIELDS[name]
     template = env.get_template(name)
     with_lines = name == "answer.html.j2"
 
-    def render(card: Card, note_url: str, video_url: shipped_fields.VideoUrl) -> str:
+    def render(card: Card, note_url: str, video_url: Callable[[Moment], str]) -> str:
         context = {
             "card": card,
             "video": card.video_id,
@@ -199,8 +191,8 @@ def render_cards(
     deck name of `cards[i]`, `vault` the Obsidian vault the note links open.
 
     Gives exactly `tuple(render_card(c, d, templates, vault) for c, d in zip(cards, decks))`,
-    faster: what the cards of a note share (its link, its tags, a section's context) is
-    worked out once. The build calls it once per note:
+    faster: what the cards of a note share (its link, its tags, a section's context
+    sanitised) is worked out once. The build calls it once per note:
 
         cards = derive_cards(note, moments, style)
         rendered = render_cards(cards, [deck_name(c.deck, config) for c in cards],
@@ -216,7 +208,6 @@ def render_cards(
     except jinja2.TemplateError as exc:
         raise _template_error(exc) from exc
     note_urls: dict[str, str] = {}
-    moment_urls: dict[str, _VideoLinks] = {}
     sorted_tags: dict[tuple[str, ...], tuple[tuple[str, ...], str]] = {}
     # The fields the cards of a note share (a section's context, the note's source
     # line) are made and sanitised once.
@@ -228,23 +219,18 @@ def render_cards(
             done = cleaned[fragment] = sanitise(fragment)
         return done
 
-    context = _NoteField(context_of, clean)
-    source = _NoteField(source_of, clean)
-    answer = _NoteField(answer_of, clean)
     out = []
     for card, deck in zip(cards, decks, strict=True):
         url = note_urls.get(card.note_path)
         if url is None:
             url = note_urls[card.note_path] = note_url(vault, card.note_path)
         video_id = card.video_id or ""
-        moment_url = moment_urls.get(video_id)
-        if moment_url is None:
-            moment_url = moment_urls[video_id] = _VideoLinks(video_id)
+        moment_url = functools.partial(video_url, video_id)
         cloze = card.kind is CardKind.CLOZE  # a cloze card has no answer field
         try:
-            ctx_html = context(card, url, moment_url)
-            source_html = source(card, url, moment_url)
-            answer_html = "" if cloze else answer(card, url, moment_url)
+            ctx_html = clean(context_of(card, url, moment_url))
+            source_html = clean(source_of(card, url, moment_url))
+            answer_html = "" if cloze else clean(answer_of(card, url, moment_url))
         except jinja2.TemplateError as exc:
             raise _template_error(exc) from exc
         key = html.escape(card.key)
@@ -280,47 +266,6 @@ def render_cards(
             RenderedCard(card.key, guid_for(card.key), cloze, fields, tags, deck, digest[:16])
         )
     return tuple(out)
-
-
-class _NoteField:
-    """A field template over the cards of one note, its fields sanitised: a card alike in
-    all the template reads (`shipped_fields.READS`) to one before it gets the same field."""
-
-    __slots__ = ("clean", "made", "reads", "template")
-
-    def __init__(self, template: FieldTemplate, clean: Callable[[str], str]) -> None:
-        self.template = template
-        self.clean = clean
-        self.reads = shipped_fields.READS.get(template)  # None: a Jinja2 template
-        self.made: dict[Hashable, str] = {}
-
-    def __call__(self, card: Card, note_url: str, video_url: _VideoLinks) -> str:
-        if self.reads is None:
-            return self.clean(self.template(card, note_url, video_url))
-        key = self.reads(card)
-        done = self.made.get(key)
-        if done is None:
-            done = self.made[key] = self.clean(self.template(card, note_url, video_url))
-        return done
-
-
-class _VideoLinks:
-    """`video_url` for the moments of one video, from a prefix quoted once; and the same
-    URL escaped for HTML, as the shipped templates write it."""
-
-    __slots__ = ("escaped_prefix", "prefix")
-
-    def __init__(self, video_id: str) -> None:
-        self.prefix = _video_prefix(video_id)
-        # Escaping replaces characters one by one, and a moment's "123s" has none to
-        # replace: the escaped URL is the escaped prefix and the seconds.
-        self.escaped_prefix = shipped_fields.escape(self.prefix)
-
-    def __call__(self, moment: Moment) -> str:
-        return f"{self.prefix}{moment.seconds}s"
-
-    def escaped(self, moment: Moment) -> str:
-        return f"{self.escaped_prefix}{moment.seconds}s"
 
 
 def _template_error(exc: jinja2.TemplateError) -> TemplateError:
