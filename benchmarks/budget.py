@@ -77,12 +77,19 @@ def main() -> None:
     import markdown as python_markdown
     from markdown_it import MarkdownIt
 
+    from notedeck.anki.package import PackageWriter
+    from notedeck.anki.render import RenderedCard, load_templates, render_cards
+    from notedeck.cards.derive import derive_cards
     from notedeck.config import Config
-    from notedeck.derive import derive_cards
-    from notedeck.lock import pack_stamps, stamp_rows, stamps_digest
-    from notedeck.package import PackageWriter
-    from notedeck.render import RenderedCard, load_templates, render_cards
-    from notedeck.work import Context, _tools, deck_name, read_one, ready_tools, resolve_note
+    from notedeck.incremental.lock import pack_stamps, stamp_rows, stamps_digest
+    from notedeck.incremental.workers import (
+        Context,
+        _tools,
+        deck_name,
+        read_one,
+        ready_tools,
+        resolve_note,
+    )
 
     content = extract_full_corpus(args.work)
     notes = sample(content, args.every)

@@ -42,12 +42,12 @@ Entry = tuple[Any, Any, Any, Any]
 def _tools(root: Path) -> tuple[Any, Any, Any, Any]:
     """The configuration, templates and card style a default build of `root` would use."""
     try:  # the build's stages moved from build.py to work.py; time either version
-        from notedeck.work import card_style
+        from notedeck.incremental.workers import card_style
     except ImportError:
         from notedeck.build import card_style
+    from notedeck.anki.render import load_templates
+    from notedeck.cards.questions import load_patterns
     from notedeck.config import load_config
-    from notedeck.questions import load_patterns
-    from notedeck.render import load_templates
 
     config = load_config(root, {"notes_dir": root, "out_dir": root.parent / "decks-unused"})
     templates = load_templates(config.templates_dir)
@@ -58,7 +58,7 @@ def _tools(root: Path) -> tuple[Any, Any, Any, Any]:
 def deck_namer(config: Any) -> Any:
     """The build's deck name of a card, from either version of the pipeline."""
     try:
-        from notedeck.work import deck_name  # (deck parts, config)
+        from notedeck.incremental.workers import deck_name  # (deck parts, config)
 
         return lambda card: deck_name(card.deck, config)
     except ImportError:
@@ -69,14 +69,14 @@ def deck_namer(config: Any) -> Any:
 
 def _batch_render(templates: Any) -> Any:
     """render_cards when this code has it (one note's cards at once), else None."""
-    import notedeck.render as render
+    import notedeck.anki.render as render
 
     return getattr(render, "render_cards", None)
 
 
 def make_cards(note: Any, moments: Any, config: Any, templates: Any, style: Any) -> Entry:
-    from notedeck.derive import derive_cards
-    from notedeck.render import render_card
+    from notedeck.anki.render import render_card
+    from notedeck.cards.derive import derive_cards
 
     deck_of = deck_namer(config)
     cards = derive_cards(note, moments, style)
@@ -86,7 +86,7 @@ def make_cards(note: Any, moments: Any, config: Any, templates: Any, style: Any)
 
 def save(root: Path, out: Path) -> None:
     from notedeck.build import discover, resolve_moments
-    from notedeck.read import read_note
+    from notedeck.reading.read import read_note
 
     config, templates, style, _ = _tools(root)
     notes = []
@@ -155,9 +155,9 @@ def compare(base: Path, every: int) -> int:
 
 def timings(base: Path, every: int, runs: int) -> dict[str, list[float]]:
     """ms/note for derive and for render, one figure per timed pass over the sample."""
-    import notedeck.render as render
-    from notedeck.derive import derive_cards
-    from notedeck.render import render_card
+    import notedeck.anki.render as render
+    from notedeck.anki.render import render_card
+    from notedeck.cards.derive import derive_cards
 
     root, notes = _load(base, every)
     config, templates, style, _ = _tools(root)

@@ -29,7 +29,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "src"))
 
 from notedeck.errors import NoteError  # noqa: E402
-from notedeck.read import read_note  # noqa: E402
+from notedeck.reading.read import read_note  # noqa: E402
 
 Reader = Callable[[Path, Path, bytes], Any]
 

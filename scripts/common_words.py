@@ -1,4 +1,4 @@
-"""Write src/notedeck/common_words.txt: the words real notes write in lower case.
+"""Write src/notedeck/cards/common_words.txt: the words real notes write in lower case.
 
 A capital at the start of a sentence or in a Title Case heading says nothing about a word;
 whether notes write it in lower case elsewhere does. Counted over a folder of notes (the
@@ -55,5 +55,6 @@ def main(root: Path, out: Path) -> None:
 
 if __name__ == "__main__":
     main(
-        Path(sys.argv[1]), Path(__file__).resolve().parent.parent / "src/notedeck/common_words.txt"
+        Path(sys.argv[1]),
+        Path(__file__).resolve().parent.parent / "src/notedeck/cards/common_words.txt",
     )

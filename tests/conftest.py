@@ -166,7 +166,7 @@ def project(vault: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 
 def run_cli(*args: str) -> Result:
     """The command line as a user types it, in this process."""
-    from notedeck.cli import main
+    from notedeck.cli.commands import main
 
     return CliRunner().invoke(main, list(args), catch_exceptions=False)
 

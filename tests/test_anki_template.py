@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from notedeck.anki_template import cloze_numbers, render_cloze, render_template
+from notedeck.anki.anki_template import cloze_numbers, render_cloze, render_template
 
 
 def test_fields_and_front_side_are_filled() -> None:

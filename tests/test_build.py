@@ -132,7 +132,7 @@ def test_build_leaves_nothing_in_the_temp_folder(
 def test_a_crash_on_one_note_is_that_notes_error(
     vault: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import notedeck.work as build_module
+    import notedeck.incremental.workers as build_module
 
     real = build_module.read_note
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from conftest import SEED, SIBLING, Anki, corpus_dir, run_build
-from notedeck import parallel
 from notedeck.build import BuildReport
+from notedeck.incremental import parallel
 
 _LINK_TIME = re.compile(r"\bt=\d+")
 
@@ -70,7 +70,7 @@ def test_an_unchanged_package_is_not_written_again(vault: Path, tmp_path: Path) 
 
 
 def test_a_template_change_rebuilds_every_card(vault: Path, tmp_path: Path) -> None:
-    from notedeck.render import default_templates_dir
+    from notedeck.anki.render import default_templates_dir
 
     templates = tmp_path / "templates"
     templates.mkdir()
@@ -229,8 +229,8 @@ def test_a_same_size_edit_right_after_a_build_is_never_missed(tmp_path: Path) ->
 
 
 def test_a_shard_keeps_each_note_apart_and_loses_only_a_broken_one(tmp_path: Path) -> None:
-    from notedeck import cache
-    from notedeck.render import RenderedCard
+    from notedeck.anki.render import RenderedCard
+    from notedeck.incremental import cache
 
     cache.mark(tmp_path)
     path = tmp_path / "cards-x.json"

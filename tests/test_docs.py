@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from notedeck.cli import main
+from notedeck.cli.commands import main
 from notedeck.config import KEYS, Key
 
 REPO = Path(__file__).resolve().parents[1]

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from conftest import Anki, add_cloze, run_build
-from notedeck import package
-from notedeck.render import CLOZE_FIELDS, FIELD_HELP, QA_FIELDS
+from notedeck.anki import package
+from notedeck.anki.render import CLOZE_FIELDS, FIELD_HELP, QA_FIELDS
 
 EPOCH = "1750000000"
 
@@ -65,7 +65,7 @@ def test_the_note_link_looks_like_a_link_and_does_not_repeat_the_title(
 ) -> None:
     import re
 
-    from notedeck.render import default_templates_dir
+    from notedeck.anki.render import default_templates_dir
 
     report = run_build(vault, tmp_path / "decks")
     for deck in report.decks:

@@ -16,9 +16,9 @@ from click.testing import CliRunner, Result
 
 from conftest import Anki
 from notedeck.build import build
-from notedeck.cli import main
+from notedeck.cli.commands import main
 from notedeck.config import Config
-from notedeck.read import MAX_NOTE_BYTES
+from notedeck.reading.read import MAX_NOTE_BYTES
 
 
 def note(title: str, *sections: str) -> str:
@@ -238,9 +238,12 @@ def test_a_note_linked_from_outside_the_folder_is_not_read(tmp_path: Path) -> No
 def test_a_note_that_breaks_derive_or_render_is_reported_and_the_rest_built(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import notedeck.work
+    import notedeck.incremental.workers
 
-    real_derive, real_render = notedeck.work.derive_cards, notedeck.work.render_cards
+    real_derive, real_render = (
+        notedeck.incremental.workers.derive_cards,
+        notedeck.incremental.workers.render_cards,
+    )
 
     def derive(note: Any, *args: Any) -> Any:
         if note.title == "Boom":
@@ -252,8 +255,8 @@ def test_a_note_that_breaks_derive_or_render_is_reported_and_the_rest_built(
             raise KeyError("render bug")
         return real_render(cards, *args)
 
-    monkeypatch.setattr(notedeck.work, "derive_cards", derive)
-    monkeypatch.setattr(notedeck.work, "render_cards", render)
+    monkeypatch.setattr(notedeck.incremental.workers, "derive_cards", derive)
+    monkeypatch.setattr(notedeck.incremental.workers, "render_cards", render)
     monkeypatch.setenv("NOTEDECK_DEBUG", "")  # restored after the --debug run below
     write_vault(
         tmp_path,
@@ -471,12 +474,12 @@ def test_outputs_that_cannot_be_written_are_messages(
     before = lock.read_bytes(), package.read_bytes()
     (notes / "d" / "a.md").write_text(note("A", "Apples", "Apricots"), encoding="utf-8")
 
-    import notedeck.files
+    import notedeck.anki.files
 
     def full(fd: int, data: bytes) -> None:
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-    monkeypatch.setattr(notedeck.files, "_write_all", full)
+    monkeypatch.setattr(notedeck.anki.files, "_write_all", full)
     result = run("--out", str(out))
     assert result.exit_code == 2 and "No space left on device" in result.output, result.output
     assert (lock.read_bytes(), package.read_bytes()) == before and not _leftovers(tmp_path)

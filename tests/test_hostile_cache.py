@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO
-from notedeck import cache
 from notedeck.config import Config
+from notedeck.incremental import cache
 
 
 def notedeck(

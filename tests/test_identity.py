@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from notedeck.identity import _BASE91, _base91, guid_for
+from notedeck.anki.identity import _BASE91, _base91, guid_for
 
 
 def _digit_by_digit(number: int) -> str:

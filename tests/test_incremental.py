@@ -16,12 +16,12 @@ import pytest
 
 from conftest import Anki, corpus_dir
 from notedeck import build as build_module
-from notedeck import cache
+from notedeck.anki.package import PackageWriter
 from notedeck.build import BuildReport, build
 from notedeck.config import Config
 from notedeck.errors import LockChanged
-from notedeck.lock_source import InMemory, OpenFile
-from notedeck.package import PackageWriter
+from notedeck.incremental import cache
+from notedeck.incremental.lock_source import InMemory, OpenFile
 
 MARK = 1_000_000_000_000_000_000  # a file time no write would give
 # The corpus's one note at the root gives no card: this one is the root deck's only note
@@ -220,7 +220,7 @@ _STUDY_NOTES = (
 def test_locks_of_earlier_formats_keep_every_guid_and_mod(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, anki: Anki
 ) -> None:
-    from notedeck.lock import LOCK_FORMAT, Planner
+    from notedeck.incremental.lock import LOCK_FORMAT, Planner
 
     notes = tmp_path / "vault" / "notes"
     shutil.copytree(corpus_dir(), notes)
@@ -291,7 +291,7 @@ def test_locks_of_earlier_formats_keep_every_guid_and_mod(
 
 
 def _guid(key: str) -> str:
-    from notedeck.identity import guid_for
+    from notedeck.anki.identity import guid_for
 
     return guid_for(key)
 
@@ -299,8 +299,8 @@ def _guid(key: str) -> str:
 def test_a_package_that_fails_in_a_parallel_build_leaves_everything_as_it_was(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import notedeck.work
-    from notedeck import parallel
+    import notedeck.incremental.workers
+    from notedeck.incremental import parallel
 
     notes = tmp_path / "vault" / "notes"
     shutil.copytree(corpus_dir(), notes)
@@ -311,7 +311,7 @@ def test_a_package_that_fails_in_a_parallel_build_leaves_everything_as_it_was(
         note = sorted(folder.glob("*.md"))[0]
         text = note.read_text(encoding="utf-8") + f"\n\n## Stress\n\n{CLAIM}\n"
         note.write_text(text, encoding="utf-8")  # a card in each deck
-    real = notedeck.work.PackageWriter.finish
+    real = notedeck.incremental.workers.PackageWriter.finish
 
     def fail_on_one(writer, media):  # type: ignore[no-untyped-def]
         if "colemedin" in writer.decks:
@@ -319,7 +319,7 @@ def test_a_package_that_fails_in_a_parallel_build_leaves_everything_as_it_was(
         return real(writer, media)
 
     # Workers are forked from this process, so they see the failing writer too.
-    monkeypatch.setattr(notedeck.work.PackageWriter, "finish", fail_on_one)
+    monkeypatch.setattr(notedeck.incremental.workers.PackageWriter, "finish", fail_on_one)
     monkeypatch.setattr(parallel, "SERIAL_BELOW", 0)
     with pytest.raises(OSError, match="disk full"):
         _build(notes, jobs=2)

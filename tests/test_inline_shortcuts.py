@@ -12,7 +12,7 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from notedeck import inline
+from notedeck.reading import inline
 
 
 def _tidy_by_patterns(fragment: str) -> str:

@@ -158,7 +158,7 @@ def test_a_lock_with_the_old_numbered_slugs_keeps_every_guid(
         "d/lang" + old_cs: "d/lang" + _CS_KEY,
     }
     guids = json.loads(lock.read_text(encoding="utf-8"))["guids"]
-    from notedeck.identity import guid_for
+    from notedeck.anki.identity import guid_for
 
     assert guids == {
         "d/lang" + _CPP_KEY: guid_for("d/lang" + old_cpp),

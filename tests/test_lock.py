@@ -16,8 +16,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from conftest import run_build
-from notedeck import lock_source
-from notedeck.lock import (
+from notedeck.incremental import lock_source
+from notedeck.incremental.lock import (
     _WORDS,
     CardChange,
     CardChanges,

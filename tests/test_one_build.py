@@ -17,9 +17,9 @@ from click.testing import CliRunner
 
 from conftest import REPO, SEED, Anki, corpus_dir
 from notedeck import build as build_module
-from notedeck import cache
-from notedeck.cli import main
+from notedeck.cli.commands import main
 from notedeck.config import Config
+from notedeck.incremental import cache
 
 fcntl = pytest.importorskip("fcntl")  # the test holds the lock as a build would (POSIX)
 

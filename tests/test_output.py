@@ -11,8 +11,8 @@ import pytest
 
 from conftest import SEED
 from conftest import run_cli as run
+from notedeck.cli.watch import watch_notes
 from notedeck.config import load_config
-from notedeck.watch import watch_notes
 
 # The seed note's garbled timestamps give one warning on its first timestamp's line.
 WARNED = f"notes/{SEED}:8: warning timestamp.garbled"
@@ -133,7 +133,7 @@ def test_cards_in_an_80_column_terminal_keep_the_whole_key_and_piped_output_is_n
 ) -> None:
     from rich.console import Console
 
-    import notedeck.terminal
+    import notedeck.cli.terminal
     from notedeck.build import build
 
     config = load_config(project)
@@ -146,7 +146,7 @@ def test_cards_in_an_80_column_terminal_keep_the_whole_key_and_piped_output_is_n
     def terminal(**kwargs: object) -> Console:
         return Console(force_terminal=True, width=80, color_system=None, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(notedeck.terminal, "Console", terminal)
+    monkeypatch.setattr(notedeck.cli.terminal, "Console", terminal)
     boxed = run("cards", f"notes/{SEED}").stdout
     assert "╭" in boxed and all(len(line) <= 80 for line in boxed.splitlines())
     # A folded key, read back from inside its box, is the whole key.

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO
-from notedeck import work
 from notedeck.build import BuildReport, build
+from notedeck.cards.derive import Style
 from notedeck.config import Config
-from notedeck.derive import Style
+from notedeck.incremental import workers as work
 from notedeck.model import Card, Moment, Note
 
 _LINK_TIME = re.compile(r"t=(\d+)")
@@ -132,9 +132,12 @@ def test_a_build_that_reports_every_card_makes_only_the_missing_ones(
 
 def test_the_lock_reads_neither_the_renderer_nor_the_packager() -> None:
     # Dependencies run forward: render and package read the lock, never the reverse.
-    code = "import sys, notedeck.lock; print(sorted(m for m in sys.modules if 'notedeck' in m))"
+    code = (
+        "import sys, notedeck.incremental.lock;"
+        " print(sorted(m for m in sys.modules if 'notedeck' in m))"
+    )
     loaded = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
-    assert "notedeck.lock" in loaded
-    assert "notedeck.render" not in loaded and "notedeck.package" not in loaded
+    assert "notedeck.incremental.lock" in loaded
+    assert "notedeck.anki.render" not in loaded and "notedeck.anki.package" not in loaded

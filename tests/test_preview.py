@@ -12,9 +12,9 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import add_cloze, run_build
-from notedeck.cli import main
-from notedeck.preview import anchor_for, preview_cards, write_preview
-from notedeck.render import load_templates
+from notedeck.anki.render import load_templates
+from notedeck.cli.commands import main
+from notedeck.cli.preview import anchor_for, preview_cards, write_preview
 
 CHROMIUM_FLAGS = [
     "--headless",

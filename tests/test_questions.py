@@ -7,8 +7,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from conftest import SHARED
-from notedeck import questions
-from notedeck.questions import (
+from notedeck.cards import questions
+from notedeck.cards.questions import (
     PatternError,
     load_patterns,
     overview_question,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from notedeck.read import parse_note
+from notedeck.reading.read import parse_note
 
 
 def _all_points(note):  # type: ignore[no-untyped-def]
@@ -169,11 +169,11 @@ def test_a_garbled_anchor_still_names_its_moment() -> None:
 
 
 def test_repeated_labels_in_one_section_give_distinct_card_keys() -> None:
+    from notedeck.anki.render import load_templates
+    from notedeck.cards.derive import derive_cards
+    from notedeck.cards.questions import load_patterns
     from notedeck.config import Config
-    from notedeck.derive import derive_cards
-    from notedeck.questions import load_patterns
-    from notedeck.render import load_templates
-    from notedeck.work import card_style
+    from notedeck.incremental.workers import card_style
 
     # "Cross-entropy loss" and "Cross entropy loss" give one item slug: two labels, two
     # cards, two keys.

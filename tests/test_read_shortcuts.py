@@ -15,8 +15,8 @@ from collections import Counter
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from notedeck import inline, read
 from notedeck.model import Clock
+from notedeck.reading import inline, read
 
 _ANCHOR = '<a class="yt-timestamp" data-t="01:02:03">[01:02:03]</a>'
 _ANCHOR_BITS = [_ANCHOR, "<a class=yt-timestamp data-t=5>", "<A CLASS='YT-TIMESTAMP' DATA-T='7'>"]

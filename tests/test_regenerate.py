@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 
 from conftest import SEED, SIBLING, Anki, add_cloze, run_build
-from notedeck import cache
+from notedeck.anki.package import PackageWriter
 from notedeck.build import BuildReport
-from notedeck.package import PackageWriter
-from notedeck.read import parse_note
+from notedeck.incremental import cache
+from notedeck.reading.read import parse_note
 
 EPOCH = "1750000000"  # both builds of every test run "in the same second"
 SPEED = "healthygamergg/ketamine_as_a_treatment_for_depression#speed-of-efficacy#qa"
@@ -299,7 +299,7 @@ def test_a_crash_while_writing_leaves_the_previous_packages_and_lock(
 ) -> None:
     import importlib
 
-    pipeline = importlib.import_module("notedeck.work")
+    pipeline = importlib.import_module("notedeck.incremental.workers")
     out = tmp_path / "decks"
     run_build(vault, out)
     lock = (vault.parent / "notedeck.lock").read_bytes()
@@ -371,7 +371,7 @@ def test_removal_search_matches_keys_with_search_wildcards_literally(
 def test_cli_reports_changes_and_the_removal_search(vault: Path, tmp_path: Path) -> None:
     from click.testing import CliRunner
 
-    from notedeck.cli import main
+    from notedeck.cli.commands import main
 
     lock = tmp_path / "elsewhere" / "my.lock"
     args = ["build", str(vault), "--out", str(tmp_path / "decks"), "--lock", str(lock)]

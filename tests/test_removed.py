@@ -13,8 +13,8 @@ from click.testing import CliRunner, Result
 
 from conftest import SEED, SIBLING, Anki, git, run_build
 from notedeck.build import BuildReport
-from notedeck.cli import main
-from notedeck.removals import log_path, read_log
+from notedeck.cli.commands import main
+from notedeck.incremental.removals import log_path, read_log
 
 EPOCH = 1_750_000_000
 PRECAUTIONS = "## Important Precautions"

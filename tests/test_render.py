@@ -8,12 +8,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import corpus_dir
+from notedeck.anki.render import default_templates_dir, load_templates, render_card, render_cards
 from notedeck.build import discover, read_notes, resolve_moments
+from notedeck.cards.derive import Style, derive_cards
+from notedeck.cards.questions import load_patterns
 from notedeck.config import Config
-from notedeck.derive import Style, derive_cards
 from notedeck.model import Card, CardKind, Line, Moment
-from notedeck.questions import load_patterns
-from notedeck.render import default_templates_dir, load_templates, render_card, render_cards
 
 TEMPLATES = load_templates(None)
 STYLE = Style(load_patterns(TEMPLATES.questions), TEMPLATES.fillers)

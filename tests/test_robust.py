@@ -16,14 +16,14 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from conftest import SEED, Anki, corpus_dir, run_build
+from notedeck.anki.render import load_templates, render_card
 from notedeck.build import BuildReport, discover, read_notes, resolve_moments
-from notedeck.cli import main
+from notedeck.cards.derive import Style, derive_cards
+from notedeck.cards.questions import load_patterns
+from notedeck.cli.commands import main
 from notedeck.config import Config
-from notedeck.derive import Style, derive_cards
-from notedeck.questions import load_patterns
-from notedeck.read import parse_note
-from notedeck.render import load_templates, render_card
-from notedeck.timestamps import resolve
+from notedeck.reading.read import parse_note
+from notedeck.reading.timestamps import resolve
 
 # What must never show on a card: source markup, our placeholders, live HTML.
 LEAKS = re.compile(r"\[\[|\]\]|\*\*|data-t|yt-timestamp|\[!\w+\]|[\ue000-\ue005]")
@@ -449,7 +449,7 @@ def test_note_to_cards_never_raises_and_never_leaks(body: str) -> None:
 
 
 def test_media_are_packaged_deterministically(vault: Path) -> None:
-    from notedeck.package import package_bytes
+    from notedeck.anki.package import package_bytes
 
     report = run_build(vault)
     media = {"nd-b.png": b"two", "nd-a.png": b"one"}

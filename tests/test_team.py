@@ -157,7 +157,7 @@ def test_a_conflict_that_cannot_be_resolved_stops_the_build_and_leaves_the_lock(
 ) -> None:
     from click.testing import CliRunner
 
-    from notedeck.cli import main
+    from notedeck.cli.commands import main
 
     out = tmp_path / "decks"
     run_build(vault, out)

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from conftest import CORPUS
 from notedeck.model import Clock
-from notedeck.timestamps import looks_like_clock, parse_clock, resolve
+from notedeck.reading.timestamps import looks_like_clock, parse_clock, resolve
 
 CONTENT = CORPUS
 DATA_T = re.compile(r'data-t="([^"<>]*)')

@@ -6,8 +6,8 @@ import threading
 from pathlib import Path
 
 from conftest import SEED
+from notedeck.cli.watch import is_input, watch_notes, watched_paths
 from notedeck.config import Config, load_config
-from notedeck.watch import is_input, watch_notes, watched_paths
 
 
 class Session:

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from notedeck.sentences import claim, framed, leans, loose, unsaid
+from notedeck.cards.sentences import claim, framed, leans, loose, unsaid
 
 
 def _fillers() -> tuple[str, ...]:
     """The shipped openings that carry no fact (card_templates/fillers.txt)."""
-    from notedeck.render import load_templates
+    from notedeck.anki.render import load_templates
 
     return load_templates(None).fillers
 

@@ -1,5 +1,5 @@
 """`python -m notedeck` runs the command line."""
 
-from notedeck.cli import main
+from notedeck.cli.commands import main
 
 main()

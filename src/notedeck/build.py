@@ -13,9 +13,7 @@ from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 
-from notedeck import cache
-from notedeck.config import Config
-from notedeck.decks import (
+from notedeck.anki.decks import (
     DeckFile,
     deck_jobs,
     drop_packages,
@@ -23,9 +21,13 @@ from notedeck.decks import (
     package_file_name,
     write_packages,
 )
-from notedeck.files import Staged
-from notedeck.identify import CardPlan, build_time, plan_cards
-from notedeck.lock import (
+from notedeck.anki.files import Staged
+from notedeck.anki.package import NotetypeShape, notetype_shapes
+from notedeck.anki.render import RenderedCard, load_templates
+from notedeck.config import Config
+from notedeck.incremental import cache
+from notedeck.incremental.identify import CardPlan, build_time, plan_cards
+from notedeck.incremental.lock import (
     CardChange,
     LockFile,
     check_lock_target,
@@ -34,11 +36,9 @@ from notedeck.lock import (
     stage_backup,
     stage_lock,
 )
-from notedeck.model import Card, Diagnostic, Level, Moment, Note
-from notedeck.one_build import one_build_at_a_time
-from notedeck.package import NotetypeShape, notetype_shapes
-from notedeck.parallel import Workers
-from notedeck.refresh import (
+from notedeck.incremental.one_build import one_build_at_a_time
+from notedeck.incremental.parallel import Workers
+from notedeck.incremental.refresh import (
     NewCards,
     Progress,
     Timing,
@@ -48,9 +48,8 @@ from notedeck.refresh import (
     resolve_timestamps,
     unchanged_records,
 )
-from notedeck.removals import log_path, stage_log
-from notedeck.render import RenderedCard, load_templates
-from notedeck.work import (
+from notedeck.incremental.removals import log_path, stage_log
+from notedeck.incremental.workers import (
     Context,
     card_style,
     deck_name,
@@ -58,6 +57,7 @@ from notedeck.work import (
     ready_tools,
     resolve_note,
 )
+from notedeck.model import Card, Diagnostic, Level, Moment, Note
 
 __all__ = [
     "BuildReport",

@@ -17,9 +17,11 @@ import frontmatter
 import yaml
 from markdown_it.token import Token
 
-from notedeck import identity
+from notedeck.anki import identity
+from notedeck.cards.questions import subject_of
 from notedeck.errors import NoteError
-from notedeck.inline import (
+from notedeck.model import Diagnostic, Level, Note, Point, Section
+from notedeck.reading.inline import (
     INVISIBLE,
     MediaRef,
     Prepared,
@@ -28,9 +30,7 @@ from notedeck.inline import (
     prepare,
     split_sentences,
 )
-from notedeck.markdown import inline_html, math_html, parse_blocks
-from notedeck.model import Diagnostic, Level, Note, Point, Section
-from notedeck.questions import subject_of
+from notedeck.reading.markdown import inline_html, math_html, parse_blocks
 
 _FRONTMATTER = re.compile(r"\A(?:\ufeff)?---[ \t]*\r?\n(.*?\r?\n)?---[ \t]*(?:\r?\n|\Z)", re.DOTALL)
 _EXPLICIT_ID = re.compile(r"\s*(?:\{#([A-Za-z0-9_-]+)\}|\^([A-Za-z0-9_-]+))\s*$")

@@ -12,12 +12,10 @@ from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 
-from notedeck import cache
 from notedeck.config import Config
-from notedeck.model import Card, Diagnostic, Level, Note
-from notedeck.parallel import Workers
-from notedeck.timestamps import Evidence, seconds_alone
-from notedeck.work import (
+from notedeck.incremental import cache
+from notedeck.incremental.parallel import Workers
+from notedeck.incremental.workers import (
     Context,
     DeriveJob,
     Moments,
@@ -31,6 +29,8 @@ from notedeck.work import (
     reraise_when_debugging,
     resolve_note,
 )
+from notedeck.model import Card, Diagnostic, Level, Note
+from notedeck.reading.timestamps import Evidence, seconds_alone
 
 _RACY_NS = 2_000_000_000
 

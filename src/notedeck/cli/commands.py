@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 import click
 
 from notedeck import __version__
-from notedeck.controls import json_escaped, printable
+from notedeck.cli.controls import json_escaped, printable
 
 # Everything heavy (the pipeline, rich, watchfiles) is imported inside the commands, so
 # `notedeck --help` and a one-note rebuild start fast.
@@ -195,7 +195,7 @@ def all_diagnostics(config: Config, report: BuildReport) -> list[Diagnostic]:
 
 def shown_diagnostics(config: Config, diagnostics: Sequence[Diagnostic]) -> list[Diagnostic]:
     """The diagnostics with their paths as every command shows them: from here."""
-    from notedeck.report import shown_diagnostic
+    from notedeck.cli.report import shown_diagnostic
 
     return [shown_diagnostic(d, config.notes_dir) for d in diagnostics]
 
@@ -279,7 +279,7 @@ def diagnostic_json(d: Diagnostic) -> dict[str, Any]:
 
 def report_json(report: BuildReport, dry_run: bool = False) -> dict[str, Any]:
     """The report as JSON values; the long lists as generators (see echo_json)."""
-    from notedeck.report import shown_path
+    from notedeck.cli.report import shown_path
 
     return {
         "notes": report.notes,
@@ -321,7 +321,7 @@ def echo_json(data: Mapping[str, Any]) -> None:
 
 
 def _print_summary(report: BuildReport, diagnostics: Sequence[Diagnostic], dry_run: bool) -> None:
-    from notedeck.report import echo_changes, echo_packages, plural, problem_counts
+    from notedeck.cli.report import echo_changes, echo_packages, plural, problem_counts
 
     for problem in diagnostics:
         echo(problem.format(), err=True)
@@ -414,7 +414,7 @@ def check_command(
     else:
         for d in shown:
             echo(d.format())
-        from notedeck.report import plural, problem_counts
+        from notedeck.cli.report import plural, problem_counts
 
         echo(f"Checked {plural(notes, 'note')}: {problem_counts(shown)}.", err=True)
     sys.exit(EXIT_NOTE_ERRORS if failed(shown, config.strict) else EXIT_OK)
@@ -422,8 +422,8 @@ def check_command(
 
 def _fix_timestamps(config: Config, chosen: set[str] | None, *, write: bool) -> None:
     """Rewrite (or, not `write`, show as a diff and exit) the notes' garbled timestamps."""
-    from notedeck.fix import apply_fixes, timestamp_fixes
-    from notedeck.report import plural, shown_path
+    from notedeck.cli.fix import apply_fixes, timestamp_fixes
+    from notedeck.cli.report import plural, shown_path
 
     fixes = timestamp_fixes(config, chosen)
     values = plural(sum(f.values for f in fixes), "timestamp")
@@ -478,12 +478,12 @@ def cards_command(
       notedeck cards notes/a.md notes/b.md --kind qa
       notedeck cards notes/psychology/flow.md --skipped
     """
-    from notedeck.terminal import show_cards, show_skipped
+    from notedeck.cli.terminal import show_cards, show_skipped
 
     config, wanted = _relative_notes_or_root(
         load_settings(None, config_file=config_file, require_notes=False), notes
     )
-    from notedeck.note_cards import cards_of_notes
+    from notedeck.cards.note_cards import cards_of_notes
 
     # Only these notes and the other notes of their videos are read, not the vault.
     made, found, left = cards_of_notes(config, wanted)
@@ -533,19 +533,19 @@ def preview_command(notes_dir: Path | None, out_dir: Path, config_file: Path | N
       notedeck preview
       notedeck preview ~/vault --out /tmp/cards && xdg-open /tmp/cards/index.html
     """
-    from notedeck.preview import write_preview
+    from notedeck.cli.preview import write_preview
 
     config = load_settings(notes_dir, config_file=config_file)
     report = run_build(config, dry_run=True, collect=True)
     diagnostics = shown_diagnostics(config, all_diagnostics(config, report))
     for d in diagnostics:
         echo(d.format(), err=True)
-    from notedeck.render import load_templates
+    from notedeck.anki.render import load_templates
 
     page = write_preview(
         report, load_templates(config.templates_dir), out_dir.resolve(), title=config.root_deck_name
     )
-    from notedeck.report import plural, shown_path
+    from notedeck.cli.report import plural, shown_path
 
     echo(
         f"Wrote {shown_path(page)} ({plural(len(report.rendered), 'card')} "
@@ -585,9 +585,9 @@ def removed_command(
       git pull && notedeck build && notedeck removed --since ORIG_HEAD
       notedeck removed --since 2025-06-01 --json
     """
+    from notedeck.cli.report import echo_removed
     from notedeck.errors import NotedeckError
-    from notedeck.removals import pending_removals
-    from notedeck.report import echo_removed
+    from notedeck.incremental.removals import pending_removals
 
     config = load_settings(config_file=config_file, require_notes=False, lock_path=lock_path)
     try:
@@ -634,8 +634,8 @@ def watch_command(
       notedeck watch
       notedeck watch ~/vault --out ~/decks --debounce 1000
     """
+    from notedeck.cli.watch import watch_notes
     from notedeck.config import load_config
-    from notedeck.watch import watch_notes
 
     first = load_settings(notes_dir, out_dir, config_file=config_file)
 

@@ -18,18 +18,18 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from notedeck import cache
+from notedeck.anki.files import NotAFile, read_capped
+from notedeck.anki.package import PackageWriter, media_names
+from notedeck.anki.render import RenderedCard, Templates, load_templates, render_cards
+from notedeck.cards.derive import Style, derive_cards
+from notedeck.cards.questions import QuestionPattern, load_patterns
 from notedeck.config import Config
-from notedeck.derive import Style, derive_cards
 from notedeck.errors import NoteError, TemplateError
-from notedeck.files import NotAFile, read_capped
-from notedeck.lock import pack_stamps, read_block, stamp_rows, stamps_digest
+from notedeck.incremental import cache
+from notedeck.incremental.lock import pack_stamps, read_block, stamp_rows, stamps_digest
 from notedeck.model import Card, Diagnostic, Level, Moment, Note
-from notedeck.package import PackageWriter, media_names
-from notedeck.questions import QuestionPattern, load_patterns
-from notedeck.read import MAX_NOTE_BYTES, read_note
-from notedeck.render import RenderedCard, Templates, load_templates, render_cards
-from notedeck.timestamps import Evidence, clock_text, repairs, resolve, written_as
+from notedeck.reading.read import MAX_NOTE_BYTES, read_note
+from notedeck.reading.timestamps import Evidence, clock_text, repairs, resolve, written_as
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,11 +7,11 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
-from notedeck.casing import common_words, lowered_title
-from notedeck.identity import card_key
+from notedeck.anki.identity import card_key
+from notedeck.cards.casing import common_words, lowered_title
+from notedeck.cards.questions import Question, QuestionPattern, overview_question, phrase_question
+from notedeck.cards.writer import Draft, RuleWriter, SectionText, Skipped
 from notedeck.model import Card, CardKind, Moment, Note, Point, Section
-from notedeck.questions import Question, QuestionPattern, overview_question, phrase_question
-from notedeck.writer import Draft, RuleWriter, SectionText, Skipped
 
 
 @dataclass(frozen=True, slots=True)

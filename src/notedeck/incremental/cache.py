@@ -30,11 +30,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from notedeck import plain
+from notedeck.anki.files import Staged, stage
+from notedeck.anki.render import RenderedCard, Templates
 from notedeck.config import Config
-from notedeck.files import Staged, stage
+from notedeck.incremental import plain
 from notedeck.model import Card, Diagnostic, Level, Moment, Note, pickled_by_fields
-from notedeck.render import RenderedCard, Templates
 
 FORMAT = 6  # 6: JSON checked on load (5 and before: pickle, never read again)
 V = TypeVar("V")
@@ -314,11 +314,16 @@ def build_key(config: Config, templates: Templates) -> str:
 
 @functools.cache
 def _code_digest() -> str:
-    """A digest of notedeck's own modules: a changed notedeck (even one whose version was
-    not bumped, as in development) never serves cards an older one made."""
+    """A digest of notedeck's own modules and the data they read (common_words.txt): a
+    changed notedeck (even one whose version was not bumped, as in development) never
+    serves cards an older one made."""
     digest = hashlib.sha256()
-    for module in sorted(Path(__file__).parent.glob("*.py")):
-        digest.update(module.name.encode() + b"\0" + module.read_bytes())
+    package = Path(__file__).resolve().parent.parent
+    for module in sorted((*package.rglob("*.py"), *package.rglob("*.txt"))):
+        if "card_templates" in module.parts:
+            continue  # the templates have a digest of their own (the build key)
+        name = module.relative_to(package).as_posix()
+        digest.update(name.encode() + b"\0" + module.read_bytes())
     return digest.hexdigest()
 
 

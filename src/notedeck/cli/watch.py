@@ -7,9 +7,9 @@ import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from notedeck.cli.report import echo_changes, plural, problem_counts, shown_diagnostic, shown_path
 from notedeck.config import Config
 from notedeck.errors import NotedeckError
-from notedeck.report import echo_changes, plural, problem_counts, shown_diagnostic, shown_path
 
 Echo = Callable[..., None]
 

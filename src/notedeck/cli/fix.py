@@ -10,11 +10,11 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from notedeck.anki.files import stage
 from notedeck.build import discover, read_notes, resolve_moments
 from notedeck.config import Config
-from notedeck.files import stage
 from notedeck.model import Moment, Note
-from notedeck.timestamps import repairs, written_as
+from notedeck.reading.timestamps import repairs, written_as
 
 # Where a note writes a moment: a timestamp anchor (its data-t value and its shown text)
 # or a bracketed time. Only values inside these are rewritten: the same digits in prose

@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
-from notedeck import cache
-from notedeck.identify import CardPlan
+from notedeck.incremental import cache
+from notedeck.incremental.identify import CardPlan
+from notedeck.incremental.parallel import Workers
+from notedeck.incremental.workers import Context, PackageJob, write_package
 from notedeck.model import Diagnostic, Level
-from notedeck.parallel import Workers
-from notedeck.work import Context, PackageJob, write_package
 
 
 @dataclass(frozen=True, slots=True)

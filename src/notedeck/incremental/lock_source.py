@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from notedeck.anki.files import FileRange, read_at
 from notedeck.errors import LockChanged
-from notedeck.files import FileRange, read_at
 
 # Bytes read at a time while looking for the blocks of a lock without a cache to say
 # where they are: a few MB, so that memory stays small whatever the size of the lock.

@@ -13,10 +13,10 @@ from urllib.parse import quote
 
 import jinja2
 
+from notedeck.anki.identity import guid_for
+from notedeck.anki.sanitise import sanitise
 from notedeck.errors import TemplateError
-from notedeck.identity import guid_for
 from notedeck.model import Card, CardKind, Moment, pickled_by_fields
-from notedeck.sanitise import sanitise
 
 # The frozen field lists. Anki splits a notetype whose fields change, so these never
 # change; the spare fields are there for what later versions add.
@@ -60,7 +60,7 @@ class Templates:
 
 def default_templates_dir() -> Path:
     """The templates shipped with notedeck (the repository's card_templates/ folder)."""
-    source_tree = Path(__file__).resolve().parents[2] / "card_templates"
+    source_tree = Path(__file__).resolve().parents[3] / "card_templates"
     if source_tree.is_dir():
         return source_tree
     return Path(str(resources.files("notedeck.card_templates")))

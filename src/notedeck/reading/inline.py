@@ -11,7 +11,7 @@ from functools import lru_cache
 import nh3
 
 from notedeck.model import Clock, Point, Term
-from notedeck.timestamps import parse_clock
+from notedeck.reading.timestamps import parse_clock
 
 # Placeholders stand in for timestamps and wikilinks while Markdown is parsed, so that
 # neither the Markdown parser nor a table's `|` can misread them. They are private-use

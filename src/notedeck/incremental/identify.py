@@ -7,8 +7,9 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from notedeck import cache
-from notedeck.lock import (
+from notedeck.anki.package import NotetypeShape
+from notedeck.incremental import cache
+from notedeck.incremental.lock import (
     Kept,
     LockedCard,
     LockFile,
@@ -20,10 +21,9 @@ from notedeck.lock import (
     unmodded_digest,
     unpack_stamps,
 )
+from notedeck.incremental.refresh import NewCards
+from notedeck.incremental.workers import Context
 from notedeck.model import Diagnostic
-from notedeck.package import NotetypeShape
-from notedeck.refresh import NewCards
-from notedeck.work import Context
 
 
 @dataclass

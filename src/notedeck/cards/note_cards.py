@@ -13,17 +13,17 @@ import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from notedeck.anki.files import read_capped
+from notedeck.anki.render import load_templates
 from notedeck.build import scan_notes
+from notedeck.cards.derive import explain_cards
+from notedeck.cards.questions import load_patterns
+from notedeck.cards.writer import Skipped
 from notedeck.config import Config
-from notedeck.derive import explain_cards
 from notedeck.errors import NoteError
-from notedeck.files import read_capped
+from notedeck.incremental.workers import card_style, resolve_note
 from notedeck.model import Card, Diagnostic, Level, Note
-from notedeck.questions import load_patterns
-from notedeck.read import read_note
-from notedeck.render import load_templates
-from notedeck.work import card_style, resolve_note
-from notedeck.writer import Skipped
+from notedeck.reading.read import read_note
 
 _HEAD_BYTES = 4096  # frontmatter sits at the top of a note
 _VIDEO_ID = re.compile(rb"^video_?[Ii]d:\s*[\"']?([\w-]{11})\b", re.MULTILINE)

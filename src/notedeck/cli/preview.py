@@ -9,11 +9,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from notedeck.anki_template import cloze_numbers, render_template
+from notedeck.anki.anki_template import cloze_numbers, render_template
+from notedeck.anki.files import write_atomically
+from notedeck.anki.render import CLOZE_FIELDS, QA_FIELDS, RenderedCard, Templates
 from notedeck.build import BuildReport
-from notedeck.files import write_atomically
 from notedeck.model import Card
-from notedeck.render import CLOZE_FIELDS, QA_FIELDS, RenderedCard, Templates
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,9 +20,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from notedeck.anki.files import Staged, stage
 from notedeck.errors import NotedeckError
-from notedeck.files import Staged, stage
-from notedeck.lock import LockedCard, LockFile, load_lock, removal_search, stage_backup
+from notedeck.incremental.lock import LockedCard, LockFile, load_lock, removal_search, stage_backup
 from notedeck.model import Diagnostic, Level
 
 # A git conflict's marker lines: the lines between them are kept, from both sides.

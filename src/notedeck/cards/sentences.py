@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from notedeck.casing import common_words, generic_words, word_counts
+from notedeck.cards.casing import common_words, generic_words, word_counts
 
 # Openings that lean on what came before: the sentence does not stand alone.
 _LEANING = frozenset(

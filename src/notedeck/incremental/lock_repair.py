@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from notedeck.errors import LockConflict
-from notedeck.lock_source import CHUNK, LockSource
+from notedeck.incremental.lock_source import CHUNK, LockSource
 from notedeck.model import Diagnostic, Level
 
 # A mod Anki can hold (SQLite's integers are 64-bit); anything larger is a broken line.

@@ -14,7 +14,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Protocol
 
-from notedeck.casing import (
+from notedeck.anki.identity import item_slug
+from notedeck.cards.casing import (
     common_words,
     countable,
     generic_words,
@@ -22,10 +23,8 @@ from notedeck.casing import (
     lowered_title,
     says_something,
 )
-from notedeck.identity import item_slug
-from notedeck.model import CardKind, Line, Moment, Note, Point
-from notedeck.questions import Question
-from notedeck.sentences import (
+from notedeck.cards.questions import Question
+from notedeck.cards.sentences import (
     IMPERATIVES,
     Claim,
     claim,
@@ -42,6 +41,7 @@ from notedeck.sentences import (
     unsaid,
     words,
 )
+from notedeck.model import CardKind, Line, Moment, Note, Point
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,11 +26,18 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol, cast, overload
 
+from notedeck.anki.files import FileRange, Staged, stage
+from notedeck.anki.identity import fresh_guid, guid_for
 from notedeck.errors import LockChanged, NotALock
-from notedeck.files import FileRange, Staged, stage
-from notedeck.identity import fresh_guid, guid_for
-from notedeck.lock_repair import MAX_MOD, damage_at, recover
-from notedeck.lock_source import CHUNK, InMemory, LockSource, OpenFile, read_head, scan_blocks
+from notedeck.incremental.lock_repair import MAX_MOD, damage_at, recover
+from notedeck.incremental.lock_source import (
+    CHUNK,
+    InMemory,
+    LockSource,
+    OpenFile,
+    read_head,
+    scan_blocks,
+)
 from notedeck.model import Diagnostic, Level
 
 

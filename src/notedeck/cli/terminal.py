@@ -10,12 +10,12 @@ from rich.console import Console, Group
 from rich.panel import Panel
 from rich.text import Text
 
+from notedeck.anki.render import video_url
+from notedeck.cards.writer import Skipped
+from notedeck.cli.controls import printable
+from notedeck.cli.report import plural, shown_path
 from notedeck.config import Config
-from notedeck.controls import printable
 from notedeck.model import Card, CardKind, Diagnostic
-from notedeck.render import video_url
-from notedeck.report import plural, shown_path
-from notedeck.writer import Skipped
 
 _CLOZE = re.compile(r"\{\{c\d+::(.*?)(?:::(.*?))?\}\}", re.DOTALL)
 _KIND_STYLE = {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import nh3
 
-from notedeck.inline import INLINE_TAGS
+from notedeck.reading.inline import INLINE_TAGS
 
 # Cards keep the inline formatting a sentence may carry, plus the blocks templates build.
 _TAGS = INLINE_TAGS | {

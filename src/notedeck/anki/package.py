@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from notedeck.identity import CLOZE_MODEL_ID, QA_MODEL_ID, deck_id
-from notedeck.render import CLOZE_FIELDS, FIELD_HELP, QA_FIELDS, RenderedCard, Templates
+from notedeck.anki.identity import CLOZE_MODEL_ID, QA_MODEL_ID, deck_id
+from notedeck.anki.render import CLOZE_FIELDS, FIELD_HELP, QA_FIELDS, RenderedCard, Templates
 
 if TYPE_CHECKING:
     import genanki

@@ -11,7 +11,7 @@ from notedeck.model import Diagnostic, Level
 
 if TYPE_CHECKING:
     from notedeck.build import BuildReport
-    from notedeck.removals import Pending
+    from notedeck.incremental.removals import Pending
 
 Echo = Callable[[str], None]
 

@@ -18,7 +18,9 @@ def word_counts() -> dict[str, int]:
 
 @functools.cache
 def _table() -> dict[str, tuple[int, int]]:
-    text = resources.files("notedeck").joinpath("common_words.txt").read_text(encoding="utf-8")
+    text = (
+        resources.files("notedeck.cards").joinpath("common_words.txt").read_text(encoding="utf-8")
+    )
     table = {}
     for line in text.splitlines():
         if line and not line.startswith("#"):

@@ -1,0 +1,1 @@
+"""The command line and what it shows: the only place that prints and picks exit codes."""
