@@ -437,6 +437,13 @@ class RuleWriter:
             if a_words < 2:
                 return None, "the answer is a single word"
             answer = _trim(answer)
+            if _ENDS_OPEN.search(answer):
+                # "The sources of revenue, categorized into:": the list it leads into is
+                # not on the card; the answer ends before that last clause, or there is none.
+                head, comma, _tail = answer.rpartition(", ")
+                if not comma or len(head.split()) < 3 or _ENDS_OPEN.search(head + "."):
+                    return None, "the answer leads into a list the card cannot hold"
+                answer = head + "."
             a_words = len(answer.split())
             if a_words > 32:
                 answer = _cut(answer)
@@ -780,6 +787,13 @@ _SECOND_PREDICATE = re.compile(
     r"may|might|will|would|could|should|must|presents?|increases?|decreases?|reduces?|"
     r"leads?|causes?|helps?|allows?|makes?|requires?|provides?|becomes?|remains?|"
     r"results?|affects?|improves?|prevents?|produces?|creates?|uses?|gives?)\b))",
+    re.IGNORECASE,
+)
+
+
+_ENDS_OPEN = re.compile(
+    r"\b(?:into|of|to|for|with|by|as|in|on|from|include|includes|including|are|is|the|a|an|"
+    r"and|or|such as|like|following)\.$",
     re.IGNORECASE,
 )
 
