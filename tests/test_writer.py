@@ -73,6 +73,17 @@ def _ask(sentence: str) -> tuple[str, str] | None:
             "Who developed the theory of relativity?",
             "Albert Einstein",
         ),
+        # A ranking is asked the other way round: the superlative is the cue.
+        (
+            "Alcohol use disorder is the most common disorder among adults.",
+            "What is the most common disorder among adults?",
+            "Alcohol use disorder",
+        ),
+        (
+            "Chest radiography is the investigation of choice for suspected pneumonia.",
+            "What is the investigation of choice for suspected pneumonia?",
+            "Chest radiography",
+        ),
     ],
 )
 def test_a_sentence_that_states_a_claim_gives_its_question(
@@ -91,8 +102,8 @@ def test_a_sentence_that_states_a_claim_gives_its_question(
         ("Investigators concluded the disaster was caused by methane.", "clause"),
         # Many answers fit a question about a broad subject.
         ("Alcohol leads to aggression in some people.", "too broad"),
-        # A ranking is no definition.
-        ("Alcohol use disorder is the most common disorder among adults.", "ranking"),
+        # A ranking without a scope singles out nothing a question can name.
+        ("Focus is the most important thing of all.", "ranking without a scope"),
         # A person's biography is no idea of the note.
         ("Marcus Raichle is a researcher who named the network.", "not an idea of the note"),
         # An instruction states nothing to recall.

@@ -163,6 +163,41 @@ def _own_clause(rest: str) -> bool:
     return False
 
 
+# "the most common cause of X", "the investigation of choice for X", "the first drug
+# approved for X": one thing singled out within a scope the question can carry.
+_RANKED = re.compile(
+    r"^the\s+(?:(?:most|least)\s+(?:\w+\s+){1,2}?|(?:first|last|only|largest|smallest|"
+    r"biggest|main|primary|leading|first-line|gold standard|\w{3,}est)\s+(?:\w+\s+){0,2}?|"
+    r"(?:\w+\s+){1,2}?of choice\s+)"
+    r"(?:[\w-]+\s+)?(?:of|for|in|to|among|behind)\s+\S.*$",
+    re.IGNORECASE,
+)
+_RANKED_VAGUE = frozenset(
+    "thing things aspect aspects factor factors way ways part parts one ones step steps "
+    "example examples reason reasons lesson lessons point points takeaway idea ideas "
+    "challenge challenges problem problems issue issues".split()
+)
+
+
+def _ranked_claim(subject: str, rest: str, be: str, title_words: frozenset[str]) -> Claim | None:
+    """ "X is the most common cause of Y" asked as "What is the most common cause of Y?"
+    with X the answer, where X names one thing and the ranking has a scope."""
+    rest = rest.strip().rstrip(".")
+    if not _RANKED.match(rest) or len(rest.split()) > 16 or has_pronoun(rest):
+        return None
+    if any(w.lower() in _RANKED_VAGUE for w in words(rest)[:5]) or negated(rest):
+        return None
+    if fit_subject(subject, title_words) is not None or len(words(subject)) > 6:
+        return None
+    if re.search(r"\b(?:and|or)\b", subject) or "," in rest:
+        return None
+    asked = "were" if be in {"was", "were"} and plural(subject) else be
+    if be in {"are", "were"} and not plural(rest.split(" of ")[0]):
+        return None  # "X and Y are the best ...": several things, one slot
+    answer = subject[:1].upper() + subject[1:]
+    return Claim(subject, "ranking", f"What {asked} {rest}?", answer, 3.0)
+
+
 def _proper_name(subject: str) -> bool:
     """Whether a subject is a name ("OceanGate", "Minnesota Governor Tim Walz") rather than
     a term: every word capitalised and some word one notes never write in lower case."""
@@ -722,11 +757,17 @@ def claim(
         reason = fit_subject(case(subject), title_words)
         ranked = re.match(
             r"one of\b|(?:the)\s+(?:most|least|first|last|only|largest|"
-            r"biggest|best|worst|main|primary|leading|single|\w+est)\b",
+            r"biggest|best|worst|main|primary|leading|single|\w+est)\b|"
+            r"the\s+(?:\w+\s+){1,2}of choice\b|the gold standard\b|the first-line\b",
             rest,
         )
         if ranked:
-            reason = "a ranking, not a definition (a cloze hides its subject)"
+            # "Streptococcus pneumoniae is the most common cause of pneumonia": asked the
+            # other way round, the superlative is the cue and the subject the answer.
+            inverted = _ranked_claim(case(subject), rest, m.group("be"), title_words)
+            if inverted is not None:
+                return inverted, ""
+            reason = "a ranking without a scope (which one of what?)"
         if reason is None and subject.split()[0].lower().endswith("ing"):
             reason = "an activity, not a thing to define"
         if reason is None and _own_clause(rest):

@@ -406,7 +406,7 @@ class RuleWriter:
             return None, "a definition of the note's subject outside its opening"
         if (
             found is not None
-            and found.relation != "definition"
+            and found.relation not in {"definition", "ranking"}
             and not _established(found.subject, section)
         ):
             return None, f"'{found.subject}' is named nowhere else in the note (which one?)"
@@ -434,7 +434,7 @@ class RuleWriter:
             lead_in = _ANSWER_LEADS.get(found.relation, "")
             answer = _answer(lead_in + found.answer)
             a_words = len(answer.split())
-            if a_words < 2:
+            if a_words < 2 and found.relation != "ranking":
                 return None, "the answer is a single word"
             answer = _trim(answer)
             if _ENDS_OPEN.search(answer):
@@ -456,10 +456,16 @@ class RuleWriter:
                 return None, "the answer quotes an opinion"
             if _answer_lists(answer):
                 return None, "the answer is a list of more than three items"
-            if found.subject.casefold() in answer.casefold():
+            ranking = found.relation == "ranking"  # its answer is its subject
+            if not ranking and found.subject.casefold() in answer.casefold():
                 return None, "the answer repeats the question"
             head = re.split(r"[,;(]|\s+(?:which|that|who)\s+", answer, maxsplit=1)[0]
-            if _given_away(head, found.subject, most=True) and len(head.split()) <= 6:
+            if ranking:
+                shown = {w.lower() for w in words(found.question)}
+                held = any(w.lower() in shown for w in words(head) if len(w) > 3)
+            else:
+                held = _given_away(head, found.subject, most=True)
+            if held and len(head.split()) <= 6:
                 return None, "the question holds its answer"
             if found.relation in {"serves as", "acts as"} and _VAGUE_KIND.search(head):
                 return None, "the answer names only a vague kind"
@@ -472,7 +478,11 @@ class RuleWriter:
                 return None, "the answer refers to something the card does not name"
             if (a_words <= 6 and _VAGUE.search(answer)) or not says_something(answer):
                 return None, "the answer is too vague to recall"
-            if _given_away(found.subject + " " + answer, section.context, most=True):
+            if ranking:
+                context = {w.lower() for w in words(section.context)}
+                if any(w.lower() in context for w in words(answer) if len(w) > 3):
+                    return None, "the context line gives the answer away"
+            elif _given_away(found.subject + " " + answer, section.context, most=True):
                 return None, "the context line gives the answer away"
             if _PLATITUDE.search(answer):
                 answer = _cut(answer)  # "..., which can lead to various ..." loses its tail
@@ -727,6 +737,8 @@ def _answer(rest: str) -> str:
 def _why_claim(subject: str, relation: str) -> str:
     if relation == "definition":
         return f"the sentence says what {subject} is"
+    if relation == "ranking":
+        return f"the sentence singles out {subject}: asked the other way round"
     if relation in {"how", "why"}:
         return f"the sentence says {relation} {subject} ..."
     return f"the sentence says what {subject} {relation.split()[0]} ..."
