@@ -597,8 +597,9 @@ def _with_subject(label: str, body: str) -> str:
 
 
 def _with_article(found: Claim, section: SectionText) -> Claim:
-    """ "What is router agent?" -> "What is a router agent?": a bare singular noun the note
-    itself writes with an article ("the router agent") takes one in the question."""
+    """ "What is router agent?" -> "What is a router agent?": a bare singular noun that
+    notes write as a countable thing takes an article in the question: "a" in a
+    definition, "the" elsewhere where the note itself writes "the router agent"."""
     subject = found.subject
     first = subject.split()[0]
     if not first.islower() or first in {"the", "a", "an"} or plural(subject):
@@ -612,14 +613,16 @@ def _with_article(found: Claim, section: SectionText) -> Claim:
         r"will|would|has|have|had|and|or|that|which)\b)",
         re.IGNORECASE,
     )
+    if not _bare_countable(subject):
+        return found  # "the stratified sampling", "the rose water": a mass goes without
     if any(said.search(p.text) for p in section.note_points):
         article = "the"
         if found.relation == "definition":
             article = _indefinite(subject)
-    elif found.relation == "definition" and _bare_countable(subject):
+    elif found.relation == "definition":
         article = _indefinite(subject)  # notes write "an agent", never "agent" bare
     else:
-        return found  # "machine learning": a mass noun goes without
+        return found
     return replace(found, question=found.question.replace(subject, f"{article} {subject}", 1))
 
 
