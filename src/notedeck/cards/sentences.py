@@ -64,7 +64,8 @@ _CLAUSE_VERBS = frozenset(
     "showed suggested explained claimed reported stated observed determined discovered "
     "realized realised learned learnt decided faced face faces felt feel feels describe "
     "described says think thinks thought know knows knew want wants wanted believes argues "
-    "claims suggests notes insists hopes expects predicts warns".split()
+    "claims suggests notes insists hopes expects predicts warns believe argue claim suggest "
+    "expect predict insist".split()
 )
 IMPERATIVES = frozenset(
     "be do don't avoid ask start stop use keep make take get set build focus question "
@@ -85,7 +86,7 @@ _VAGUE_MODIFIERS = frozenset(
     "ideal best worst initial early late current next previous particular general basic core "
     "central crucial critical essential fundamental simple notable given resulting different "
     "various elevated high higher low lower most exciting interesting promising notable "
-    "recent latest biggest prime personal subtle helpful direct more less further "
+    "recent latest biggest ultimate prime personal subtle helpful direct more less further "
     "additional another possible potential obvious clear".split()
 )
 # Openings that place a thing among others the card does not show ("current pricing",
