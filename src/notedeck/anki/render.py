@@ -22,6 +22,7 @@ from notedeck.model import Card, CardKind, Moment, pickled_by_fields
 # change; the spare fields are there for what later versions add.
 QA_FIELDS = ("Question", "Answer", "Context", "Source", "Key", "Spare 1", "Spare 2", "Spare 3")
 CLOZE_FIELDS = ("Text", "Context", "Source", "Key", "Spare 1", "Spare 2", "Spare 3")
+_SPARES = ("", "", "")  # the spare fields notedeck leaves empty
 
 # What Anki's editor says about a field (shown in it while the field is empty), and
 # whether the editor shows it folded. Neither is part of what makes Anki split a
@@ -236,26 +237,9 @@ def render_cards(
         key = html.escape(card.key)
         fields: tuple[str, ...]
         if cloze:
-            fields = (
-                clean(card.question),
-                ctx_html,
-                source_html,
-                key,
-                "",
-                "",
-                "",
-            )
+            fields = (clean(card.question), ctx_html, source_html, key, *_SPARES)
         else:
-            fields = (
-                html.escape(card.question),
-                answer_html,
-                ctx_html,
-                source_html,
-                key,
-                "",
-                "",
-                "",
-            )
+            fields = (html.escape(card.question), answer_html, ctx_html, source_html, key, *_SPARES)
         known = sorted_tags.get(card.tags)
         if known is None:
             tidy = tuple(sorted({t.replace(" ", "_") for t in card.tags if t}))

@@ -129,14 +129,15 @@ _COMPARES = re.compile(
 _BROAD_NOTES = 150
 
 
-_BROAD_ACRONYMS = frozenset({"AI", "ML", "LLM", "LLMs", "API", "APIs"})
+# Acronyms every note of a kind uses: "What is AI?" is too broad, "the AI" names nothing.
+GENERIC_ACRONYMS = frozenset("AI ML LLM LLMs API APIs UI CPU GPU SDK CEO".split())
 
 
 def _broad(subject: str, title_words: frozenset[str]) -> bool:
     content = [w for w in words(subject) if w.lower() not in {"the", "a", "an"}]
     if len(content) != 1:
         return False
-    if content[0] in _BROAD_ACRONYMS:
+    if content[0] in GENERIC_ACRONYMS:
         return True
     if not content[0].islower():
         return False

@@ -25,6 +25,7 @@ from notedeck.cards.casing import (
 )
 from notedeck.cards.questions import Question
 from notedeck.cards.sentences import (
+    GENERIC_ACRONYMS,
     IMPERATIVES,
     Claim,
     claim,
@@ -456,16 +457,13 @@ class RuleWriter:
                 return None, "the answer quotes an opinion"
             if _answer_lists(answer):
                 return None, "the answer is a list of more than three items"
-            ranking = found.relation == "ranking"  # its answer is its subject
+            # A ranking's answer is its subject, a name: the question shows its scope.
+            ranking = found.relation == "ranking"
             if not ranking and found.subject.casefold() in answer.casefold():
                 return None, "the answer repeats the question"
             head = re.split(r"[,;(]|\s+(?:which|that|who)\s+", answer, maxsplit=1)[0]
-            if ranking:
-                shown = {w.lower() for w in words(found.question)}
-                held = any(w.lower() in shown for w in words(head) if len(w) > 3)
-            else:
-                held = _given_away(head, found.subject, most=True)
-            if held and len(head.split()) <= 6:
+            asked = found.question if ranking else found.subject
+            if _given_away(head, asked, most=True, exact=ranking) and len(head.split()) <= 6:
                 return None, "the question holds its answer"
             if found.relation in {"serves as", "acts as"} and _VAGUE_KIND.search(head):
                 return None, "the answer names only a vague kind"
@@ -478,11 +476,8 @@ class RuleWriter:
                 return None, "the answer refers to something the card does not name"
             if (a_words <= 6 and _VAGUE.search(answer)) or not says_something(answer):
                 return None, "the answer is too vague to recall"
-            if ranking:
-                context = {w.lower() for w in words(section.context)}
-                if any(w.lower() in context for w in words(answer) if len(w) > 3):
-                    return None, "the context line gives the answer away"
-            elif _given_away(found.subject + " " + answer, section.context, most=True):
+            shown = answer if ranking else found.subject + " " + answer
+            if _given_away(shown, section.context, most=not ranking, exact=ranking):
                 return None, "the context line gives the answer away"
             if _PLATITUDE.search(answer):
                 answer = _cut(answer)  # "..., which can lead to various ..." loses its tail
@@ -569,10 +564,14 @@ def _stems(text: str) -> set[str]:
     return out
 
 
-def _given_away(hidden: str, shown: str, most: bool = False) -> bool:
+def _given_away(hidden: str, shown: str, most: bool = False, exact: bool = False) -> bool:
     """Whether the words shown (a context line, the rest of a sentence) hold the hidden
     words, or words of the same stem ("gaming" for "video games"): any of them, or with
-    `most`, at least half."""
+    `most`, at least half. With `exact`, only the words themselves count: a name shares
+    a stem with what it is named for ("Streptococcus pneumoniae", "pneumonia")."""
+    if exact:
+        shown_words = {w.lower() for w in words(shown)}
+        return any(w.lower() in shown_words for w in words(hidden) if len(w) > 3)
     hid = _stems(hidden) - _FUNCTION_STEMS
     if not most:
         return bool(hid & _stems(shown))
@@ -601,28 +600,21 @@ def _with_article(found: Claim, section: SectionText) -> Claim:
     notes write as a countable thing takes an article in the question: "a" in a
     definition, "the" elsewhere where the note itself writes "the router agent"."""
     subject = found.subject
-    first = subject.split()[0]
-    if not first.islower() or first in {"the", "a", "an"} or plural(subject):
-        return found
-    if first.endswith(("'s", "\u2019s")) or subject not in found.question:
-        return found
-    # The phrase must end there ("the router agent is ..."), not go on into a longer
-    # name ("the agentic RAG system", "a factor investing strategy").
-    said = re.compile(
-        rf"\b(?:a|an|the)\s+{re.escape(subject)}(?:[.,;:!?)]|\s+(?:is|are|was|were|can|could|"
-        r"will|would|has|have|had|and|or|that|which)\b)",
-        re.IGNORECASE,
-    )
-    if not _bare_countable(subject):
+    if subject not in found.question or not _bare_countable(subject):
         return found  # "the stratified sampling", "the rose water": a mass goes without
-    if any(said.search(p.text) for p in section.note_points):
-        article = "the"
-        if found.relation == "definition":
-            article = _indefinite(subject)
-    elif found.relation == "definition":
+    if found.relation == "definition":
         article = _indefinite(subject)  # notes write "an agent", never "agent" bare
     else:
-        return found
+        # The phrase must end there ("the router agent is ..."), not go on into a longer
+        # name ("the agentic RAG system", "a factor investing strategy").
+        said = re.compile(
+            rf"\b(?:a|an|the)\s+{re.escape(subject)}(?:[.,;:!?)]|\s+(?:is|are|was|were|"
+            r"can|could|will|would|has|have|had|and|or|that|which)\b)",
+            re.IGNORECASE,
+        )
+        if not any(said.search(p.text) for p in section.note_points):
+            return found
+        article = "the"
     return replace(found, question=found.question.replace(subject, f"{article} {subject}", 1))
 
 
@@ -656,16 +648,13 @@ def _bare_countable(phrase: str) -> bool:
 _ABSTRACT = ("tion", "sion", "ness", "ism", "ity", "ing", "ics", "sis", "ogy", "ance", "ence")
 
 
-_GENERIC_ACRONYMS = frozenset("AI LLM LLMs API APIs UI app CPU GPU SDK CEO".split())
-
-
 def _established(subject: str, section: SectionText) -> bool:
     """Whether a subject such as "the nitrogen bubbles" stands on its own: a name or term,
     or a phrase the note's title or headings use, or one the note comes back to."""
     first, _, bare = subject.partition(" ")
     if first.lower() not in {"the", "a", "an"}:
         return True
-    if " " not in bare and (bare.lower() in generic_words() or bare in _GENERIC_ACRONYMS):
+    if " " not in bare and (bare.lower() in generic_words() or bare in GENERIC_ACRONYMS):
         return False  # "the agent", "the AI": every note of its kind has one
     if any(w[:1].isupper() or (w.isupper() and len(w) > 1) for w in bare.split()):
         return True
