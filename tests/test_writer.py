@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import Anki, run_build
 from notedeck.cards.sentences import claim, framed, leans, loose, unsaid
 
 
@@ -241,3 +242,29 @@ def test_what_blind_readers_dropped_is_mended_or_left_out(tmp_path: Path) -> Non
     # example was used for is a story's detail.
     assert not any("carotid" in q for q in cards)
     assert not any("used for" in q for q in cards)
+
+
+RANKED = """---
+title: Pneumonia
+videoId: dQw4w9WgXcQ
+---
+## Causes
+
+Streptococcus pneumoniae is the most common cause of community-acquired pneumonia \\
+<a class="yt-timestamp" data-t="00:01:10">[00:01:10]</a>.
+"""
+
+
+def test_a_ranking_asked_the_other_way_round_renders_in_anki(tmp_path: Path, anki: Anki) -> None:
+    notes = tmp_path / "notes"
+    (notes / "medicine").mkdir(parents=True)
+    (notes / "medicine" / "pneumonia.md").write_text(RANKED.replace("\\\n", ""), "utf-8")
+    report = run_build(notes)
+    [deck] = report.decks
+    anki.import_package(deck.path)
+    [cid] = anki.col.find_cards("")
+    card = anki.col.get_card(cid)
+    assert "What is the most common cause of community-acquired pneumonia?" in card.question()
+    # The name is the answer, with the moment it was said as a link.
+    assert "Streptococcus pneumoniae." in card.answer()
+    assert "t=70" in card.answer()
