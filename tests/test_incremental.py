@@ -272,7 +272,7 @@ def test_locks_of_earlier_formats_keep_every_guid_and_mod(
     monkeypatch.setattr(Planner, "plan", counted)
     every_note = {p.relative_to(notes).as_posix() for p in notes.rglob("*.md")}
     without_cards = every_note - json.loads(current)["notes"].keys()
-    assert len(without_cards) * 2 < len(every_note)
+    assert len(every_note) - len(without_cards) >= 20  # every format tried on many notes
     for n, version in enumerate(("1", "2", "2 reformatted", "3")):
         if version != "3":
             lock_path.write_text(_older_lock(current, version), encoding="utf-8")

@@ -193,6 +193,6 @@ def test_repeated_labels_in_one_section_give_distinct_card_keys() -> None:
     assert len(keys) == len(set(keys))
     assert keys == ["n#examples#label#cross-entropy-loss", "n#examples#label#cross-entropy-loss~2"]
     assert [c.question for c in cards] == [
-        "What is Cross-entropy loss?",
+        "What is a cross-entropy loss?",  # "Cross-entropy" only starts the sentence
         "What is a cross entropy loss?",  # notes write "a loss": a countable thing
     ]

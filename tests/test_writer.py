@@ -50,11 +50,6 @@ def _ask(sentence: str) -> tuple[str, str] | None:
             "the melting point of glass",
         ),
         (
-            "Cloud functions act as a gateway to third-party APIs.",
-            "What do cloud functions act as?",
-            "a gateway to third-party APIs",
-        ),
-        (
             "Female bullying can be triggered by specific social dynamics.",
             "What can trigger female bullying?",
             "specific social dynamics",
@@ -242,6 +237,50 @@ def test_what_blind_readers_dropped_is_mended_or_left_out(tmp_path: Path) -> Non
     # example was used for is a story's detail.
     assert not any("carotid" in q for q in cards)
     assert not any("used for" in q for q in cards)
+
+
+READ_DROPS_2 = """---
+title: Prompt tax and clinical signs
+videoId: dQw4w9WgXcQ
+---
+
+## Prompt Tax
+
+The "prompt tax" refers to the hidden costs of moving prompts to a new model.
+Non-parametric tests are used for data that is not normally distributed.
+Successive distribution days indicate a weakening market for the index.
+Supported housing serves as a stepping stone towards living alone.
+Visible growth in operating margins is a positive sign for the stock.
+Ketosis is a biochemical hallmark of Von Gierke's disease.
+The default mode network is a specific part of the brain that enables self-awareness.
+Above the brainstem is the limbic system, which controls emotions.
+Synthetic meshes cannot be used in infected or strangulated hernia repairs.
+The heat of the Earth's core is partly due to radioactive decay of heavy elements.
+
+## How Fraud Works
+
+The scheme typically begins with a caller who claims to be from the bank.
+"""
+
+
+def test_what_later_blind_readers_dropped_is_mended_or_left_out(tmp_path: Path) -> None:
+    """Drops blind readers named in reads 141-163, each met by the card writer."""
+    cards = {c.question: c for c in _cards_of(tmp_path, READ_DROPS_2)}
+    # A coined term in quotes heads its sentence as a term.
+    assert "What does the prompt tax refer to?" in cards
+    # A capital only there because the word opens the sentence goes ("Non-parametric").
+    assert "What are non-parametric tests used for?" in cards
+    # Soft links with many right answers give no card: indicate, serve as.
+    assert not any(q.endswith(("indicate?", "serve as?")) for q in cards)
+    # A judgement ("a positive sign") or a kind that only relates ("a hallmark of ...")
+    # is not what a thing is; a part that goes on to say which one is.
+    assert not any("operating margins" in q or "ketosis" in q.lower() for q in cards)
+    assert "What is the default mode network?" in cards
+    # A place, a negated subject, an adverb in place of a state: no question reads right.
+    assert not any(q.startswith(("What is above", "What is synthetic")) for q in cards)
+    assert not any(q.endswith("partly?") for q in cards)
+    # "How does fraud work?" needs an answer that says how fraud works, not a first step.
+    assert "How does fraud work?" not in cards
 
 
 RANKED = """---

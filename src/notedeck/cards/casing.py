@@ -78,8 +78,8 @@ def lowered(word: str, note: Note) -> str:
     writes it capitalised mid-sentence (a name), and it is a word notes write in lower
     case. Acronyms and mixed case ("DMN", "iPhone") stay as they are."""
     parts = word.split("-")
-    if not all(p[:1].isupper() and p[1:] == p[1:].lower() for p in parts if p):
-        return word
+    if not parts[0][:1].isupper() or not all(p[1:] == p[1:].lower() for p in parts if p):
+        return word  # "DMN", "iPhone"; but "Non-parametric" and "Self-Delusion" may lower
     if word in note.names:
         return word  # the note writes it capitalised mid-sentence: a name
     base = word.lower()
@@ -92,7 +92,21 @@ def lowered(word: str, note: Note) -> str:
 
 
 # Endings of adjectives and abstract nouns rather than names ("Ectopic", "Hypertonic").
-_ENDINGS = ("ic", "al", "ous", "ive", "tion", "sion", "ment", "ness", "ity", "ism", "ology")
+_ENDINGS = (
+    "ic",
+    "al",
+    "ous",
+    "ive",
+    "tion",
+    "sion",
+    "ment",
+    "ness",
+    "ity",
+    "ism",
+    "ology",
+    "ory",
+    "ary",
+)
 
 
 def _inflected(word: str) -> bool:

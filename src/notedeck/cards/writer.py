@@ -300,6 +300,11 @@ class RuleWriter:
             return None
         if cue is None and not self._answers(section, question, [points[i] for i in chosen]):
             return None  # (a heading with cue words was answered by one of them already)
+        if question.pattern == "mechanism" and not _names(question.topic, fits[chosen[0]]):
+            # "How does the scam work?" -> "The scam typically begins with ...": a step of
+            # it, not how it works (blind reads kept 4 of 21 such cards, mostly those whose
+            # answer says "X works by ..." or "X allows ...").
+            return None
         used.update(chosen)
         return Draft(
             CardKind.QA,
@@ -465,8 +470,6 @@ class RuleWriter:
             asked = found.question if ranking else found.subject
             if _given_away(head, asked, most=True, exact=ranking) and len(head.split()) <= 6:
                 return None, "the question holds its answer"
-            if found.relation in {"serves as", "acts as"} and _VAGUE_KIND.search(head):
-                return None, "the answer names only a vague kind"
             first = answer.split()[0].lower()
             if first in {"is", "are", "was", "were", "has", "have", "had", "and", "or", "but"}:
                 return None, "the question split the sentence in the wrong place"
@@ -547,6 +550,12 @@ class RuleWriter:
                 "cloze:term",
             )
         return None
+
+
+def _names(subject: str, text: str) -> bool:
+    """Whether `text` names `subject` (a stem of it will do: "Ketamine's key action")."""
+    bare = re.sub(r"^(?:the|a|an)\s+", "", subject.casefold())
+    return bare in text.casefold() or bool(_stems(bare) & _stems(text))
 
 
 def _stems(text: str) -> set[str]:
@@ -737,15 +746,9 @@ def _why_claim(subject: str, relation: str) -> str:
 
 
 _MAKES = frozenset({"causes", "enables", "leads to"})
-_VAGUE_KIND = re.compile(
-    r"\b(?:example|reminder|testament|illustration|symbol|sign|case|warning|lesson|catalyst|"
-    r"tool|guide|way|means|basis|foundation)\b",
-    re.IGNORECASE,
-)
 _ANSWER_LEADS = {
     "found in": "in ",
     "located in": "in ",
-    "demonstrates that": "that ",
     "shows that": "that ",
     "reveals that": "that ",
     "illustrates how": "how ",
