@@ -257,6 +257,11 @@ Above the brainstem is the limbic system, which controls emotions.
 Synthetic meshes cannot be used in infected or strangulated hernia repairs.
 The heat of the Earth's core is partly due to radioactive decay of heavy elements.
 
+## Reviews
+
+A separate LLM is used to write a summary of every change in the pull request.
+The urgency of the Ukraine war means a clear decision is needed before the summit.
+
 ## How Fraud Works
 
 The scheme typically begins with a caller who claims to be from the bank.
@@ -279,6 +284,8 @@ def test_what_later_blind_readers_dropped_is_mended_or_left_out(tmp_path: Path) 
     # A place, a negated subject, an adverb in place of a state: no question reads right.
     assert not any(q.startswith(("What is above", "What is synthetic")) for q in cards)
     assert not any(q.endswith("partly?") for q in cards)
+    # What one of many is used for, and what a whole situation means, have many answers.
+    assert not any("separate LLM" in q or "Ukraine" in q for q in cards)
     # "How does fraud work?" needs an answer that says how fraud works, not a first step.
     assert "How does fraud work?" not in cards
 
