@@ -171,7 +171,7 @@ Annual recurring revenue is a measure of yearly subscription income, \\$4 millio
 
 ## Japan
 
-The Japan Software Company (日本ソフトウェア) was a joint venture that MITI sponsored in October 1966 <a class="yt-timestamp" data-t="00:02:53">[00:02:53]</a>.
+The Japan Software Company (日本ソフトウェア) is a joint venture that MITI sponsored in October 1966 <a class="yt-timestamp" data-t="00:02:53">[00:02:53]</a>.
 """
 
 

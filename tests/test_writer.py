@@ -261,6 +261,9 @@ The heat of the Earth's core is partly due to radioactive decay of heavy element
 
 A separate LLM is used to write a summary of every change in the pull request.
 The urgency of the Ukraine war means a clear decision is needed before the summit.
+Osteomyelitis is a bone infection.
+PSM was a consistent challenge because of the sheer volume of information to learn.
+The rise of robotic process automation led to dedicated centres of excellence.
 
 ## How Fraud Works
 
@@ -286,6 +289,8 @@ def test_what_later_blind_readers_dropped_is_mended_or_left_out(tmp_path: Path) 
     assert not any(q.endswith("partly?") for q in cards)
     # What one of many is used for, and what a whole situation means, have many answers.
     assert not any("separate LLM" in q or "Ukraine" in q for q in cards)
+    # A definition of a few words names a kind, not which one; a past event is a story's.
+    assert not any(w in q for q in cards for w in ("osteomyelitis", "PSM", "automation"))
     # "How does fraud work?" needs an answer that says how fraud works, not a first step.
     assert "How does fraud work?" not in cards
 
