@@ -262,6 +262,14 @@ The heat of the Earth's core is partly due to radioactive decay of heavy element
 A separate LLM is used to write a summary of every change in the pull request.
 The urgency of the Ukraine war means a clear decision is needed before the summit.
 Osteomyelitis is a bone infection.
+Oscar Health's financial outcomes are driven by three main levers.
+
+## Exploitation of Voyeurism
+
+The voyeurism is defined as taking cheap pleasure in watching other people's private lives.
+Radar is a device that uses radio waves to detect distant aircraft [00:05:07 - 00:05:13].
+Dark matter is a substance that does not consist of atoms, unlike ordinary matter.
+Most of the mass of a galaxy is made of dark matter.
 PSM was a consistent challenge because of the sheer volume of information to learn.
 The rise of robotic process automation led to dedicated centres of excellence.
 
@@ -291,6 +299,13 @@ def test_what_later_blind_readers_dropped_is_mended_or_left_out(tmp_path: Path) 
     assert not any("separate LLM" in q or "Ukraine" in q for q in cards)
     # A definition of a few words names a kind, not which one; a past event is a story's.
     assert not any(w in q for q in cards for w in ("osteomyelitis", "PSM", "automation"))
+    assert not any("Oscar Health" in q for q in cards)  # "Three main levers." names none
+    # An abstract noun loses the "the" the note gave it; a mass noun the note writes bare
+    # ("of dark matter") takes no "a"; a bracketed time range is a moment, not text.
+    assert "How is voyeurism defined?" in cards
+    assert "What is dark matter?" in cards
+    radar = " ".join(ln.html for ln in cards["What is radar?"].answer)
+    assert "00:05" not in radar and cards["What is radar?"].moments
     # "How does fraud work?" needs an answer that says how fraud works, not a first step.
     assert "How does fraud work?" not in cards
 

@@ -85,6 +85,8 @@ def lowered(word: str, note: Note) -> str:
     base = word.lower()
     for end in ("'s", "\u2019s"):
         base = base.removesuffix(end)
+    if base in note.vocabulary:
+        return word.lower()  # "Patchy infiltrates": the note writes "patchy" elsewhere
     known = common_words()
     if all(p in known or p.endswith(_ENDINGS) or _inflected(p) for p in base.split("-") if p):
         return word.lower()

@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from notedeck.cards.casing import common_words, generic_words, word_counts
+from notedeck.cards.casing import common_words, countable, generic_words, word_counts
 
 # Openings that lean on what came before: the sentence does not stand alone.
 _LEANING = frozenset(
@@ -1058,6 +1058,8 @@ def _articled(subject: str) -> str:
     if any(w.endswith(("'s", "\u2019s")) for w in ws) or ws[-1] in _EPONYMS:
         return subject  # "Neil Harvey's record", "Best disease": no article
     bare = ws[0].lower() not in {"the", "a", "an"} and not ws[0].endswith(("'s", "\u2019s"))
+    if countable(ws[-1]) is False:
+        return subject  # "Shannon information", "Bitcoin mining": a mass takes no article
     return f"the {subject}" if named and bare else subject
 
 

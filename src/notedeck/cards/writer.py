@@ -479,6 +479,8 @@ class RuleWriter:
                 return None, "the answer refers to something the card does not name"
             if (a_words <= 6 and _VAGUE.search(answer)) or not says_something(answer):
                 return None, "the answer is too vague to recall"
+            if _COUNT_ONLY.match(answer):
+                return None, "the answer only counts ('three main levers'), it names none"
             shown = answer if ranking else found.subject + " " + answer
             if _given_away(shown, section.context, most=not ranking, exact=ranking):
                 return None, "the context line gives the answer away"
@@ -609,9 +611,17 @@ def _with_article(found: Claim, section: SectionText) -> Claim:
     notes write as a countable thing takes an article in the question: "a" in a
     definition, "the" elsewhere where the note itself writes "the router agent"."""
     subject = found.subject
+    stray = re.fullmatch(r"(?i:the)\s+([a-z]+)", subject)
+    if stray is not None and stray.group(1).endswith(_ABSTRACT) and not countable(stray.group(1)):
+        # "How is the voyeurism defined?": an abstract noun the note wrote with "the".
+        bare = stray.group(1)
+        question = re.sub(rf"\b[Tt]he {bare}\b", bare, found.question, count=1)
+        return replace(found, subject=bare, question=question)
     if subject not in found.question or not _bare_countable(subject):
         return found  # "the stratified sampling", "the rose water": a mass goes without
     if found.relation == "definition":
+        if _written_bare(subject, section):
+            return found  # "dark matter is ...", "of dark matter": the note's own usage
         article = _indefinite(subject)  # notes write "an agent", never "agent" bare
     else:
         # The phrase must end there ("the router agent is ..."), not go on into a longer
@@ -625,6 +635,24 @@ def _with_article(found: Claim, section: SectionText) -> Claim:
             return found
         article = "the"
     return replace(found, question=found.question.replace(subject, f"{article} {subject}", 1))
+
+
+_DETERMINERS = frozenset("the this that these those its their his her our your my".split())
+
+
+def _written_bare(phrase: str, section: SectionText) -> bool:
+    """Whether the note writes `phrase` without an article and never with "a"/"an"."""
+    low = phrase.casefold()
+    bare = with_a = 0
+    for point in section.note_points:
+        text = point.text.casefold()
+        for m in re.finditer(rf"(\w+\s+)?\b{re.escape(low)}\b", text):
+            before = (m.group(1) or "").strip()
+            if before in {"a", "an"}:
+                with_a += 1
+            elif before and before not in _DETERMINERS:
+                bare += 1  # "of dark matter" (a sentence's first words say nothing)
+    return bare > 0 and with_a == 0
 
 
 def _head(phrase: str) -> str:
@@ -757,6 +785,11 @@ _ANSWER_LEADS = {
     "occurs when": "when ",
     "happens when": "when ",
 }
+_COUNT_ONLY = re.compile(
+    r"^(?:two|three|four|five|six|seven|eight|nine|ten|several|many|multiple|various|\d+)"
+    r"(?:\s+[\w-]+){1,2}\.?$",
+    re.IGNORECASE,
+)
 _VAGUE = re.compile(
     r"\b(?:specific|certain|various|different|modern|key|important|many|several|unique|"
     r"particular|general|overall|good|great|better|efficiency|clarity|things?|stuff)\b",
@@ -852,11 +885,17 @@ def _caser(note: Note) -> Callable[[str], str]:
         Research")."""
         first, sep, rest = subject.partition(" ")
         gerund = first.endswith("ing") and first.lower() in common_words()
-        if not gerund and any(w[:1].isupper() and not w.isupper() for w in rest.split()[:1]):
+        named = [w for w in rest.split()[:1] if w[:1].isupper() and not _acronym(w)]
+        if not gerund and named:
             return subject  # "Deep Research"; but "Reaching Area 51" is a verb's
         return lowered(first, note) + sep + rest
 
     return case
+
+
+def _acronym(word: str) -> bool:
+    """ "LLM", "LLM-to-patient": an acronym (or a compound led by one) names no phrase."""
+    return word.split("-")[0].isupper()
 
 
 def _capital(text: str) -> str:

@@ -56,7 +56,8 @@ _ANCHOR_DEBRIS = re.compile(
     r"<a\b[^<>\n]*?(?:yt-timestamp|data-t)[^<>\n]*>?|\bdata-t=[\"']?", re.IGNORECASE
 )
 _BRACKET_TIMES = re.compile(
-    r"\[\s*(\d{1,2}:\d{2}(?::\d{2}){0,2}(?:\s*[,;]\s*\d{1,2}:\d{2}(?::\d{2}){0,2})*)\s*\](?!\()"
+    r"\[\s*(\d{1,2}:\d{2}(?::\d{2}){0,2}(?:\s*[,;\-\u2013]\s*\d{1,2}:\d{2}(?::\d{2}){0,2})*)\s*\]"
+    r"(?!\()"
 )
 _EMPHASIS = re.compile(r"\*\*|__|(?<!\w)[*_](?=\S)|(?<=\S)[*_](?!\w)")
 # A `!` just before makes an embed (`![[a.png]]`): prepare() looks at the character before.
@@ -109,7 +110,7 @@ def prepare(body: str, first_line: int) -> Prepared:
         return f"{CLOCK_OPEN}{len(clocks) - 1}{CLOCK_CLOSE}"
 
     def brackets(m: re.Match[str]) -> str:
-        parts = re.split(r"\s*[,;]\s*", m.group(1))
+        parts = re.split(r"\s*[,;\-\u2013]\s*", m.group(1))  # "[00:05:07 - 00:05:13]" too
         return ", ".join(clock(p, m.start()) for p in parts)
 
     text = _anchors_to_clocks(body, first_line, clocks)
