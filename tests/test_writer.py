@@ -270,6 +270,13 @@ The voyeurism is defined as taking cheap pleasure in watching other people's pri
 Radar is a device that uses radio waves to detect distant aircraft [00:05:07 - 00:05:13].
 Dark matter is a substance that does not consist of atoms, unlike ordinary matter.
 Most of the mass of a galaxy is made of dark matter.
+
+## Outlook
+
+A2A is a high-level architecture rather than a downloadable tool or framework.
+Business owners are reluctant to return to the city due to high costs and crime.
+Cognitive Shield is a next-generation platform designed to protect financial systems.
+The long-term vision is a future where driving cars by hand looks reckless.
 PSM was a consistent challenge because of the sheer volume of information to learn.
 The rise of robotic process automation led to dedicated centres of excellence.
 
@@ -306,6 +313,9 @@ def test_what_later_blind_readers_dropped_is_mended_or_left_out(tmp_path: Path) 
     assert "What is dark matter?" in cards
     radar = " ".join(ln.html for ln in cards["What is radar?"].answer)
     assert "00:05" not in radar and cards["What is radar?"].moments
+    # What a thing is not, a name the card never gives, a sales line, a vision of whose?
+    for gone in ("A2A", "the city", "Cognitive Shield", "long-term vision"):
+        assert not any(gone in q for q in cards), gone
     # "How does fraud work?" needs an answer that says how fraud works, not a first step.
     assert "How does fraud work?" not in cards
 

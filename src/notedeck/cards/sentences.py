@@ -87,13 +87,15 @@ _VAGUE_MODIFIERS = frozenset(
     "central crucial critical essential fundamental simple notable given resulting different "
     "various elevated high higher low lower most exciting interesting promising notable "
     "recent latest biggest ultimate prime personal subtle helpful direct more less further "
-    "additional another possible potential obvious clear".split()
+    "additional another possible potential obvious clear existing long-term short-term "
+    "pressing better worse alternative upcoming".split()
 )
 # Openings that place a thing among others the card does not show ("current pricing",
 # "previous approaches").
 _WHICH_ONE = frozenset(
     "current previous recent latest new other same main key next last initial early final "
-    "overall general particular specific various different certain further additional".split()
+    "overall general particular specific various different certain further additional "
+    "upcoming existing".split()
 )
 # Adjectives that make "X is a ___ Y" a judgement, not a definition.
 _EVALUATIVE = frozenset(
@@ -103,7 +105,8 @@ _EVALUATIVE = frozenset(
     "fascinating valuable profound remarkable well-known widely powerful game-changing "
     "compelling major growing natural normal core basic foundational positive negative "
     "appropriate ongoing evolving recommended favored favoured mysterious all-encompassing "
-    "end-to-end world-class top missing classic".split()
+    "end-to-end world-class top missing classic next-generation next-gen cutting-edge "
+    "state-of-the-art".split()
 )
 # Kinds too vague to define anything by ("A concern", "A company specializing in ...").
 _VAGUE_GENUS = frozenset(
@@ -663,6 +666,23 @@ _PLACES = frozenset(
 )
 
 
+# Nouns that stand for a name given elsewhere in the note ("the city", "the company").
+_NAMED_ELSEWHERE = frozenset(
+    "company companies firm startup team project book film movie study paper report product "
+    "app man woman person group organization organisation country city show speaker host "
+    "guest author channel video podcast episode platform".split()
+)
+
+
+def points_back(question: str) -> bool:
+    """Whether a question leans on a name the card never gives ("... return to the city?",
+    "What does the company sell?"): "the" and a noun that stands for a name elsewhere."""
+    for m in re.finditer(r"\bthe\s+([a-z]+)\b(?!\s+(?:of|in|called|named|known)\b)", question):
+        if m.group(1) in _NAMED_ELSEWHERE:
+            return True
+    return False
+
+
 def fit_subject(subject: str, title_words: frozenset[str]) -> str | None:
     """Why `subject` cannot head a question, or None when it names something on its own."""
     ws = words(subject)
@@ -681,6 +701,9 @@ def fit_subject(subject: str, title_words: frozenset[str]) -> str | None:
         return "negated"  # "synthetic meshes cannot (be used in ...)"
     if any(w.lower() in _PRONOUNS for w in ws):
         return "subject holds a pronoun"
+    alone = re.fullmatch(r"(?i:the)\s+([a-z]+)", subject)
+    if alone is not None and alone.group(1) in _POINTING_NOUNS:
+        return "subject points back to something named elsewhere"  # "the city", "the model"
     owner = re.search(r"\bthe\s+([a-z]+)(?:'s|\u2019s)\s", subject)
     if owner is not None and owner.group(1) in _POINTING_NOUNS:
         return "subject points back to something named elsewhere"  # "the company's IPO"
@@ -815,6 +838,10 @@ def claim(
             rest,
         ):
             reason = "says who named it, not what it is"
+        if reason is None and re.search(
+            r"\b(?:rather than|instead of)\b", " ".join(rest.split()[:6])
+        ):
+            reason = "says what it is not ('rather than ...'), more than what it is"
         if reason is None and len(rest.split()) <= _THIN:
             reason = "too thin to define ('a bone infection'): a kind, not which one"
         if reason is None and _COMPARES.match(rest):

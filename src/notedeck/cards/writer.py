@@ -37,6 +37,7 @@ from notedeck.cards.sentences import (
     loose,
     negated,
     plural,
+    points_back,
     predicate_start,
     split_sentences,
     unsaid,
@@ -420,6 +421,8 @@ class RuleWriter:
             return None, "a dated detail (an example's set-up?)"
         if found is not None and frame and re.search(r"(?i)^unlike\b|\bexample\b", frame):
             return None, "the frame is a comparison or an example the card cannot hold"
+        if found is not None and points_back(found.question):
+            return None, "the question leans on a name it never gives ('the city')"
         if found is not None and frame:
             found = replace(found, question=f"{frame}, {_uncapital(found.question)}")
         if (
