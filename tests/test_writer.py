@@ -271,6 +271,16 @@ Radar is a device that uses radio waves to detect distant aircraft [00:05:07 - 0
 Dark matter is a substance that does not consist of atoms, unlike ordinary matter.
 Most of the mass of a galaxy is made of dark matter.
 
+## Lab Tests
+
+CAMP test is used to identify group B streptococci on blood agar plates.
+Echinococcus granulosus is a tapeworm whose larval cysts grow in the human liver.
+Lack of liquidity may lead to "slippages" in the performance of the model portfolio.
+
+## Portfolio Size
+
+*   **Number of Stocks:** A 25-stock portfolio generally provides the highest returns.
+
 ## Outlook
 
 A2A is a high-level architecture rather than a downloadable tool or framework.
@@ -316,6 +326,13 @@ def test_what_later_blind_readers_dropped_is_mended_or_left_out(tmp_path: Path) 
     # What a thing is not, a name the card never gives, a sales line, a vision of whose?
     for gone in ("A2A", "the city", "Cognitive Shield", "long-term vision"):
         assert not any(gone in q for q in cards), gone
+    # A named test takes "the", a species' name none; an answer opening on a quote is
+    # capitalised inside it; "X is a 25-stock portfolio generally provides" is a clause.
+    assert "What is the CAMP test used for?" in cards
+    assert "What is Echinococcus granulosus?" in cards
+    [liquidity] = [c for q, c in cards.items() if "liquidity" in q]
+    assert liquidity.answer[0].html.startswith("&quot;Slippages&quot;")
+    assert not any("number of stocks" in q for q in cards)
     # "How does fraud work?" needs an answer that says how fraud works, not a first step.
     assert "How does fraud work?" not in cards
 

@@ -88,7 +88,7 @@ _VAGUE_MODIFIERS = frozenset(
     "various elevated high higher low lower most exciting interesting promising notable "
     "recent latest biggest ultimate prime personal subtle helpful direct more less further "
     "additional another possible potential obvious clear existing long-term short-term "
-    "pressing better worse alternative upcoming".split()
+    "pressing better worse alternative upcoming proposed widespread".split()
 )
 # Openings that place a thing among others the card does not show ("current pricing",
 # "previous approaches").
@@ -184,12 +184,15 @@ def _own_clause(rest: str) -> bool:
     """Whether what follows "X is" is a sentence of its own ("a hidden PE of one might be
     found ...", "an agent works in the background ..."), not a kind and what sets it apart
     ("a protein that helps ..."): a verb comes before any "that", "which" or comma."""
-    for word in rest.split()[1:8]:
+    ws = rest.split()[1:8]
+    for n, word in enumerate(ws):
         bare = word.strip("\"'()").lower()
         if bare in _RELATIVE or word.endswith((",", ";", ":")):
             return False
         if bare in _FINITE:
             return True
+        if bare.endswith("ly") and n + 1 < len(ws) and ws[n + 1].endswith(("s", "ed")):
+            return True  # "a 25-stock portfolio generally provides ..."
     return False
 
 
@@ -427,7 +430,6 @@ _VERBS = (
     _verb("activates", "activates|activate|activated", "What {do} {S} activate?", 2.5),
     _verb("releases", "releases|release|released", "What {do} {S} release?", 2.0),
     _verb("regulates", "regulates|regulate|regulated", "What {do} {S} regulate?", 2.5),
-    _verb("measures", "measures|measure|measured", "What {do} {S} measure?", 2.5),
     _verb("depends on", "depends on|depend on|depended on", "What {do} {S} depend on?", 2.5),
     _verb("works by", "works by|work by|worked by", "How {do} {S} work?", 3.0),
     _verb(
@@ -1044,7 +1046,7 @@ def _claim(
             do = "did" if past and not modal else ("do" if many else "does")
         be = "is" if m.group("s3") is not None else "are"
         question = verb.asks.replace("{do}", do).replace("{be}", be)
-        question = question.replace("{S}", _lead(subject))
+        question = question.replace("{S}", _lead(_articled(subject)))
         return Claim(subject, verb.name, question, rest, verb.weight), ""
     participle, asks, weight = verb
     be = m.group("be")
@@ -1060,13 +1062,13 @@ def _claim(
     if modal and "{s}" in asks:
         # "X can be triggered by Y" -> "What can trigger X?"
         question = asks.replace("{s}", "").replace("What ", f"What {modal} ", 1)
-        question = question.replace("{S}", _lead(subject))
+        question = question.replace("{S}", _lead(_articled(subject)))
         return Claim(subject, participle, question, rest, weight), ""
     if modal:
-        question = asks.replace("{be} {S}", f"{modal} {_lead(subject)} be")
+        question = asks.replace("{be} {S}", f"{modal} {_lead(_articled(subject))} be")
     else:
         be_word = be if be != "be" else ("are" if many else "is")
-        question = asks.replace("{be}", be_word).replace("{S}", _lead(subject))
+        question = asks.replace("{be}", be_word).replace("{S}", _lead(_articled(subject)))
     if "{s}" in question:
         # "What causes X?": the verb agrees with "what" (singular); past for was/were.
         question = question.replace("e{s}", "ed" if past else "es").replace(
@@ -1081,12 +1083,14 @@ def _articled(subject: str) -> str:
     """ "Bellman equation" -> "the Bellman equation": a named thing the sentence wrote
     without its article (a question needs it)."""
     ws = subject.split()
-    named = len(ws) >= 2 and ws[0][:1].isupper() and not ws[0].isupper() and ws[-1].islower()
+    named = len(ws) >= 2 and ws[0][:1].isupper() and ws[-1].islower()
     if any(w.endswith(("'s", "\u2019s")) for w in ws) or ws[-1] in _EPONYMS:
         return subject  # "Neil Harvey's record", "Best disease": no article
     bare = ws[0].lower() not in {"the", "a", "an"} and not ws[0].endswith(("'s", "\u2019s"))
-    if countable(ws[-1]) is False:
-        return subject  # "Shannon information", "Bitcoin mining": a mass takes no article
+    if countable(ws[-1]) is False or plural(subject):
+        return subject  # "Shannon information", "Bitcoin mining", "MCP servers": no article
+    if ws[-1] not in common_words():
+        return subject  # "Echinococcus granulosus": a species' name takes none
     return f"the {subject}" if named and bare else subject
 
 

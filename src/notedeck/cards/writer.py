@@ -239,6 +239,8 @@ class RuleWriter:
             text, who = unsaid(loose(point.text, self.fillers))
             if who or is_meta(text) or point.text.rstrip().endswith("?") or _EXAMPLE.match(text):
                 continue
+            if text.split() and text.split()[0].lower() in IMPERATIVES:
+                continue
             if _PLATITUDE.search(text) and not any(c.isdigit() for c in text):
                 continue  # "X plays a crucial role": says nothing to recall
             if text.rstrip().endswith(":") and not 0 < len(labels) <= 3:
@@ -435,7 +437,8 @@ class RuleWriter:
         if found is not None and found.relation in _MAKES:
             # "X causes individuals to blame themselves": ask what X makes them do.
             made = re.match(r"(?P<who>(?:\w+\s+){0,2}\w+)\s+to\s+(?P<do>[a-z]+\b.*)$", found.answer)
-            if made is not None and not has_pronoun(made.group("who")):
+            who = made.group("who").split()[-1] if made is not None else ""
+            if made is not None and not has_pronoun(made.group("who")) and who not in _NOT_WHO:
                 verb = found.question.rsplit(" ", 1)[-1].rstrip("?")
                 question = f"{found.question.rsplit(' ', 1)[0]} {verb} {made.group('who')} to do?"
                 found = replace(found, question=question, answer=made.group("do"))
@@ -761,7 +764,8 @@ def _answer(rest: str) -> str:
     if rest.count('"') % 2:  # a quote the sentence opened before the answer began
         rest = rest[:-1] if rest.endswith('"') else rest.replace('"', "", 1)
     rest = rest.strip().rstrip(" ,;:")
-    rest = rest[:1].upper() + rest[1:]
+    quote = len(rest) - len(rest.lstrip("\"'\u201c\u2018"))  # '"slippages" in ...'
+    rest = rest[:quote] + rest[quote : quote + 1].upper() + rest[quote + 1 :]
     ends = (".", "!", "?", '."', '!"', '?"', ".\u201d", "?\u201d")
     return rest if rest.endswith(ends) else rest + "."
 
@@ -777,6 +781,8 @@ def _why_claim(subject: str, relation: str) -> str:
 
 
 _MAKES = frozenset({"causes", "enables", "leads to"})
+# "... lead to bowler fatigue due to less rest": "due to" is no one made to do something.
+_NOT_WHO = frozenset("due owing prior close next up according thanks".split())
 _ANSWER_LEADS = {
     "found in": "in ",
     "located in": "in ",
