@@ -185,16 +185,16 @@ def test_cards_filters_by_kind_and_reads_notes_outside_the_notes_folder(
     note = tmp_path / "loose" / "note.md"
     note.parent.mkdir()
     note.write_text(
-        "# Flow\n\nFlow is a state of complete absorption in one activity.\n\n"
+        "# Flow\n\nHyperfocus is a state of complete absorption in one activity.\n\n"
         "A mind held on one task at hand, known as **deep focus**, is the mark of flow.\n",
         encoding="utf-8",
     )
     monkeypatch.chdir(tmp_path)
-    assert "What is flow?" in run("cards", str(note)).stdout  # a Q&A card the filter drops
+    assert "What is hyperfocus?" in run("cards", str(note)).stdout  # a Q&A the filter drops
     result = run("cards", str(note), "--kind", "cloze")
     assert result.exit_code == 0, result.output
     assert "[...]" in result.stdout and "deep focus" in result.stdout
-    assert "qa ·" not in result.stdout and "What is flow?" not in result.stdout
+    assert "qa ·" not in result.stdout and "What is hyperfocus?" not in result.stdout
 
 
 def test_cards_of_a_broken_note_shows_the_error_and_exits_1(project: Path) -> None:

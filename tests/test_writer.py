@@ -281,6 +281,14 @@ Lack of liquidity may lead to "slippages" in the performance of the model portfo
 
 *   **Number of Stocks:** A 25-stock portfolio generally provides the highest returns.
 
+## Markets
+
+Bill Gates, one of the world's wealthiest individuals, warned of a coming crisis.
+Malibu (MBUU) is a recreational boat maker that benefits from an ageing population.
+Ambient was founded by taking over a CERN spin-off project called Planet Watch.
+An economic boom in China would increase their sales and profits in euros.
+The default mode network (DMN) is a set of brain regions that are active during rest.
+
 ## Outlook
 
 A2A is a high-level architecture rather than a downloadable tool or framework.
@@ -333,6 +341,12 @@ def test_what_later_blind_readers_dropped_is_mended_or_left_out(tmp_path: Path) 
     [liquidity] = [c for q, c in cards.items() if "liquidity" in q]
     assert liquidity.answer[0].html.startswith("&quot;Slippages&quot;")
     assert not any("number of stocks" in q for q in cards)
+    # "One of the world's wealthiest" ranks without a scope; a ticker marks an example's
+    # stock, not an acronym's initials; "Who founded ...?" needs someone; "their sales"
+    # are whose?
+    for gone in ("Bill Gates", "Malibu", "Ambient", "China"):
+        assert not any(gone in q for q in cards), gone
+    assert "What is the default mode network (DMN)?" in cards
     # "How does fraud work?" needs an answer that says how fraud works, not a first step.
     assert "How does fraud work?" not in cards
 

@@ -106,7 +106,7 @@ _EVALUATIVE = frozenset(
     "compelling major growing natural normal core basic foundational positive negative "
     "appropriate ongoing evolving recommended favored favoured mysterious all-encompassing "
     "end-to-end world-class top missing classic next-generation next-gen cutting-edge "
-    "state-of-the-art".split()
+    "state-of-the-art multifaceted".split()
 )
 # Kinds too vague to define anything by ("A concern", "A company specializing in ...").
 _VAGUE_GENUS = frozenset(
@@ -114,7 +114,8 @@ _VAGUE_GENUS = frozenset(
     "aspect factor element way thing things trend subject matter case example universal "
     "experience event project initiative player figure entity organization organisation "
     "business product brand question claim condition generalization generalisation "
-    "example veteran order".split()
+    "example veteran order manufacturer insurer broker retailer provider maker producer "
+    "operator stock ticker endeavor endeavour".split()
 ) | frozenset(
     # Kinds that only judge a thing ("a testament to ...", "a tapestry of ...").
     "testament tapestry treasure trove cornerstone phenomenon story victim area first "
@@ -169,7 +170,9 @@ def _broad(subject: str, title_words: frozenset[str]) -> bool:
         return True
     if not content[0].islower():
         return False
-    return content[0] not in title_words and word_counts().get(content[0], 0) >= _BROAD_NOTES
+    # Even as the note's own topic ("What is passion?" in a note on passion): blind reads
+    # dropped such definitions as platitudes.
+    return word_counts().get(content[0], 0) >= _BROAD_NOTES
 
 
 _FINITE = frozenset(
@@ -229,6 +232,20 @@ def _ranked_claim(subject: str, rest: str, be: str, title_words: frozenset[str])
         return None  # "X and Y are the best ...": several things, one slot
     answer = subject[:1].upper() + subject[1:]
     return Claim(subject, "ranking", f"What {asked} {rest}?", answer, 3.0)
+
+
+def _ticker(subject: str) -> bool:
+    """ "Malibu (MBUU)", "Enbridge (ENB)": a name with a stock ticker, unlike "the default
+    mode network (DMN)", whose capitals are the initials of the words before them."""
+    m = re.fullmatch(r"(?P<name>.+?)\s*\((?P<caps>[A-Z]{2,5})\)", subject.strip())
+    if m is None:
+        return False
+    kept = [w for w in re.split(r"[\s-]+", m.group("name")) if w.lower() not in _SMALL]
+    initials = "".join(w[:1] for w in kept).upper()
+    return initials not in {m.group("caps"), m.group("caps").removesuffix("S")}
+
+
+_SMALL = frozenset("the a an of and for in on to".split())
 
 
 def _proper_name(subject: str) -> bool:
@@ -833,6 +850,8 @@ def claim(
             reason = "the definition names only a vague kind ('a concern', 'a company')"
         if reason is None and kinds & _RELATIONAL_GENUS and _bare_relation(rest):
             reason = "says how it stands to another thing ('a part of', 'a cause of'), not what"
+        if reason is None and _ticker(subject):
+            reason = "a company's ticker: an example's stock, not an idea of the note"
         if reason is None and _proper_name(case(subject)):
             reason = "a name: its background is trivia, not an idea of the note"
         if reason is None and re.match(
@@ -869,6 +888,8 @@ def claim(
             return None, "a person's biography, not an idea of the note"
         if _proper_name(subject):
             return None, "a name: its background is trivia, not an idea of the note"
+        if m.group("d").lower().startswith("one of"):
+            return None, "a ranking without a scope (which one of what?)"
         kinds = {w.lower() for w in words(m.group("d"))[1:3]}
         if len(m.group("d").split()) <= _THIN:
             return None, "too thin to define ('a bone infection'): a kind, not which one"

@@ -462,6 +462,10 @@ class RuleWriter:
                 a_words = len(answer.split())
                 if a_words > 32:
                     return None, "the answer is too long for one card"
+            if answer.split()[0].lower() in {"their", "its", "it", "it's", "they"}:
+                return None, "the answer opens on a pronoun for something the card does not name"
+            if found.question.startswith("Who ") and answer.split()[0].endswith("ing"):
+                return None, "a 'who' question answered by no one ('Taking over ...')"
             if has_pronoun(answer) and not _own_pronouns(answer):
                 return None, "the answer refers to something the card does not name"
             if re.search(r"[\"\u201c][^\"\u201d]*\s[^\"\u201d]*\s[^\"\u201d]*[\"\u201d]", answer):
