@@ -26,7 +26,9 @@ def test_seed_note_asks_its_mechanism_onset_and_precautions_each_in_one_card(
     for section, question, said in [
         ("How Ketamine Works", "How does ketamine work?", "default mode network"),
         ("Speed of Efficacy", "How quickly does ketamine take effect?", "within hours"),
-        ("Important Precautions", "What precautions apply to ketamine?", "physician"),
+        # The harm it names, not the advice readers call a platitude ("only under a
+        # physician's guidance": dropped in every blind read of the seed).
+        ("Important Precautions", "What precautions apply to ketamine?", "lead to PTSD"),
     ]:
         card = asked[section]
         assert card.question == question

@@ -126,7 +126,8 @@ _CUES = {
     "precautions": re.compile(
         r"\b(?:risks?|avoid\w*|never|danger\w*|abuse|caution\w*|adverse|warn\w*|"
         r"not recommended|harm\w*|side effects?|overdose|addict\w*|toxic\w*|should only|"
-        r"must only|only (?:be )?(?:used|taken) under|supervision|prescri\w*|physician)\b",
+        r"must only|only (?:be )?(?:used|taken) under|supervision|prescri\w*|physician|misuse|"
+        r"PTSD|psychosis|dependen\w*|withdrawal|seizures?|fatal|death)\b",
         re.IGNORECASE,
     ),
     "side effects": re.compile(
@@ -140,6 +141,12 @@ _CUES = {
     ),
     "definition": re.compile(r"\b(?:is|are|refers? to|means?|defined|describes?)\b", re.I),
 }
+_RISKS = frozenset({"precautions", "side effects"})
+_ADVICE = re.compile(
+    r"\b(?:should only|must only|only (?:be )?(?:used|taken) under|supervision|prescri\w*|"
+    r"physician|consult\w*)\b",
+    re.IGNORECASE,
+)
 _EXAMPLE = re.compile(
     r"^(?:for (?:example|instance)|e\.g\.|an example|one example|as an example)\b", re.I
 )
@@ -233,10 +240,14 @@ class RuleWriter:
         # the words the question asks for), with the sentence after it if that one also
         # answers: one or two sentences, never the section read out.
         fits: dict[int, str] = {}
+        risks = question.pattern in _RISKS
         for i, point in enumerate(points):
-            if _label_of(point)[0] is not None or _only_link(point):
+            label, _, body = _label_of(point)
+            if (label is not None and not risks) or _only_link(point):
                 continue
-            text, who = unsaid(loose(point.text, self.fillers))
+            # A risk's labelled item ("**Adverse Effects:** Misuse can ... lead to PTSD")
+            # says the risk itself: its text answers "What precautions apply?".
+            text, who = unsaid(loose(body if label is not None else point.text, self.fillers))
             if who or is_meta(text) or point.text.rstrip().endswith("?") or _EXAMPLE.match(text):
                 continue
             if text.split() and text.split()[0].lower() in IMPERATIVES:
@@ -253,8 +264,12 @@ class RuleWriter:
             fits[i] = text
         cue = _CUES.get(question.pattern)
 
-        def hits(text: str) -> int:
-            return len(cue.findall(text)) if cue is not None else 0
+        def hits(text: str) -> float:
+            if cue is None:
+                return 0
+            # "Use it only under a physician's guidance" is advice readers call a
+            # platitude; a harm named ("misuse can lead to PTSD") answers better.
+            return len(cue.findall(text)) - 0.5 * len(_ADVICE.findall(text)) * risks
 
         def stands(i: int) -> bool:
             text = fits[i]
@@ -264,7 +279,16 @@ class RuleWriter:
         starts = [i for i in fits if stands(i)]
         if not starts:
             return None
-        best = max(starts, key=lambda i: (hits(fits[i]), '"' not in fits[i], -i))
+        best = max(
+            starts,
+            key=lambda i: (
+                hits(fits[i]),
+                not fits[i].rstrip().endswith(":"),  # a statement before a lead-in to a list
+                '"' not in fits[i],
+                -len(fits[i].split()),
+                -i,
+            ),
+        )
         if cue is not None and not hits(fits[best]):
             return None  # no sentence of the section answers what the heading asks
         chosen = [best]
@@ -290,6 +314,9 @@ class RuleWriter:
                 chosen = sorted([best, max(more, key=lambda j: (hits(fits[j]), -abs(j - best)))])
         count = sum(len(fits[i].split()) for i in chosen)
         lines = [Line(_fragment(points[i], fits[i]), section.moments[i]) for i in chosen]
+        if len(lines) == 2 and count <= 30 and not _TAGS.sub("", lines[0].html).endswith(":"):
+            # Two short sentences read as one answer, their moments after both.
+            lines = [Line(f"{lines[0].html} {lines[1].html}", lines[0].moments + lines[1].moments)]
         if 0 < len(labels) <= 3 and count < self.answer_words:
             # "... due to several risks:" names its items on the card.
             names = ", ".join(
