@@ -200,6 +200,8 @@ class RuleWriter:
                 skipped.append(Skipped(point.line, _short(point.text), "only a link"))
                 continue
             label, _body, body_text = _label_of(point)
+            if i in used:
+                continue  # the heading's answer already holds this item
             if label is not None:
                 made = self._label_card(section, point, label, body_text, section.moments[i])
                 if made is not None:
