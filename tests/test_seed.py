@@ -26,9 +26,15 @@ def test_seed_note_asks_its_mechanism_onset_and_precautions_each_in_one_card(
     for section, question, said in [
         ("How Ketamine Works", "How does ketamine work?", "default mode network"),
         ("Speed of Efficacy", "How quickly does ketamine take effect?", "within hours"),
-        # The harm it names, not the advice readers call a platitude ("only under a
-        # physician's guidance": dropped in every blind read of the seed).
-        ("Important Precautions", "What precautions apply to ketamine?", "lead to PTSD"),
+        # The precaution asks, the harm it guards against answers: blind readers dropped
+        # "What precautions apply to ketamine?" answered by the advice (a platitude), by
+        # the harm ("risks, not precautions") and by both (a vague front).
+        (
+            "Important Precautions",
+            "Why should ketamine only be used under the guidance and prescription of a "
+            "physician?",
+            "lead to PTSD",
+        ),
     ]:
         card = asked[section]
         assert card.question == question

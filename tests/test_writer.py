@@ -351,6 +351,31 @@ def test_what_later_blind_readers_dropped_is_mended_or_left_out(tmp_path: Path) 
     assert "How does fraud work?" not in cards
 
 
+PRECAUTIONS = """---
+title: Benzodiazepines for anxiety
+videoId: dQw4w9WgXcQ
+---
+## Precautions
+
+Benzodiazepines are habit-forming.
+*   **Withdrawal:** Stopping benzodiazepines suddenly can cause seizures.
+*   **Interactions:** Alcohol deepens their sedation.
+
+Benzodiazepines should only be taken under a psychiatrist's supervision.
+"""
+
+
+def test_a_precaution_asks_why_and_the_harm_answers(tmp_path: Path) -> None:
+    """The advice is the question and the harm it guards against the answer, on one line."""
+    cards = _cards_of(tmp_path, PRECAUTIONS)
+    [card] = [c for c in cards if c.pattern == "precautions"]
+    assert card.question == (
+        "Why should benzodiazepines only be taken under a psychiatrist's supervision?"
+    )
+    [line] = card.answer
+    assert "seizures" in line.html and "supervision" not in line.html
+
+
 RANKED = """---
 title: Pneumonia
 videoId: dQw4w9WgXcQ

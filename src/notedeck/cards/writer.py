@@ -147,6 +147,12 @@ _ADVICE = re.compile(
     r"physician|consult\w*)\b",
     re.IGNORECASE,
 )
+# "Therefore, ketamine should only be used under the guidance of a physician."
+_ONLY_UNDER = re.compile(
+    r"^(?:(?:therefore|thus|so|hence),?\s+)?(?P<s>[\w' -]{2,40}?)\s+should only be\s+"
+    r"(?P<rest>(?:used|taken|given|administered)\s+(?:under|by|with|in)\b[^.;:]{3,80}?)\.?$",
+    re.IGNORECASE,
+)
 _EXAMPLE = re.compile(
     r"^(?:for (?:example|instance)|e\.g\.|an example|one example|as an example)\b", re.I
 )
@@ -298,7 +304,28 @@ class RuleWriter:
         # A second sentence only where the first is short: one fact a card.
         short = after in fits and len(fits[best].split()) < 10
         short = short and len((fits[best] + " " + fits[after]).split()) <= 35
-        if short and (cue is None or hits(fits[after]) or fits[best].rstrip().endswith(":")):
+        asked = question.text
+        advice = [j for j in starts if risks and _ADVICE.search(fits[j])]
+        only = [m for j in advice if (m := _ONLY_UNDER.match(fits[j])) is not None]
+        if advice and best not in advice and only and _names(subject, only[0]["s"]):
+            # The advice asks, the harm answers: "Why should ketamine only be used under a
+            # physician's prescription?" -> "Misuse can ... lead to PTSD." Blind readers
+            # dropped "What precautions apply?" answered by the advice as a platitude, by
+            # the harm as "risks, not precautions", by both as a vague front.
+            who = _caser(section.note)(only[0]["s"])
+            asked = f"Why should {who} only be {only[0]['rest']}?"
+            more = [
+                j
+                for j in starts
+                if j not in advice
+                and j != best
+                and hits(fits[j])
+                and len(fits[j].split()) <= 10
+                and not fits[j].rstrip().endswith(":")
+            ]
+            if more:
+                chosen = sorted([best, max(more, key=lambda j: (hits(fits[j]), -j))])
+        elif short and (cue is None or hits(fits[after]) or fits[best].rstrip().endswith(":")):
             chosen.append(after)
         elif cue is not None:
             # Another short sentence that answers too ("Ketamine is a substance of abuse."
@@ -318,7 +345,8 @@ class RuleWriter:
         lines = [Line(_fragment(points[i], fits[i]), section.moments[i]) for i in chosen]
         if len(lines) == 2 and count <= 30 and not _TAGS.sub("", lines[0].html).endswith(":"):
             # Two short sentences read as one answer, their moments after both.
-            lines = [Line(f"{lines[0].html} {lines[1].html}", lines[0].moments + lines[1].moments)]
+            both = tuple(sorted(set(lines[0].moments + lines[1].moments), key=lambda m: m.seconds))
+            lines = [Line(f"{lines[0].html} {lines[1].html}", both)]
         if 0 < len(labels) <= 3 and count < self.answer_words:
             # "... due to several risks:" names its items on the card.
             names = ", ".join(
@@ -342,7 +370,7 @@ class RuleWriter:
             CardKind.QA,
             "",
             section.points[chosen[0]].line if chosen else section.points[0].line,
-            question.text,
+            asked,
             tuple(lines),
             f"the heading asks '{question.pattern}'; answered by the section's key points",
             10.0,
