@@ -170,7 +170,7 @@ def test_cards_shows_question_answer_links_and_kind(project: Path) -> None:
     result = run("cards", f"notes/{SEED}", "notes/web.md")
     assert result.exit_code == 0, result.output
     out = result.stdout
-    assert "How does ketamine work?" in out
+    assert "How does ketamine work as a treatment for depression?" in out
     assert "How Ketamine Works" in out
     assert "https://www.youtube.com/watch?v=So7hE1Ba_QA&t=" in out
     assert "What is POST?" in out and "known as [...], makes retries" in out

@@ -24,7 +24,11 @@ def test_seed_note_asks_its_mechanism_onset_and_precautions_each_in_one_card(
         c.section: c for c in cards if c.kind is CardKind.QA and not c.pattern.startswith("claim")
     }
     for section, question, said in [
-        ("How Ketamine Works", "How does ketamine work?", "default mode network"),
+        (
+            "How Ketamine Works",
+            "How does ketamine work as a treatment for depression?",  # the title's purpose
+            "default mode network",
+        ),
         ("Speed of Efficacy", "How quickly does ketamine take effect?", "within hours"),
         # The precaution asks, the harm it guards against answers: blind readers dropped
         # "What precautions apply to ketamine?" answered by the advice (a platitude), by

@@ -21,6 +21,7 @@ from notedeck.cards.casing import (
     generic_words,
     lowered,
     lowered_title,
+    lowered_words,
     says_something,
 )
 from notedeck.cards.questions import Question
@@ -305,6 +306,11 @@ class RuleWriter:
         short = after in fits and len(fits[best].split()) < 10
         short = short and len((fits[best] + " " + fits[after]).split()) <= 35
         asked = question.text
+        scope = _purpose(section.note, subject)
+        if question.pattern == "mechanism" and scope and asked.endswith(" work?"):
+            # "How does ketamine work?" has many right answers (blind readers: "NMDA
+            # blockade?"); the note's title says which: "... as a treatment for depression".
+            asked = f"{asked[:-1]} {scope}?"
         advice = [j for j in starts if risks and _ADVICE.search(fits[j])]
         only = [m for j in advice if (m := _ONLY_UNDER.match(fits[j])) is not None]
         if advice and best not in advice and only and _names(subject, only[0]["s"]):
@@ -619,6 +625,18 @@ class RuleWriter:
                 "cloze:term",
             )
         return None
+
+
+def _purpose(note: Note, subject: str) -> str:
+    """What the note's title says its subject is for: "as a treatment for depression" in
+    "Ketamine as a treatment for depression" ("" when the title says nothing of it)."""
+    bare = re.sub(r"^(?:the|a|an)\s+", "", subject, flags=re.IGNORECASE)
+    m = re.match(
+        rf"(?i){re.escape(bare)}\s+(?P<how>as|for)\s+(?P<rest>[^:;,()]{{3,60}})$", note.title
+    )
+    if m is None or not bare:
+        return ""
+    return f"{m['how'].lower()} {lowered_words(m['rest'], note)}"
 
 
 def _names(subject: str, text: str) -> bool:
