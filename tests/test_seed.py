@@ -35,8 +35,7 @@ def test_seed_note_asks_its_mechanism_onset_and_precautions_each_in_one_card(
         # the harm ("risks, not precautions") and by both (a vague front).
         (
             "Important Precautions",
-            "Why should ketamine only be used under the guidance and prescription of a "
-            "physician?",
+            "Why should ketamine only be used under the guidance and prescription of a physician?",
             "lead to PTSD",
         ),
     ]:
