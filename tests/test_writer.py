@@ -289,6 +289,12 @@ Ambient was founded by taking over a CERN spin-off project called Planet Watch.
 An economic boom in China would increase their sales and profits in euros.
 The default mode network (DMN) is a set of brain regions that are active during rest.
 
+## Sleep and Drugs
+
+Sleep deprivation increases negative emotions and, more significantly, decreases joy.
+Open-source development prevents monopolistic control and encourages diversity.
+Antiviral drugs work by interfering with the replication of the viral genome.
+
 ## Outlook
 
 A2A is a high-level architecture rather than a downloadable tool or framework.
@@ -347,6 +353,13 @@ def test_what_later_blind_readers_dropped_is_mended_or_left_out(tmp_path: Path) 
     for gone in ("Bill Gates", "Malibu", "Ambient", "China"):
         assert not any(gone in q for q in cards), gone
     assert "What is the default mode network (DMN)?" in cards
+    # The subject's second verb is a second fact, even after an aside or an adverb; a
+    # mechanism's answer keeps its "By".
+    answers = {q: " ".join(ln.html for ln in c.answer) for q, c in cards.items()}
+    assert answers["What does sleep deprivation increase?"].startswith("Negative emotions.")
+    prevents = "What does open-source development prevent?"
+    assert answers[prevents].startswith("Monopolistic control.")
+    assert answers["How do antiviral drugs work?"].startswith("By interfering")
     # "How does fraud work?" needs an answer that says how fraud works, not a first step.
     assert "How does fraud work?" not in cards
 

@@ -869,7 +869,7 @@ _ANSWER_LEADS = {
     "reveals that": "that ",
     "illustrates how": "how ",
     "used to": "to ",
-    "designed to": "to ",
+    "works by": "by ",
     "occurs when": "when ",
     "happens when": "when ",
 }
@@ -911,10 +911,15 @@ def _trim(answer: str) -> str:
 
 
 _SECOND_PREDICATE = re.compile(
-    r"(?:,?\s+but\s+(?!also\b)|,?\s+and\s+(?=(?:also\s+)?(?:is|are|was|were|has|have|had|can|"
+    # "... and, more significantly, decreases ...", "... and fundamentally change ...":
+    # an adverb or an aside may stand between "and" and the second verb.
+    r"(?:,?\s+but\s+(?!also\b)|,?\s+and\b\s*(?=(?:also\s+|[a-z]+ly\s+|,\s*[^,]{3,30},\s*)?"
+    r"(?:is|are|was|were|has|have|had|can|"
     r"may|might|will|would|could|should|must|presents?|increases?|decreases?|reduces?|"
     r"leads?|causes?|helps?|allows?|makes?|requires?|provides?|becomes?|remains?|"
-    r"results?|affects?|improves?|prevents?|produces?|creates?|uses?|gives?)\b))",
+    r"results?|affects?|improves?|prevents?|produces?|creates?|uses?|gives?|shifts?|"
+    r"encourages?|democrati[sz]es?|changes?|drives?|enables?|ensures?|frees?|boosts?|"
+    r"lowers?|raises?|strengthens?|weakens?|limits?|promotes?|fosters?|undermines?)\b))",
     re.IGNORECASE,
 )
 
