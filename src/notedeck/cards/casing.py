@@ -94,21 +94,7 @@ def lowered(word: str, note: Note) -> str:
 
 
 # Endings of adjectives and abstract nouns rather than names ("Ectopic", "Hypertonic").
-_ENDINGS = (
-    "ic",
-    "al",
-    "ous",
-    "ive",
-    "tion",
-    "sion",
-    "ment",
-    "ness",
-    "ity",
-    "ism",
-    "ology",
-    "ory",
-    "ary",
-)
+_ENDINGS = tuple("ic al ous ive tion sion ment ness ity ism ology ory ary".split())
 
 
 def _inflected(word: str) -> bool:

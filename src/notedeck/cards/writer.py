@@ -112,6 +112,13 @@ _PLATITUDE = re.compile(
     re.IGNORECASE,
 )
 # What each heading question wants to hear: a sentence with more of these answers better.
+# Advice a precautions section gives ("only under a physician's prescription"): a cue the
+# heading's answer may use, weighed below a harm named.
+_ADVICE_WORDS = (
+    r"should only|must only|only (?:be )?(?:used|taken) under|supervision|prescri\w*|"
+    r"physician|consult\w*"
+)
+_ADVICE = re.compile(rf"\b(?:{_ADVICE_WORDS})\b", re.IGNORECASE)
 _CUES = {
     "mechanism": re.compile(
         r"\b(?:by|through|via|action|mechanism|works?|function\w*|shut\w*|block\w*|bind\w*|"
@@ -126,9 +133,8 @@ _CUES = {
     ),
     "precautions": re.compile(
         r"\b(?:risks?|avoid\w*|never|danger\w*|abuse|caution\w*|adverse|warn\w*|"
-        r"not recommended|harm\w*|side effects?|overdose|addict\w*|toxic\w*|should only|"
-        r"must only|only (?:be )?(?:used|taken) under|supervision|prescri\w*|physician|misuse|"
-        r"PTSD|psychosis|dependen\w*|withdrawal|seizures?|fatal|death)\b",
+        r"not recommended|harm\w*|side effects?|overdose|addict\w*|toxic\w*|misuse|PTSD|"
+        rf"psychosis|dependen\w*|withdrawal|seizures?|fatal|death|{_ADVICE_WORDS})\b",
         re.IGNORECASE,
     ),
     "side effects": re.compile(
@@ -143,11 +149,6 @@ _CUES = {
     "definition": re.compile(r"\b(?:is|are|refers? to|means?|defined|describes?)\b", re.I),
 }
 _RISKS = frozenset({"precautions", "side effects"})
-_ADVICE = re.compile(
-    r"\b(?:should only|must only|only (?:be )?(?:used|taken) under|supervision|prescri\w*|"
-    r"physician|consult\w*)\b",
-    re.IGNORECASE,
-)
 # "Therefore, ketamine should only be used under the guidance of a physician."
 _ONLY_UNDER = re.compile(
     r"^(?:(?:therefore|thus|so|hence),?\s+)?(?P<s>[\w' -]{2,40}?)\s+should only be\s+"
@@ -300,6 +301,18 @@ class RuleWriter:
         )
         if cue is not None and not hits(fits[best]):
             return None  # no sentence of the section answers what the heading asks
+
+        def short_answers(most: int) -> list[int]:
+            """Other sentences that answer too in `most` words, not a lead-in to a list."""
+            return [
+                j
+                for j in starts
+                if j != best
+                and hits(fits[j])
+                and len(fits[j].split()) <= most
+                and not fits[j].rstrip().endswith(":")
+            ]
+
         chosen = [best]
         after = best + 1
         # A second sentence only where the first is short: one fact a card.
@@ -320,15 +333,7 @@ class RuleWriter:
             # the harm as "risks, not precautions", by both as a vague front.
             who = _caser(section.note)(only[0]["s"])
             asked = f"Why should {who} only be {only[0]['rest']}?"
-            more = [
-                j
-                for j in starts
-                if j not in advice
-                and j != best
-                and hits(fits[j])
-                and len(fits[j].split()) <= 10
-                and not fits[j].rstrip().endswith(":")
-            ]
+            more = [j for j in short_answers(10) if j not in advice]
             if more:
                 chosen = sorted([best, max(more, key=lambda j: (hits(fits[j]), -j))])
         elif short and (cue is None or hits(fits[after]) or fits[best].rstrip().endswith(":")):
@@ -336,15 +341,7 @@ class RuleWriter:
         elif cue is not None:
             # Another short sentence that answers too ("Ketamine is a substance of abuse."
             # beside "... only under a physician's prescription."): both, in reading order.
-            room = 30 - len(fits[best].split())
-            more = [
-                j
-                for j in starts
-                if j != best
-                and hits(fits[j])
-                and len(fits[j].split()) <= min(room, 10)
-                and not fits[j].rstrip().endswith(":")
-            ]
+            more = short_answers(min(30 - len(fits[best].split()), 10))
             if more:
                 chosen = sorted([best, max(more, key=lambda j: (hits(fits[j]), -abs(j - best)))])
         count = sum(len(fits[i].split()) for i in chosen)
@@ -630,7 +627,7 @@ class RuleWriter:
 def _purpose(note: Note, subject: str) -> str:
     """What the note's title says its subject is for: "as a treatment for depression" in
     "Ketamine as a treatment for depression" ("" when the title says nothing of it)."""
-    bare = re.sub(r"^(?:the|a|an)\s+", "", subject, flags=re.IGNORECASE)
+    bare = _no_article(subject)
     m = re.match(
         rf"(?i){re.escape(bare)}\s+(?P<how>as|for)\s+(?P<rest>[^:;,()]{{3,60}})$", note.title
     )
@@ -639,9 +636,13 @@ def _purpose(note: Note, subject: str) -> str:
     return f"{m['how'].lower()} {lowered_words(m['rest'], note)}"
 
 
+def _no_article(phrase: str) -> str:
+    return re.sub(r"^(?:the|a|an)\s+", "", phrase, flags=re.IGNORECASE)
+
+
 def _names(subject: str, text: str) -> bool:
     """Whether `text` names `subject` (a stem of it will do: "Ketamine's key action")."""
-    bare = re.sub(r"^(?:the|a|an)\s+", "", subject.casefold())
+    bare = _no_article(subject).casefold()
     return bare in text.casefold() or bool(_stems(bare) & _stems(text))
 
 
