@@ -720,9 +720,6 @@ def fit_subject(subject: str, title_words: frozenset[str]) -> str | None:
         return "negated"  # "synthetic meshes cannot (be used in ...)"
     if any(w.lower() in _PRONOUNS for w in ws):
         return "subject holds a pronoun"
-    alone = re.fullmatch(r"(?i:the)\s+([a-z]+)", subject)
-    if alone is not None and alone.group(1) in _POINTING_NOUNS:
-        return "subject points back to something named elsewhere"  # "the city", "the model"
     owner = re.search(r"\bthe\s+([a-z]+)(?:'s|\u2019s)\s", subject)
     if owner is not None and owner.group(1) in _POINTING_NOUNS:
         return "subject points back to something named elsewhere"  # "the company's IPO"
