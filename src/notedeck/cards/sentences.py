@@ -838,32 +838,12 @@ def claim(
             reason = "an activity, not a thing to define"
         if reason is None and _own_clause(rest):
             reason = "the 'definition' is a sentence of its own, not what the subject is"
-        genus = words(rest)[1:3]
-        if reason is None and any(w.lower() in _EVALUATIVE for w in genus):
-            reason = "the definition only praises or ranks (a platitude)"
-        head = re.split(r"\s+(?:of|that|which|who|in|for|with|to|on|from|where|;)\b", rest)[0]
-        kinds = {w.lower() for w in words(head)[1:5]}
-        if reason is None and kinds & _VAGUE_GENUS:
-            reason = "the definition names only a vague kind ('a concern', 'a company')"
-        if reason is None and kinds & _RELATIONAL_GENUS and _bare_relation(rest):
-            reason = "says how it stands to another thing ('a part of', 'a cause of'), not what"
+        if reason is None:
+            reason = _undefining(rest)
         if reason is None and _ticker(subject):
             reason = "a company's ticker: an example's stock, not an idea of the note"
         if reason is None and _proper_name(case(subject)):
             reason = "a name: its background is trivia, not an idea of the note"
-        if reason is None and re.match(
-            r"an?\s+(?:\w+\s+)?(?:term|word|phrase|name|label)\s+(?:coined|used|introduced|first)\b",
-            rest,
-        ):
-            reason = "says who named it, not what it is"
-        if reason is None and re.search(
-            r"\b(?:rather than|instead of)\b", " ".join(rest.split()[:6])
-        ):
-            reason = "says what it is not ('rather than ...'), more than what it is"
-        if reason is None and len(rest.split()) <= _THIN:
-            reason = "too thin to define ('a bone infection'): a kind, not which one"
-        if reason is None and _COMPARES.match(rest):
-            reason = "a comparison, not what the subject is"
         if reason is None and _broad(case(subject), title_words):
             reason = "a broad field: one sentence on it is a view, not a definition"
         if reason is None and re.fullmatch(r"(?i:the)\s+[a-z-]+", case(subject)):
@@ -887,13 +867,9 @@ def claim(
             return None, "a name: its background is trivia, not an idea of the note"
         if m.group("d").lower().startswith("one of"):
             return None, "a ranking without a scope (which one of what?)"
-        kinds = {w.lower() for w in words(m.group("d"))[1:3]}
-        if len(m.group("d").split()) <= _THIN:
-            return None, "too thin to define ('a bone infection'): a kind, not which one"
-        if kinds & (_EVALUATIVE | _VAGUE_GENUS) or (
-            kinds & _RELATIONAL_GENUS and _bare_relation(m.group("d"))
-        ):
-            return None, "the definition names only a vague kind or praises"
+        undefined = _undefining(m.group("d"))
+        if undefined is not None:
+            return None, undefined
         be = "are" if plural(subject) else "is"
         question = f"What {be} {_lead(_articled(subject))}?"
         return _lasting(Claim(subject, "definition", question, m.group("d"), 2.8))
@@ -903,6 +879,28 @@ def claim(
             return _lasting(found)
         return None, why
     return _lasting(best[1])
+
+
+def _undefining(definition: str) -> str | None:
+    """Why what follows "X is" (or "X, a ...,") defines nothing, or None when it does."""
+    if any(w.lower() in _EVALUATIVE for w in words(definition)[1:3]):
+        return "the definition only praises or ranks (a platitude)"
+    head = re.split(r"\s+(?:of|that|which|who|in|for|with|to|on|from|where|;)\b", definition)[0]
+    kinds = {w.lower() for w in words(head)[1:5]}
+    if kinds & _VAGUE_GENUS:
+        return "the definition names only a vague kind ('a concern', 'a company')"
+    if kinds & _RELATIONAL_GENUS and _bare_relation(definition):
+        return "says how it stands to another thing ('a part of', 'a cause of'), not what"
+    named = r"an?\s+(?:\w+\s+)?(?:term|word|phrase|name|label)\s+(?:coined|used|introduced|first)\b"
+    if re.match(named, definition):
+        return "says who named it, not what it is"
+    if re.search(r"\b(?:rather than|instead of)\b", " ".join(definition.split()[:6])):
+        return "says what it is not ('rather than ...'), more than what it is"
+    if len(definition.split()) <= _THIN:
+        return "too thin to define ('a bone infection'): a kind, not which one"
+    if _COMPARES.match(definition):
+        return "a comparison, not what the subject is"
+    return None
 
 
 # A definition in five words or fewer names a kind and little else ("A bone infection.",
@@ -1047,6 +1045,7 @@ def _claim(
     specific = weight >= 2.8 and content and content[0].lower() not in generic_words()
     if len(content) < 2 and not specific:
         return None, "the subject is too broad for this question (many answers fit)"
+    asked = _lead(_articled(subject))  # the subject as a question names it
     if isinstance(verb, _Verb):
         if verb.name == "means" and len(words(subject)) > 3:
             # "What does the urgency of the Ukraine war mean?" asks for a consequence with
@@ -1064,7 +1063,7 @@ def _claim(
             do = "did" if past and not modal else ("do" if many else "does")
         be = "is" if m.group("s3") is not None else "are"
         question = verb.asks.replace("{do}", do).replace("{be}", be)
-        question = question.replace("{S}", _lead(_articled(subject)))
+        question = question.replace("{S}", asked)
         return Claim(subject, verb.name, question, rest, verb.weight), ""
     participle, asks, weight = verb
     be = m.group("be")
@@ -1080,13 +1079,13 @@ def _claim(
     if modal and "{s}" in asks:
         # "X can be triggered by Y" -> "What can trigger X?"
         question = asks.replace("{s}", "").replace("What ", f"What {modal} ", 1)
-        question = question.replace("{S}", _lead(_articled(subject)))
+        question = question.replace("{S}", asked)
         return Claim(subject, participle, question, rest, weight), ""
     if modal:
-        question = asks.replace("{be} {S}", f"{modal} {_lead(_articled(subject))} be")
+        question = asks.replace("{be} {S}", f"{modal} {asked} be")
     else:
         be_word = be if be != "be" else ("are" if many else "is")
-        question = asks.replace("{be}", be_word).replace("{S}", _lead(_articled(subject)))
+        question = asks.replace("{be}", be_word).replace("{S}", asked)
     if "{s}" in question:
         # "What causes X?": the verb agrees with "what" (singular); past for was/were.
         question = question.replace("e{s}", "ed" if past else "es").replace(
