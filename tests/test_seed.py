@@ -83,6 +83,13 @@ def test_seed_imports_into_anki_and_every_card_renders(vault: Path, anki: Anki) 
         if note["Key"].startswith("healthygamergg/ketamine"):
             seen_seconds.update(int(s) for s in _LINK.findall(answer))
             assert "obsidian://open?vault=notes&amp;file=healthygamergg%2Fketamine" in answer
+    # The precaution, asked why, answers with the harm on one line, both moments linked.
+    [why] = col.find_cards('"Question:Why should ketamine only be used*"')
+    answer = col.get_card(why).answer()
+    assert "substance of abuse. Misuse can fracture" in answer
+    assert "t=275" in answer and "t=468" in answer
+    [how] = col.find_cards('"Question:How does ketamine work as a treatment for depression?"')
+    assert "default mode network" in col.get_card(how).answer()
     written = re.findall(r'data-t="(\d+):(\d+):\d+"', (vault / SEED).read_text())
     cited = {m.seconds for c in report.cards if c.note_path == SEED for m in c.moments}
     # Every moment a seed card cites is a working link on its back in Anki.
